@@ -1,0 +1,89 @@
+"""rawS3: a hand-rolled S3 protocol client for asyncio.
+
+Our own AWS Signature Version 4 (header auth, presigned URLs, signed aws-chunked streaming),
+requests sent directly over aiohttp, S3's XML read and written with the standard library.
+
+::
+
+    from rawS3 import S3Client
+
+    client = S3Client(endpoint_url="http://127.0.0.1:9000",
+                      aws_access_key_id="...", aws_secret_access_key="...")
+    await client.upload_file("bucket", "metaclass.txt", b"test")
+    await client.fetch_and_upload("bucket", "dog.gif", "https://example.com/dog.gif")
+    await client.stream_upload("bucket", "big.bin", "https://example.com/big.bin")
+    await client.close()
+
+Errors: everything raised on purpose derives from ``RawS3Error``; see ``rawS3.errors``.
+"""
+
+from rawS3.client import ObjectStream, S3Client
+from rawS3.config import Timeouts
+from rawS3.errors import (
+    AccessDenied,
+    BadDigest,
+    BucketAlreadyExists,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    EntityTooSmall,
+    IntegrityError,
+    InvalidAccessKeyId,
+    InvalidPart,
+    NoSuchBucket,
+    NoSuchKey,
+    NoSuchUpload,
+    RawS3Error,
+    RequestTimeTooSkewed,
+    ResponseError,
+    S3Error,
+    SignatureDoesNotMatch,
+    SlowDown,
+    SourceError,
+    TransportError,
+    TransportTimeout,
+)
+from rawS3.results import ObjectHead, PutResult, UploadedPart
+from rawS3.retry import RetryPolicy
+from rawS3.sigv4 import Credentials
+from rawS3.transfer import MultipartUploader, upload_stream
+from rawS3.xml import Bucket, DeleteResult, ObjectInfo
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessDenied",
+    "BadDigest",
+    "Bucket",
+    "BucketAlreadyExists",
+    "BucketAlreadyOwnedByYou",
+    "BucketNotEmpty",
+    "Credentials",
+    "DeleteResult",
+    "EntityTooSmall",
+    "IntegrityError",
+    "InvalidAccessKeyId",
+    "InvalidPart",
+    "MultipartUploader",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NoSuchUpload",
+    "ObjectHead",
+    "ObjectInfo",
+    "ObjectStream",
+    "PutResult",
+    "RawS3Error",
+    "RequestTimeTooSkewed",
+    "ResponseError",
+    "RetryPolicy",
+    "S3Client",
+    "S3Error",
+    "SignatureDoesNotMatch",
+    "SlowDown",
+    "SourceError",
+    "Timeouts",
+    "TransportError",
+    "TransportTimeout",
+    "UploadedPart",
+    "__version__",
+    "upload_stream",
+]

@@ -1,0 +1,108 @@
+"""Request bodies: how the bytes of a request are hashed, declared and handed to aiohttp.
+
+``BufferBody`` holds bytes already in memory. It is replayable, so a failed attempt can be
+retried, and it is handed to aiohttp in slices: a socket send takes what it can and asyncio
+copies the rest, so a slice bounds that copy instead of the whole part.
+
+``SignedChunkedBody`` streams an async iterable of known total size as signed aws-chunked
+frames (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``): each frame carries a signature chained to
+the previous one, so the body is verified without being hashed up front. It is one-shot.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+
+from rawS3.sigv4 import STREAMING_PAYLOAD, UNSIGNED_PAYLOAD, chunk_frame, encoded_length
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "SLICE_SIZE", "BufferBody", "ChunkSigner", "SignedChunkedBody"]
+
+SLICE_SIZE = 256 * 1024
+DEFAULT_CHUNK_SIZE = 64 * 1024
+ChunkSigner = Callable[[bytes, str], str]
+"""``(chunk, previous_signature) -> signature``, bound to one request's date and scope."""
+
+
+class BufferBody:
+    """A body held in memory: hashed once, sent as often as a retry needs."""
+
+    replayable = True
+
+    def __init__(self, data: bytes | bytearray | memoryview, *, sign: bool, md5: bool) -> None:
+        self.data = memoryview(data).cast("B")
+        self.size = self.data.nbytes
+        self.payload_hash = hashlib.sha256(self.data).hexdigest() if sign else UNSIGNED_PAYLOAD
+        self.md5 = hashlib.md5(self.data, usedforsecurity=False).digest() if md5 else None
+        self.headers = {"Content-Length": str(self.size)}
+        if self.md5 is not None:
+            self.headers["Content-MD5"] = base64.b64encode(self.md5).decode("ascii")
+
+    def payload(
+        self, signer: ChunkSigner, seed_signature: str
+    ) -> AsyncIterator[memoryview] | bytes:
+        """Return what aiohttp sends: the bytes themselves when small, else slices of them."""
+        if self.size <= SLICE_SIZE:
+            return bytes(self.data)
+        return self._slices()
+
+    async def _slices(self) -> AsyncIterator[memoryview]:
+        for offset in range(0, self.size, SLICE_SIZE):
+            yield self.data[offset : offset + SLICE_SIZE]
+
+
+class SignedChunkedBody:
+    """An async iterable of exactly ``size`` bytes, sent once as signed aws-chunked frames."""
+
+    replayable = False
+    md5 = None
+    payload_hash = STREAMING_PAYLOAD
+
+    def __init__(self, source: AsyncIterable[bytes], *, size: int, chunk_size: int) -> None:
+        self.source = source
+        self.size = size
+        self.chunk_size = chunk_size
+        self.headers = {
+            "Content-Encoding": "aws-chunked",
+            "x-amz-decoded-content-length": str(size),
+            "Content-Length": str(encoded_length(size, chunk_size)),
+        }
+        self.error: BaseException | None = None
+        self._used = False
+
+    def payload(self, signer: ChunkSigner, seed_signature: str) -> AsyncIterator[bytes]:
+        """Return the framed body; a second call is refused because the source is consumed."""
+        if self._used:
+            raise RuntimeError("a streamed body can be sent only once")
+        self._used = True
+        return self._frames(signer, seed_signature)
+
+    async def _frames(self, signer: ChunkSigner, signature: str) -> AsyncIterator[bytes]:
+        sent = 0
+        try:
+            async for chunk in _exact_chunks(self.source, self.chunk_size):
+                sent += len(chunk)
+                if sent > self.size:
+                    break
+                signature = signer(chunk, signature)
+                yield chunk_frame(chunk, signature)
+            if sent != self.size:
+                raise ValueError(f"the body yielded {sent:,} bytes or more but size={self.size:,}")
+            yield chunk_frame(b"", signer(b"", signature))
+        except BaseException as exc:
+            # aiohttp reports a failing body as a broken connection; keep the cause to re-raise.
+            self.error = exc
+            raise
+
+
+async def _exact_chunks(source: AsyncIterable[bytes], size: int) -> AsyncIterator[bytes]:
+    """Regroup an iterable of arbitrary pieces into ``size``-byte chunks (the last may be short)."""
+    pending = bytearray()
+    async for piece in source:
+        pending += piece
+        while len(pending) >= size:
+            yield bytes(pending[:size])
+            del pending[:size]
+    if pending:
+        yield bytes(pending)

@@ -1,0 +1,1036 @@
+"""``S3Client``: the I/O edge. It builds, signs and sends requests and turns answers into values.
+
+Each public method validates its arguments first (nothing is sent for bad input), describes the
+request as a ``_Call``, and hands it to ``_perform``, which signs every attempt afresh, sends
+it with aiohttp exactly as signed, maps error answers to ``S3Error`` subclasses, and retries
+what the ``RetryPolicy`` allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import email.utils
+import hashlib
+import logging
+import os
+import random
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import aiohttp
+from yarl import URL
+
+from rawS3 import sigv4, xml
+from rawS3.bodies import DEFAULT_CHUNK_SIZE, BufferBody, SignedChunkedBody
+from rawS3.config import Timeouts, resolve_settings, tls_context
+from rawS3.errors import (
+    NoSuchUpload,
+    RequestTimeTooSkewed,
+    ResponseError,
+    S3Error,
+    SignatureDoesNotMatch,
+    TransportError,
+    TransportTimeout,
+    code_for_status,
+    diagnose_signature_mismatch,
+    make_s3_error,
+    signing_texts_from_details,
+)
+from rawS3.results import ObjectHead, PutResult, UploadedPart, head_from_headers, put_from_headers
+from rawS3.retry import RetryPolicy
+from rawS3.urls import build_url
+from rawS3.validation import (
+    check_bucket,
+    check_buffer,
+    check_byte_range,
+    check_expires,
+    check_key,
+    check_metadata,
+    check_positive_int,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable
+
+    from rawS3.transfer import MultipartUploader
+
+__all__ = ["ObjectStream", "S3Client"]
+
+log = logging.getLogger("rawS3")
+T = TypeVar("T")
+Body = BufferBody | SignedChunkedBody
+# Error bodies are small; a hostile server must not make us buffer an unbounded one.
+ERROR_BODY_LIMIT = 64 * 1024
+XML_BODY_LIMIT = 64 * 1024 * 1024
+DELETE_BATCH = 1000
+_NO_AUTO_HEADERS = frozenset({"Content-Type", "Accept-Encoding"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One S3 request before signing: what is sent, and which statuses count as success."""
+
+    method: str
+    bucket: str | None = None
+    key: str | None = None
+    query: tuple[tuple[str, str | None], ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Body | None = None
+    ok: frozenset[int] = frozenset({200})
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class ObjectStream:
+    """A GetObject response being read: its ``head`` and a way to read the body in pieces."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.head: ObjectHead = head_from_headers(response.headers)
+
+    async def iter_chunks(self, size: int = 256 * 1024) -> AsyncIterator[bytes]:
+        """Yield the body in pieces of at most ``size`` bytes.
+
+        Raises:
+            TransportError: the connection failed before the body ended.
+        """
+        try:
+            async for chunk in self._response.content.iter_chunked(size):
+                yield chunk
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise _transport_error(exc) from exc
+
+    async def read(self) -> bytes:
+        """Return the rest of the body."""
+        return b"".join([chunk async for chunk in self.iter_chunks()])
+
+
+class S3Client:
+    """An S3 client over aiohttp with its own SigV4 signing.
+
+    Args:
+        endpoint_url: e.g. ``http://127.0.0.1:9000``; else ``AWS_ENDPOINT_URL_S3``,
+            ``AWS_ENDPOINT_URL``, else AWS's regional endpoint.
+        aws_access_key_id, aws_secret_access_key, aws_session_token: credentials; else
+            ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``.
+        region: signing region; else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, ``us-east-1``.
+        addressing: ``"path"`` (``host/bucket/key``, the default) or ``"virtual"``
+            (``bucket.host/key``).
+        session: an ``aiohttp.ClientSession`` to borrow; it is used as is and never closed
+            here. Without one the client makes its own on first use and closes it in ``close``.
+        retry: the ``RetryPolicy``; ``RetryPolicy(attempts=1)`` turns retries off.
+        timeouts: connect / read / total limits for each exchange.
+        payload_signing: ``"auto"`` signs the body's SHA-256 over http and sends
+            ``UNSIGNED-PAYLOAD`` over https; ``"signed"`` or ``"unsigned"`` force one.
+        verify_tls: check the server's certificate (default ``True``).
+        ca_file: a PEM file of CA certificates to trust instead of the system's.
+        ssl_context: an ``ssl.SSLContext`` to use as is (overrides the two above).
+        max_connections: size of the connection pool the client creates.
+        clock: seconds since the epoch; ``time.time`` unless a test needs another clock.
+
+    Raises:
+        ValueError: no credentials, or an unusable endpoint or option.
+    """
+
+    def __init__(
+        self,
+        endpoint_url: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        *,
+        aws_session_token: str | None = None,
+        region: str | None = None,
+        addressing: str = "path",
+        session: aiohttp.ClientSession | None = None,
+        retry: RetryPolicy | None = None,
+        timeouts: Timeouts | None = None,
+        payload_signing: str = "auto",
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = 64,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = resolve_settings(
+            endpoint_url=endpoint_url,
+            access_key=aws_access_key_id,
+            secret_key=aws_secret_access_key,
+            session_token=aws_session_token,
+            region=region,
+            addressing=addressing,
+            payload_signing=payload_signing,
+            env=os.environ,
+        )
+        self._borrowed = session
+        self._session: aiohttp.ClientSession | None = session
+        self._retry = retry or RetryPolicy()
+        self._timeouts = timeouts or Timeouts()
+        self._ssl = ssl_context or tls_context(verify=verify_tls, ca_file=ca_file)
+        self._max_connections = check_positive_int("max_connections", max_connections)
+        self._clock = clock
+        self.clock_offset = 0.0
+        """Seconds added to ``clock`` after a server said our time was off."""
+
+    def __repr__(self) -> str:
+        s = self._settings
+        return (
+            f"S3Client(endpoint={self.endpoint_url!r}, region={s.region!r}, "
+            f"credentials={s.credentials!r})"
+        )
+
+    @property
+    def region(self) -> str:
+        """The region requests are signed for."""
+        return self._settings.region
+
+    @property
+    def endpoint_url(self) -> str:
+        """The endpoint requests are sent to."""
+        endpoint = self._settings.endpoint
+        return build_url(endpoint, None).removesuffix("/")
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> S3Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session if this client created it; a borrowed one stays open."""
+        session, self._session = self._session, self._borrowed
+        if session is not None and session is not self._borrowed:
+            await session.close()
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl)
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, timeout=self._client_timeout()
+            )
+        return self._session
+
+    def _client_timeout(self) -> aiohttp.ClientTimeout:
+        t = self._timeouts
+        return aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.read)
+
+    # -- the seed's functions -------------------------------------------------------------
+
+    async def upload_file(self, bucket: str, path: str, buffer: bytes) -> None:
+        """Store ``buffer`` as the object ``bucket``/``path``.
+
+        Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
+            S3Error: the server refused; TransportError: no usable answer.
+        """
+        await self.put_object(bucket, path, buffer)
+
+    async def fetch_and_upload(
+        self, bucket: str, path: str, url: str, *, max_size: int | None = None
+    ) -> None:
+        """Download ``url`` whole into memory, then store it as ``bucket``/``path``.
+
+        Args:
+            max_size: refuse (``SourceError``) a download larger than this many bytes.
+
+        Raises:
+            SourceError: the download failed, answered non-2xx, or exceeded ``max_size``;
+                nothing is sent to S3 then.
+            S3Error, TransportError: the upload failed.
+        """
+        from rawS3.transfer import fetch_and_upload
+
+        await fetch_and_upload(self, bucket, path, url, max_size=max_size)
+
+    async def stream_upload(
+        self,
+        bucket: str,
+        path: str,
+        url: str,
+        *,
+        part_size: int | None = None,
+        concurrency: int = 4,
+    ) -> None:
+        """Stream ``url`` into ``bucket``/``path`` through a ``MultipartUploader``.
+
+        Memory stays near ``(concurrency + 1) * part_size`` whatever the download's length. On
+        any failure or cancellation the multipart upload is aborted and nothing is left behind.
+
+        Raises:
+            SourceError: the download failed or ended early; S3Error, TransportError: the
+                upload failed. The upload is aborted in every case.
+        """
+        from rawS3.transfer import stream_upload
+
+        await stream_upload(self, bucket, path, url, part_size=part_size, concurrency=concurrency)
+
+    # -- objects ---------------------------------------------------------------------------
+
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | bytearray | memoryview | AsyncIterable[bytes],
+        *,
+        size: int | None = None,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content_md5: bool = False,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> PutResult:
+        """Store an object in one request.
+
+        Args:
+            body: bytes-like, or an async iterable of bytes together with its exact ``size``;
+                the latter is streamed as signed aws-chunked frames (memory: one chunk; sent
+                once, so never retried).
+            size: the exact length of an iterable ``body``.
+            content_type, metadata: stored with the object (metadata as ``x-amz-meta-*``).
+            headers: further request headers, sent and signed as given.
+            content_md5: send ``Content-MD5`` so the server refuses a corrupted body; the
+                returned ETag is then checked against it too.
+            chunk_size: the aws-chunked frame size for an iterable ``body``.
+
+        Returns:
+            The ETag (and version id) the server gave.
+
+        Raises:
+            TypeError, ValueError: bad arguments; S3Error, TransportError, IntegrityError.
+        """
+        check_bucket(bucket)
+        check_key(key)
+        payload = self._body(body, size=size, md5=content_md5, chunk_size=chunk_size)
+        extra = _object_headers(content_type, metadata, headers)
+        reply = await self._send(_Call("PUT", bucket, key, headers=extra, body=payload))
+        result = put_from_headers(reply.headers, size=payload.size)
+        _check_etag(result.etag, payload.md5, bucket, key)
+        return result
+
+    def _body(
+        self,
+        body: object,
+        *,
+        size: int | None,
+        md5: bool,
+        chunk_size: int,
+    ) -> Body:
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            if size is not None and size != memoryview(body).nbytes:
+                raise ValueError(f"size={size} but the body holds {memoryview(body).nbytes} bytes")
+            return BufferBody(body, sign=self._settings.sign_payload, md5=md5)
+        if not hasattr(body, "__aiter__"):
+            check_buffer("body", body)
+        if size is None:
+            raise ValueError("an async iterable body needs its exact size (size=...)")
+        check_positive_int("size", size, minimum=0)
+        check_positive_int("chunk_size", chunk_size, minimum=8 * 1024)
+        return SignedChunkedBody(body, size=size, chunk_size=chunk_size)  # type: ignore[arg-type]
+
+    async def get_object(
+        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+    ) -> bytes:
+        """Return the object's body, or the inclusive byte range ``start``..``end``.
+
+        Raises:
+            NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
+        """
+        async with self.open_object(bucket, key, start=start, end=end) as stream:
+            return await stream.read()
+
+    @contextlib.asynccontextmanager
+    async def open_object(
+        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+    ) -> AsyncIterator[ObjectStream]:
+        """Open the object for reading in pieces: ``async with client.open_object(b, k) as s``.
+
+        ``start``/``end`` ask for an inclusive byte range (``end=None``: to the end).
+
+        Raises:
+            NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
+        """
+        check_bucket(bucket)
+        check_key(key)
+        headers = {"Range": _range_header(start, end)} if start is not None else {}
+        if start is None and end is not None:
+            raise ValueError("end given without start; pass start=0 to read from the beginning")
+        call = _Call("GET", bucket, key, headers=headers, ok=frozenset({200, 206}))
+        response = await self._perform(call, _keep_open)
+        try:
+            yield ObjectStream(response)
+        finally:
+            response.release()
+
+    async def head_object(self, bucket: str, key: str) -> ObjectHead:
+        """Return the object's size, ETag, type, modification time and metadata.
+
+        Raises:
+            NoSuchKey, NoSuchBucket (from the status: HEAD answers carry no body); S3Error.
+        """
+        check_bucket(bucket)
+        check_key(key)
+        reply = await self._send(_Call("HEAD", bucket, key))
+        return head_from_headers(reply.headers)
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        """Delete one object; deleting a missing key succeeds, as S3 specifies."""
+        check_bucket(bucket)
+        check_key(key)
+        await self._send(_Call("DELETE", bucket, key, ok=frozenset({200, 204})))
+
+    async def delete_objects(self, bucket: str, keys: Iterable[str]) -> xml.DeleteResult:
+        """Delete many objects, 1000 per DeleteObjects request, and merge the answers.
+
+        Returns:
+            The keys deleted and the per-key errors (a key that failed does not raise).
+        """
+        check_bucket(bucket)
+        wanted = [check_key(key) for key in keys]
+        deleted: list[xml.DeletedObject] = []
+        errors: list[xml.DeleteError] = []
+        for offset in range(0, len(wanted), DELETE_BATCH):
+            result = await self._delete_batch(bucket, wanted[offset : offset + DELETE_BATCH])
+            deleted.extend(result.deleted)
+            errors.extend(result.errors)
+        return xml.DeleteResult(deleted=tuple(deleted), errors=tuple(errors))
+
+    async def _delete_batch(self, bucket: str, keys: list[str]) -> xml.DeleteResult:
+        body = BufferBody(xml.build_delete_objects(keys, quiet=True), sign=True, md5=True)
+        call = _Call("POST", bucket, query=(("delete", None),), body=body)
+        return xml.parse_delete_objects((await self._send(call)).body)
+
+    async def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str | None = None,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> AsyncIterator[xml.ObjectInfo]:
+        """Yield every object under ``prefix``, following continuation tokens.
+
+        With a ``delimiter`` the grouped "directories" are left out; ``list_pages`` gives them.
+        """
+        async for page in self.list_pages(
+            bucket, prefix=prefix, delimiter=delimiter, start_after=start_after, page_size=page_size
+        ):
+            for item in page.contents:
+                yield item
+
+    async def list_pages(
+        self,
+        bucket: str,
+        *,
+        prefix: str | None = None,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> AsyncIterator[xml.ListObjectsPage]:
+        """Yield ListObjectsV2 pages (objects and common prefixes) until the listing ends."""
+        check_bucket(bucket)
+        check_positive_int("page_size", page_size, maximum=1000)
+        query = _listing_query(prefix, delimiter, start_after, page_size)
+        token: str | None = None
+        while True:
+            extra = (("continuation-token", token),) if token else ()
+            reply = await self._send(_Call("GET", bucket, query=query + extra))
+            page = xml.parse_list_objects_v2(reply.body)
+            yield page
+            if not page.is_truncated or not page.next_continuation_token:
+                return
+            token = page.next_continuation_token
+
+    async def copy_object(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> xml.CopyResult:
+        """Copy an object server-side. Metadata is copied unless new ``metadata`` is given.
+
+        Raises:
+            S3Error, including an error S3 reports inside a 200 answer.
+        """
+        check_bucket(source_bucket)
+        check_key(source_key)
+        check_bucket(bucket)
+        check_key(key)
+        headers = _object_headers(content_type, metadata, None)
+        headers["x-amz-copy-source"] = _copy_source(source_bucket, source_key)
+        if metadata is not None or content_type is not None:
+            headers["x-amz-metadata-directive"] = "REPLACE"
+        reply = await self._send(_Call("PUT", bucket, key, headers=headers))
+        return xml.parse_copy_result(self._check_embedded_error(reply, bucket, key))
+
+    # -- buckets ---------------------------------------------------------------------------
+
+    async def create_bucket(self, bucket: str, *, region: str | None = None) -> None:
+        """Create a bucket; outside us-east-1 the region is sent as its location constraint."""
+        check_bucket(bucket)
+        where = region or self._settings.region
+        body = None
+        if where != "us-east-1":
+            body = BufferBody(xml.build_create_bucket_configuration(where), sign=True, md5=False)
+        await self._send(_Call("PUT", bucket, body=body))
+
+    async def head_bucket(self, bucket: str) -> None:
+        """Return if the bucket exists and is reachable; raise ``NoSuchBucket`` otherwise."""
+        check_bucket(bucket)
+        await self._send(_Call("HEAD", bucket))
+
+    async def delete_bucket(self, bucket: str) -> None:
+        """Delete an empty bucket (``BucketNotEmpty`` otherwise)."""
+        check_bucket(bucket)
+        await self._send(_Call("DELETE", bucket, ok=frozenset({200, 204})))
+
+    async def list_buckets(self) -> list[xml.Bucket]:
+        """Return the buckets the credentials own."""
+        reply = await self._send(_Call("GET"))
+        return list(xml.parse_list_buckets(reply.body).buckets)
+
+    # -- presigned URLs --------------------------------------------------------------------
+
+    def presign_get(self, bucket: str, key: str, *, expires: int = 3600) -> str:
+        """Return a URL anyone can GET the object with for ``expires`` seconds (≤ 7 days)."""
+        return self._presign("GET", bucket, key, expires)
+
+    def presign_put(self, bucket: str, key: str, *, expires: int = 3600) -> str:
+        """Return a URL anyone can PUT the object's body to for ``expires`` seconds (≤ 7 days)."""
+        return self._presign("PUT", bucket, key, expires)
+
+    def _presign(self, method: str, bucket: str, key: str, expires: int) -> str:
+        check_bucket(bucket)
+        check_key(key)
+        check_expires(expires)
+        s = self._settings
+        url = build_url(s.endpoint, bucket, key, addressing=s.addressing)
+        return sigv4.presign(
+            method,
+            url,
+            credentials=s.credentials,
+            region=s.region,
+            now=self._now(),
+            expires=expires,
+        )
+
+    # -- multipart, one call at a time -----------------------------------------------------
+
+    async def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
+        """Start a multipart upload and return its upload id."""
+        check_bucket(bucket)
+        check_key(key)
+        headers = _object_headers(content_type, metadata, None)
+        call = _Call("POST", bucket, key, query=(("uploads", None),), headers=headers)
+        return xml.parse_initiate_multipart_upload((await self._send(call)).body).upload_id
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        data: bytes | bytearray | memoryview,
+        *,
+        content_md5: bool = True,
+    ) -> UploadedPart:
+        """Upload one part (1..10000) and return its number and ETag.
+
+        With ``content_md5`` (the default) the server refuses a part corrupted on the way, and
+        the returned ETag is checked against the MD5 of what was sent.
+
+        Raises:
+            IntegrityError: the ETag is not the MD5 of the part; S3Error; TransportError.
+        """
+        check_positive_int("part_number", part_number, maximum=10_000)
+        body = BufferBody(
+            check_buffer("data", data), sign=self._settings.sign_payload, md5=content_md5
+        )
+        query = (("partNumber", str(part_number)), ("uploadId", upload_id))
+        reply = await self._send(_Call("PUT", bucket, key, query=query, body=body))
+        etag = reply.headers.get("ETag", "")
+        _check_etag(etag, body.md5, bucket, key)
+        return UploadedPart(part_number, etag, body.size)
+
+    async def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        source_bucket: str,
+        source_key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> UploadedPart:
+        """Copy (a byte range of) an existing object in as one part."""
+        check_positive_int("part_number", part_number, maximum=10_000)
+        headers = {
+            "x-amz-copy-source": _copy_source(check_bucket(source_bucket), check_key(source_key))
+        }
+        if start is not None:
+            headers["x-amz-copy-source-range"] = _range_header(start, end)
+        query = (("partNumber", str(part_number)), ("uploadId", upload_id))
+        reply = await self._send(_Call("PUT", bucket, key, query=query, headers=headers))
+        result = xml.parse_copy_result(self._check_embedded_error(reply, bucket, key))
+        return UploadedPart(part_number, result.etag)
+
+    async def complete_multipart_upload(
+        self, bucket: str, key: str, upload_id: str, parts: Iterable[UploadedPart]
+    ) -> PutResult:
+        """Join the uploaded parts into the object.
+
+        If an earlier attempt's answer was lost and the retry hears ``NoSuchUpload``, the
+        object is checked with HEAD: an ETag equal to the expected ``md5-of-md5s-N`` counts
+        as success.
+
+        Raises:
+            EntityTooSmall, InvalidPart, NoSuchUpload, other S3Error (also one S3 sends inside
+            a 200 answer); TransportError.
+        """
+        ordered = sorted(parts, key=lambda part: part.part_number)
+        body = xml.build_complete_multipart_upload((p.part_number, p.etag) for p in ordered)
+        call = _Call(
+            "POST",
+            bucket,
+            key,
+            query=(("uploadId", upload_id),),
+            body=BufferBody(body, sign=True, md5=False),
+        )
+        size = sum(p.size for p in ordered)
+        try:
+            reply = await self._send(call)
+        except NoSuchUpload:
+            return await self._completed_earlier(bucket, key, ordered, size)
+        result = xml.parse_complete_multipart_upload(self._check_embedded_error(reply, bucket, key))
+        return PutResult(result.etag, reply.headers.get("x-amz-version-id"), len(ordered), size)
+
+    async def _completed_earlier(
+        self, bucket: str, key: str, parts: list[UploadedPart], size: int
+    ) -> PutResult:
+        from rawS3.parts import multipart_etag
+
+        expected = multipart_etag(bytes.fromhex(xml.strip_etag(p.etag)) for p in parts)
+        head = await self.head_object(bucket, key)
+        if xml.strip_etag(head.etag) != expected:
+            raise make_s3_error(
+                code="NoSuchUpload",
+                message="the upload is gone and the object is not ours",
+                status=404,
+                request_id=None,
+                host_id=None,
+                bucket=bucket,
+                key=key,
+                resource=None,
+                details={},
+            )
+        return PutResult(head.etag, head.version_id, len(parts), size)
+
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Abort a multipart upload, freeing its parts. ``NoSuchUpload`` if it is gone."""
+        check_bucket(bucket)
+        check_key(key)
+        call = _Call(
+            "DELETE", bucket, key, query=(("uploadId", upload_id),), ok=frozenset({204, 200})
+        )
+        await self._send(call)
+
+    async def list_parts(self, bucket: str, key: str, upload_id: str) -> list[xml.PartInfo]:
+        """Return every part uploaded so far, following pages."""
+        check_bucket(bucket)
+        check_key(key)
+        parts: list[xml.PartInfo] = []
+        marker: int | None = 0
+        while marker is not None:
+            query = (("part-number-marker", str(marker)), ("uploadId", upload_id))
+            page = xml.parse_list_parts(
+                (await self._send(_Call("GET", bucket, key, query=query))).body
+            )
+            parts.extend(page.parts)
+            marker = page.next_part_number_marker if page.is_truncated else None
+        return parts
+
+    async def list_multipart_uploads(
+        self, bucket: str, *, prefix: str | None = None
+    ) -> list[xml.UploadInfo]:
+        """Return every multipart upload in progress in the bucket (under ``prefix``)."""
+        check_bucket(bucket)
+        uploads: list[xml.UploadInfo] = []
+        markers: tuple[tuple[str, str | None], ...] = ()
+        while True:
+            query = (("uploads", None),) + ((("prefix", prefix),) if prefix else ()) + markers
+            reply = await self._send(_Call("GET", bucket, query=query))
+            page = xml.parse_list_multipart_uploads(reply.body)
+            uploads.extend(page.uploads)
+            if not page.is_truncated:
+                return uploads
+            markers = (
+                ("key-marker", page.next_key_marker or ""),
+                ("upload-id-marker", page.next_upload_id_marker or ""),
+            )
+
+    def multipart_uploader(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        part_size: int | None = None,
+        concurrency: int = 4,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> MultipartUploader:
+        """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation)."""
+        from rawS3.transfer import MultipartUploader
+
+        return MultipartUploader(
+            self,
+            bucket,
+            key,
+            part_size=part_size,
+            concurrency=concurrency,
+            content_type=content_type,
+            metadata=metadata,
+        )
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock() + self.clock_offset, tz=timezone.utc)
+
+    async def _send(self, call: _Call) -> _Reply:
+        return await self._perform(call, _read_reply)
+
+    async def _perform(
+        self, call: _Call, consume: Callable[[aiohttp.ClientResponse], Awaitable[T]]
+    ) -> T:
+        """Send ``call`` until it succeeds or the retry policy gives up."""
+        retry_number = 0
+        skew_corrected = False
+        while True:
+            try:
+                return await self._attempt(call, consume)
+            except RequestTimeTooSkewed as exc:
+                if skew_corrected or not self._correct_clock(exc):
+                    raise
+                skew_corrected = True
+                continue
+            except (S3Error, TransportError) as exc:
+                retry_number += 1
+                if not self._should_retry(call, exc, retry_number):
+                    raise
+                delay = self._retry.backoff(retry_number, random.random())
+                log.debug("retry %d of %s in %.3fs after %s", retry_number, call.method, delay, exc)
+            await asyncio.sleep(delay)
+
+    def _should_retry(self, call: _Call, exc: S3Error | TransportError, retry_number: int) -> bool:
+        if retry_number >= self._retry.attempts:
+            return False
+        if call.body is not None and not call.body.replayable:
+            return False
+        if isinstance(exc, S3Error):
+            return self._retry.is_retryable(exc)
+        return call.method != "POST" or not isinstance(exc, TransportTimeout)
+
+    def _correct_clock(self, exc: RequestTimeTooSkewed) -> bool:
+        server = _parse_server_time(exc.details.get("ServerTime") or exc.details.get("Date"))
+        if server is None:
+            return False
+        self.clock_offset = server - self._clock()
+        log.info(
+            "server clock differs by %.1fs; signing with its time from now on", self.clock_offset
+        )
+        return True
+
+    async def _attempt(
+        self, call: _Call, consume: Callable[[aiohttp.ClientResponse], Awaitable[T]]
+    ) -> T:
+        s = self._settings
+        url = build_url(s.endpoint, call.bucket, call.key, call.query, addressing=s.addressing)
+        now = self._now()
+        body = call.body
+        headers = {**call.headers, **(body.headers if body else {})}
+        signed = sigv4.sign(
+            call.method,
+            url,
+            headers,
+            payload_hash=body.payload_hash if body else sigv4.EMPTY_SHA256,
+            credentials=s.credentials,
+            region=s.region,
+            now=now,
+        )
+        data = body.payload(self._chunk_signer(now), _seed(signed)) if body else None
+        started = time.perf_counter()
+        try:
+            response = await self._http().request(
+                call.method,
+                URL(url, encoded=True),
+                headers=signed,
+                data=data,
+                skip_auto_headers=_NO_AUTO_HEADERS,
+                allow_redirects=False,
+                ssl=self._ssl,
+            )
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            cause = getattr(body, "error", None)
+            if cause is not None:
+                raise cause from exc
+            raise _transport_error(exc) from exc
+        _log_exchange(call, url, signed, response, started)
+        if response.status not in call.ok:
+            async with response:
+                raise await self._error(call, response, url, signed, now)
+        try:
+            return await consume(response)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            response.release()
+            raise _transport_error(exc) from exc
+
+    def _chunk_signer(self, now: datetime) -> Callable[[bytes, str], str]:
+        s = self._settings
+
+        def sign(chunk: bytes, previous: str) -> str:
+            return sigv4.sign_chunk(
+                chunk, previous, credentials=s.credentials, region=s.region, now=now
+            )
+
+        return sign
+
+    async def _error(
+        self,
+        call: _Call,
+        response: aiohttp.ClientResponse,
+        url: str,
+        signed: Mapping[str, str],
+        now: datetime,
+    ) -> S3Error:
+        raw = await _read_capped(response, ERROR_BODY_LIMIT)
+        error = _error_from(response.status, response.headers, raw, call)
+        if isinstance(error, SignatureDoesNotMatch):
+            error.diagnosis = self._diagnose(call, url, signed, now, error)
+        return error
+
+    def _diagnose(
+        self,
+        call: _Call,
+        url: str,
+        signed: Mapping[str, str],
+        now: datetime,
+        error: S3Error,
+    ) -> str:
+        ours = sigv4.canonical_request(call.method, url, signed, signed["x-amz-content-sha256"])
+        scope = sigv4.credential_scope(now, self._settings.region, "s3")
+        server_request, server_string = signing_texts_from_details(error.details)
+        return diagnose_signature_mismatch(
+            server_request,
+            server_string,
+            ours,
+            sigv4.string_to_sign(now, scope, ours),
+        )
+
+    def _check_embedded_error(self, reply: _Reply, bucket: str | None, key: str | None) -> bytes:
+        """S3 may answer 200 and then report failure in the body (Complete, Copy): raise it."""
+        doc = xml.find_error(reply.body)
+        if doc is None:
+            return reply.body
+        raise make_s3_error(
+            code=doc.code,
+            message=doc.message,
+            status=reply.status,
+            request_id=doc.request_id,
+            host_id=doc.host_id,
+            bucket=bucket,
+            key=key,
+            resource=doc.resource,
+            details=doc.details,
+        )
+
+
+# -- helpers without state -------------------------------------------------------------------
+
+
+async def _read_reply(response: aiohttp.ClientResponse) -> _Reply:
+    async with response:
+        body = (
+            await _read_capped(response, XML_BODY_LIMIT)
+            if response.method != "GET"
+            else await response.read()
+        )
+        return _Reply(response.status, response.headers, body)
+
+
+async def _keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
+    return response
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    body = await response.content.read(limit + 1)
+    if len(body) > limit:
+        raise ResponseError(
+            f"the server sent more than {limit:,} bytes where S3 sends a short answer"
+        )
+    return body
+
+
+def _error_from(status: int, headers: Mapping[str, str], raw: bytes, call: _Call) -> S3Error:
+    request_id = headers.get("x-amz-request-id")
+    base: dict[str, Any] = {
+        "status": status,
+        "bucket": call.bucket,
+        "key": call.key,
+        "request_id": request_id,
+        "host_id": headers.get("x-amz-id-2"),
+    }
+    if not raw.strip():
+        code = code_for_status(status, has_key=call.key is not None)
+        return make_s3_error(
+            code=code, message="", resource=None, details={"Date": headers.get("Date", "")}, **base
+        )
+    try:
+        doc = xml.parse_error(raw)
+    except ResponseError as exc:
+        code = code_for_status(status, has_key=call.key is not None)
+        return make_s3_error(
+            code=code, message=f"unreadable error body ({exc})", resource=None, details={}, **base
+        )
+    details = {**doc.details, "Date": headers.get("Date", "")}
+    base["request_id"] = doc.request_id or request_id
+    base["host_id"] = doc.host_id or base["host_id"]
+    return make_s3_error(
+        code=doc.code, message=doc.message, resource=doc.resource, details=details, **base
+    )
+
+
+def _transport_error(exc: BaseException) -> TransportError:
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return TransportTimeout(f"timed out: {exc or type(exc).__name__}")
+    return TransportError(f"{type(exc).__name__}: {exc}")
+
+
+def _seed(signed: Mapping[str, str]) -> str:
+    return sigv4.signature_from_authorization(signed["Authorization"])
+
+
+def _parse_server_time(text: str | None) -> float | None:
+    """Read ``ServerTime`` (ISO 8601) or an HTTP ``Date`` as seconds since the epoch."""
+    if not text:
+        return None
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    with contextlib.suppress(TypeError, ValueError):
+        return email.utils.parsedate_to_datetime(text).timestamp()
+    return None
+
+
+def _object_headers(
+    content_type: str | None, metadata: Mapping[str, str] | None, headers: Mapping[str, str] | None
+) -> dict[str, str]:
+    out = dict(headers or {})
+    if content_type is not None:
+        out["Content-Type"] = content_type
+    for name, value in check_metadata(metadata or {}).items():
+        out[f"x-amz-meta-{name}"] = value
+    return out
+
+
+def _listing_query(
+    prefix: str | None, delimiter: str | None, start_after: str | None, page_size: int
+) -> tuple[tuple[str, str | None], ...]:
+    query: list[tuple[str, str | None]] = [
+        ("list-type", "2"),
+        ("encoding-type", "url"),
+        ("max-keys", str(page_size)),
+    ]
+    for name, value in (("prefix", prefix), ("delimiter", delimiter), ("start-after", start_after)):
+        if value:
+            query.append((name, value))
+    return tuple(query)
+
+
+def _range_header(start: int | None, end: int | None) -> str:
+    first, last = check_byte_range(start, end)
+    return f"bytes={first}-{'' if last is None else last}"
+
+
+def _copy_source(bucket: str, key: str) -> str:
+    from rawS3.urls import encode_key
+
+    return f"/{bucket}/{encode_key(key)}"
+
+
+def _check_etag(etag: str, md5: bytes | None, bucket: str, key: str) -> None:
+    """Compare an ETag to the MD5 of what was sent (when we know it and it is a plain MD5)."""
+    from rawS3.errors import IntegrityError
+
+    if md5 is None or not etag:
+        return
+    if xml.strip_etag(etag) != md5.hex():
+        raise IntegrityError(
+            f"ETag {etag} of {bucket}/{key} is not the MD5 of the bytes sent ({md5.hex()})"
+        )
+
+
+def _log_exchange(
+    call: _Call,
+    url: str,
+    signed: Mapping[str, str],
+    response: aiohttp.ClientResponse,
+    started: float,
+) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    elapsed = (time.perf_counter() - started) * 1000
+    log.debug(
+        "%s %s -> %d (request id %s, %.1f ms) headers=%s",
+        call.method,
+        url,
+        response.status,
+        response.headers.get("x-amz-request-id"),
+        elapsed,
+        redact_headers(signed),
+    )
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return ``headers`` with the Authorization signature and security token hidden."""
+    out = dict(headers)
+    if "Authorization" in out:
+        head, sep, _ = out["Authorization"].partition("Signature=")
+        out["Authorization"] = f"{head}{sep}***" if sep else "***"
+    if "x-amz-security-token" in out:
+        out["x-amz-security-token"] = "***"
+    return out
+
+
+def content_md5(data: bytes) -> str:
+    """Return the base64 MD5 that a ``Content-MD5`` header carries for ``data``."""
+    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")

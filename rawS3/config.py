@@ -1,0 +1,102 @@
+"""Client settings from arguments, falling back to the standard AWS environment variables.
+
+Pure: the environment is passed in as a mapping.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rawS3.sigv4 import Credentials
+from rawS3.urls import Addressing, Endpoint, parse_endpoint
+
+__all__ = ["DEFAULT_REGION", "Settings", "Timeouts", "resolve_settings"]
+
+DEFAULT_REGION = "us-east-1"
+_ADDRESSING = ("path", "virtual")
+_PAYLOAD_SIGNING = ("auto", "signed", "unsigned")
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Time limits in seconds for one HTTP exchange (``None``: no limit).
+
+    Args:
+        connect: to open a connection (TCP and TLS).
+        read: between two reads of the response; a stalled transfer fails after this.
+        total: for the whole exchange; off by default since large parts legitimately take long.
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 60.0
+    total: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the client needs to address and sign requests."""
+
+    endpoint: Endpoint
+    credentials: Credentials
+    region: str
+    addressing: Addressing
+    sign_payload: bool
+
+
+def resolve_settings(
+    *,
+    endpoint_url: str | None,
+    access_key: str | None,
+    secret_key: str | None,
+    session_token: str | None,
+    region: str | None,
+    addressing: str,
+    payload_signing: str,
+    env: Mapping[str, str],
+) -> Settings:
+    """Combine arguments with ``env`` (arguments win) into validated ``Settings``.
+
+    Raises:
+        ValueError: no credentials anywhere, an unknown ``addressing`` or ``payload_signing``,
+            or an endpoint URL that is not http(s)://host[:port].
+    """
+    _check_choice("addressing", addressing, _ADDRESSING)
+    _check_choice("payload_signing", payload_signing, _PAYLOAD_SIGNING)
+    region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    url = endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    endpoint = parse_endpoint(url or f"https://s3.{region}.amazonaws.com")
+    credentials = _credentials(access_key, secret_key, session_token, env)
+    signed = payload_signing == "signed" or (
+        payload_signing == "auto" and endpoint.scheme == "http"
+    )
+    style: Addressing = "virtual" if addressing == "virtual" else "path"
+    return Settings(endpoint, credentials, region, style, signed)
+
+
+def _credentials(
+    access_key: str | None, secret_key: str | None, token: str | None, env: Mapping[str, str]
+) -> Credentials:
+    access_key = access_key or env.get("AWS_ACCESS_KEY_ID")
+    secret_key = secret_key or env.get("AWS_SECRET_ACCESS_KEY")
+    if not access_key or not secret_key:
+        raise ValueError(
+            "no credentials: pass aws_access_key_id and aws_secret_access_key, "
+            "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    return Credentials(access_key, secret_key, token or env.get("AWS_SESSION_TOKEN") or None)
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+def tls_context(*, verify: bool, ca_file: str | None) -> ssl.SSLContext | bool:
+    """Return what aiohttp's ``ssl=`` takes: verification on by default, a CA file if given."""
+    if not verify:
+        return False
+    if ca_file is None:
+        return True
+    return ssl.create_default_context(cafile=ca_file)

@@ -1,0 +1,88 @@
+"""Multipart arithmetic: part sizes within S3's limits, and the ETags parts add up to.
+
+S3 limits (documented): every part but the last is 5 MiB to 5 GiB, at most 10,000 parts,
+an object at most 5 TiB. When the total is known one part size is chosen up front; when it
+is not, part sizes grow with the part number so that even a 5 TiB stream fits in 10,000 parts
+while the first parts (and so every ordinary upload) keep the size that was asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+from rawS3.validation import check_positive_int
+
+__all__ = [
+    "DEFAULT_PART_SIZE",
+    "MAX_OBJECT_SIZE",
+    "MAX_PARTS",
+    "MAX_PART_SIZE",
+    "MIN_PART_SIZE",
+    "PARTS_PER_SIZE_STEP",
+    "capacity",
+    "check_part_size",
+    "multipart_etag",
+    "part_size_at",
+    "part_size_for_total",
+    "split",
+]
+
+MiB = 1024 * 1024
+MIN_PART_SIZE = 5 * MiB
+MAX_PART_SIZE = 5 * 1024 * MiB
+MAX_PARTS = 10_000
+MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB
+DEFAULT_PART_SIZE = 8 * MiB
+# After this many parts of one size the size doubles. 900 rather than 1000 so that even
+# 5 MiB parts reach 5 TiB before part 10,000 (1000 would stop at about 4.9 TiB).
+PARTS_PER_SIZE_STEP = 900
+
+
+def check_part_size(part_size: object) -> int:
+    """Return ``part_size`` if S3 accepts parts of that size (5 MiB to 5 GiB).
+
+    Raises:
+        TypeError: not an ``int``.
+        ValueError: out of range.
+    """
+    return check_positive_int("part_size", part_size, minimum=MIN_PART_SIZE, maximum=MAX_PART_SIZE)
+
+
+def part_size_for_total(total: int, part_size: int) -> int:
+    """Return the part size to use for an object of ``total`` bytes.
+
+    ``part_size`` is kept when ``total`` fits in 10,000 parts of it; otherwise the smallest
+    whole number of MiB that fits is returned.
+
+    Raises:
+        ValueError: ``total`` is negative or exceeds S3's 5 TiB object limit.
+    """
+    check_positive_int("size", total, minimum=0, maximum=MAX_OBJECT_SIZE)
+    needed = -(-total // MAX_PARTS)
+    if needed <= part_size:
+        return part_size
+    return -(-needed // MiB) * MiB
+
+
+def part_size_at(part_number: int, base: int) -> int:
+    """Return the size of part ``part_number`` (1-based) of a stream of unknown length."""
+    step = (part_number - 1) // PARTS_PER_SIZE_STEP
+    return min(MAX_PART_SIZE, base << step)
+
+
+def capacity(base: int, parts: int = MAX_PARTS) -> int:
+    """Return how many bytes ``parts`` parts hold when sizes grow as ``part_size_at`` says."""
+    return sum(part_size_at(number, base) for number in range(1, parts + 1))
+
+
+def split(total: int, part_size: int) -> Iterator[tuple[int, int]]:
+    """Yield ``(offset, length)`` for each part of a ``total``-byte object; none when empty."""
+    for offset in range(0, total, part_size):
+        yield offset, min(part_size, total - offset)
+
+
+def multipart_etag(part_md5_digests: Iterable[bytes]) -> str:
+    """Return the ETag S3 gives a completed multipart upload: ``md5(md5s)-N``, unquoted."""
+    digests = list(part_md5_digests)
+    return f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(digests)}"

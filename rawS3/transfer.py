@@ -1,0 +1,385 @@
+"""Streaming uploads: ``MultipartUploader``, ``upload_stream`` and the seed's download functions.
+
+One producer (the caller of ``write``) fills one preallocated part buffer; a full buffer is handed,
+without copying, to a part task, and a fresh one is started. A semaphore admits at most
+``concurrency`` part tasks, so ``write`` waits while they are all busy and memory stays near
+``(concurrency + 1) * part_size``. Any failure or cancellation aborts the multipart upload
+(shielded, so the abort finishes even while the task is being cancelled) and re-raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+from rawS3.errors import IntegrityError, RawS3Error, S3Error, SourceError
+from rawS3.parts import (
+    DEFAULT_PART_SIZE,
+    check_part_size,
+    multipart_etag,
+    part_size_at,
+    part_size_for_total,
+)
+from rawS3.results import PutResult, UploadedPart
+from rawS3.validation import (
+    check_bucket,
+    check_buffer,
+    check_key,
+    check_metadata,
+    check_positive_int,
+    check_source_url,
+)
+from rawS3.xml import strip_etag
+
+if TYPE_CHECKING:
+    from rawS3.client import S3Client
+
+__all__ = ["MultipartUploader", "fetch_and_upload", "stream_upload", "upload_stream"]
+
+log = logging.getLogger("rawS3")
+SOURCE_CHUNK = 256 * 1024
+
+
+class MultipartUploader:
+    """Upload one object in parts from any number of ``write`` calls.
+
+    ::
+
+        async with MultipartUploader(client, "bucket", "key") as up:
+            async for chunk in source:
+                await up.write(chunk)
+        print(up.result.etag, up.result.parts)
+
+    Leaving the block normally completes the upload; leaving it by an exception or a
+    cancellation aborts it and re-raises. Every part but the last is exactly ``part_size``
+    bytes (or, past 900 parts of a stream whose size was not given, a doubled size, so that
+    10,000 parts reach S3's 5 TiB limit).
+
+    Args:
+        client: the ``S3Client`` to send with.
+        bucket, key: where the object goes.
+        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
+        concurrency: parts uploading at once (default 4).
+        content_type, metadata: stored with the object.
+        size: the total length if known; the part size then grows to fit 10,000 parts.
+
+    Raises:
+        TypeError, ValueError: bad arguments, at construction (nothing is sent).
+    """
+
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        key: str,
+        *,
+        part_size: int | None = None,
+        concurrency: int = 4,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        size: int | None = None,
+    ) -> None:
+        self._client = client
+        self.bucket = check_bucket(bucket)
+        self.key = check_key(key)
+        base = check_part_size(DEFAULT_PART_SIZE if part_size is None else part_size)
+        self._fixed = size is not None
+        self.part_size = part_size_for_total(size, base) if size is not None else base
+        self._concurrency = check_positive_int("concurrency", concurrency, maximum=1000)
+        self._content_type = content_type
+        self._metadata = check_metadata(metadata or {})
+        self._slots = asyncio.Semaphore(self._concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._parts: list[UploadedPart] = []
+        self._md5s: dict[int, bytes] = {}
+        self._failure: BaseException | None = None
+        self._upload_id: str | None = None
+        self._buffer = bytearray(self.part_size)
+        self._filled = 0
+        self._next_part = 1
+        self._closed = False
+        self.result: PutResult | None = None
+        """Set once the upload is complete: the ETag, part count and size."""
+
+    @property
+    def upload_id(self) -> str | None:
+        """The multipart upload's id, once the first part has been sent."""
+        return self._upload_id
+
+    async def __aenter__(self) -> MultipartUploader:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            await self.complete()
+        else:
+            await self.abort()
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Add ``data`` (any length, empty included) to the object.
+
+        Waits while ``concurrency`` parts are uploading.
+
+        Raises:
+            RawS3Error: a part failed earlier (the upload is then aborted).
+        """
+        view = memoryview(check_buffer("data", data)).cast("B")
+        self._check_open()
+        while view.nbytes:
+            room = len(self._buffer) - self._filled
+            take = min(room, view.nbytes)
+            self._buffer[self._filled : self._filled + take] = view[:take]
+            self._filled += take
+            view = view[take:]
+            if self._filled == len(self._buffer):
+                await self._dispatch(self._buffer)
+
+    async def complete(self) -> PutResult:
+        """Send the last part, wait for all parts, and join them into the object.
+
+        Raises:
+            RawS3Error: a part or the completion failed; the upload is aborted first.
+        """
+        self._check_open()
+        try:
+            return await self._complete()
+        except BaseException:
+            await self.abort()
+            raise
+
+    async def _complete(self) -> PutResult:
+        if self._filled or (not self._parts and not self._tasks):
+            await self._dispatch(memoryview(self._buffer)[: self._filled])
+        await self._drain()
+        self._closed = True
+        result = await self._client.complete_multipart_upload(
+            self.bucket, self.key, self._require_upload_id(), self._parts
+        )
+        self.result = self._verified(result)
+        return self.result
+
+    async def abort(self) -> None:
+        """Stop sending, and abort the multipart upload so the server frees its parts.
+
+        Runs to the end even if the calling task is cancelled meanwhile (the cancellation is
+        re-raised afterwards).
+        """
+        self._closed = True
+        for task in self._tasks:
+            task.cancel()
+        cleanup = asyncio.ensure_future(self._cancel_and_abort())
+        cancelled = False
+        while not cleanup.done():
+            try:
+                await asyncio.shield(cleanup)
+            except asyncio.CancelledError:
+                cancelled = True
+        cleanup.result()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _cancel_and_abort(self) -> None:
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._upload_id is None:
+            return
+        try:
+            await self._client.abort_multipart_upload(self.bucket, self.key, self._upload_id)
+        except RawS3Error as exc:
+            log.warning(
+                "could not abort upload %s of %s/%s: %s",
+                self._upload_id,
+                self.bucket,
+                self.key,
+                exc,
+            )
+
+    async def _dispatch(self, data: bytearray | memoryview) -> None:
+        """Hand a full (or the last) part to a part task; the buffer becomes the task's."""
+        await self._slots.acquire()
+        try:
+            self._check_open()
+            if self._upload_id is None:
+                self._upload_id = await self._client.create_multipart_upload(
+                    self.bucket, self.key, content_type=self._content_type, metadata=self._metadata
+                )
+        except BaseException:
+            self._slots.release()
+            raise
+        number = self._next_part
+        self._next_part += 1
+        task = asyncio.ensure_future(self._send_part(number, data))
+        self._tasks.add(task)
+        task.add_done_callback(self._part_done)
+        self._buffer = bytearray(self._size_of(self._next_part))
+        self._filled = 0
+
+    def _size_of(self, part_number: int) -> int:
+        return self.part_size if self._fixed else part_size_at(part_number, self.part_size)
+
+    async def _send_part(self, number: int, data: bytearray | memoryview) -> None:
+        try:
+            part = await self._client.upload_part(
+                self.bucket, self.key, self._require_upload_id(), number, data
+            )
+            self._md5s[number] = hashlib.md5(data, usedforsecurity=False).digest()
+            self._parts.append(part)
+        finally:
+            self._slots.release()
+
+    def _part_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and self._failure is None:
+            self._failure = task.exception()
+
+    async def _drain(self) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks))
+        self._check_failure()
+
+    def _check_open(self) -> None:
+        self._check_failure()
+        if self._closed:
+            raise RuntimeError("this upload is already completed or aborted")
+
+    def _check_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _require_upload_id(self) -> str:
+        if self._upload_id is None:
+            raise RuntimeError("no multipart upload was started")
+        return self._upload_id
+
+    def _verified(self, result: PutResult) -> PutResult:
+        """Check the final ETag against the MD5 of the parts' MD5s, when the server sent one."""
+        digests = [self._md5s[number] for number in sorted(self._md5s)]
+        expected = multipart_etag(digests)
+        got = strip_etag(result.etag)
+        if got and got != expected:
+            raise IntegrityError(
+                f"ETag {result.etag} of {self.bucket}/{self.key}; the parts sent make {expected}"
+            )
+        etag = result.etag if got else f'"{expected}"'
+        return PutResult(etag, result.version_id, len(digests), sum(p.size for p in self._parts))
+
+
+async def upload_stream(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    source: AsyncIterable[bytes],
+    *,
+    size: int | None = None,
+    part_size: int | None = None,
+    concurrency: int = 4,
+    content_type: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+) -> PutResult:
+    """Upload an async iterable of bytes: one PutObject if it fits in a part, else multipart.
+
+    The first ``part_size + 1`` bytes are read before deciding, so a short stream costs one
+    request and a long one never holds more than the uploader's bound.
+
+    Raises:
+        TypeError, ValueError: bad arguments; RawS3Error: the upload failed (and was aborted).
+    """
+    uploader = MultipartUploader(
+        client,
+        bucket,
+        key,
+        part_size=part_size,
+        concurrency=concurrency,
+        content_type=content_type,
+        metadata=metadata,
+        size=size,
+    )
+    pieces = aiter(source)
+    head = await _read_at_least(pieces, uploader.part_size + 1)
+    if len(head) <= uploader.part_size:
+        return await client.put_object(
+            bucket, key, head, content_type=content_type, metadata=metadata
+        )
+    async with uploader:
+        await uploader.write(head)
+        del head
+        async for piece in pieces:
+            await uploader.write(piece)
+    assert uploader.result is not None
+    return uploader.result
+
+
+async def _read_at_least(pieces: AsyncIterator[bytes], wanted: int) -> bytearray:
+    head = bytearray()
+    while len(head) < wanted:
+        try:
+            head += await anext(pieces)
+        except StopAsyncIteration:
+            break
+    return head
+
+
+async def fetch_and_upload(
+    client: S3Client, bucket: str, key: str, url: str, *, max_size: int | None = None
+) -> None:
+    """Download ``url`` whole, then PutObject it. See ``S3Client.fetch_and_upload``."""
+    check_bucket(bucket)
+    check_key(key)
+    check_source_url(url)
+    body = bytearray()
+    async for chunk in _download(url):
+        body += chunk
+        if max_size is not None and len(body) > max_size:
+            raise SourceError(
+                url=url, status=None, message=f"larger than max_size={max_size:,} bytes"
+            )
+    await client.put_object(bucket, key, body)
+
+
+async def stream_upload(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    url: str,
+    *,
+    part_size: int | None = None,
+    concurrency: int = 4,
+) -> PutResult:
+    """Stream ``url`` into a ``MultipartUploader``. See ``S3Client.stream_upload``."""
+    check_source_url(url)
+    async with MultipartUploader(
+        client, bucket, key, part_size=part_size, concurrency=concurrency
+    ) as uploader:
+        async for chunk in _download(url):
+            await uploader.write(chunk)
+    assert uploader.result is not None
+    return uploader.result
+
+
+async def _download(url: str) -> AsyncIterator[bytes]:
+    """Yield the body of ``url``; any failure, a non-2xx answer or a short body is a SourceError."""
+    try:
+        async with (
+            aiohttp.ClientSession(auto_decompress=False) as session,
+            session.get(url) as response,
+        ):
+            if not 200 <= response.status < 300:
+                raise SourceError(url=url, status=response.status, message=response.reason or "")
+            async for chunk in response.content.iter_chunked(SOURCE_CHUNK):
+                yield chunk
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise SourceError(url=url, status=None, message=f"{type(exc).__name__}: {exc}") from exc
+
+
+def _is_s3(exc: BaseException) -> bool:
+    return isinstance(exc, S3Error)

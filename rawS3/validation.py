@@ -1,0 +1,196 @@
+"""Argument checks that run before anything is sent.
+
+Every check raises ``TypeError`` for a value of the wrong type and ``ValueError`` for a value
+S3 would refuse, with a message that says what was given and what is allowed. The checks are
+pure: they read no clock, touch no network, and return the value they accept.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+
+__all__ = [
+    "MAX_KEY_BYTES",
+    "MAX_PRESIGN_SECONDS",
+    "check_bucket",
+    "check_buffer",
+    "check_byte_range",
+    "check_expires",
+    "check_key",
+    "check_metadata",
+    "check_positive_int",
+    "check_source_url",
+]
+
+MAX_KEY_BYTES = 1024
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+_BUCKET_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
+# RFC 9110 token characters: what an HTTP header name may hold.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def check_bucket(bucket: object) -> str:
+    """Return ``bucket`` if it follows S3's bucket naming rules.
+
+    Raises:
+        TypeError: ``bucket`` is not a ``str``.
+        ValueError: the name breaks a rule; the message names the rule.
+    """
+    name = _require_str("bucket", bucket)
+    problem = _bucket_problem(name)
+    if problem:
+        raise ValueError(f"invalid bucket name {name!r}: {problem}")
+    return name
+
+
+def _bucket_problem(name: str) -> str:
+    if not 3 <= len(name) <= 63:
+        return f"must be 3 to 63 characters long, got {len(name)}"
+    if not _BUCKET_CHARS.fullmatch(name):
+        return (
+            "may hold only lowercase letters, digits, '.' and '-', "
+            "and must start and end with a letter or digit"
+        )
+    if ".." in name:
+        return "must not contain two adjacent periods"
+    if _looks_like_ip(name):
+        return "must not be formatted as an IP address"
+    if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
+        return "uses a prefix or suffix that S3 reserves"
+    return ""
+
+
+def _looks_like_ip(name: str) -> bool:
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def check_key(key: object) -> str:
+    """Return ``key`` if S3 can store an object under it (1 to 1024 UTF-8 bytes).
+
+    Raises:
+        TypeError: ``key`` is not a ``str``.
+        ValueError: the key is empty, too long, or not encodable as UTF-8.
+    """
+    text = _require_str("key", key)
+    if not text:
+        raise ValueError("object key must not be empty")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"object key {text!r} is not valid UTF-8 text: {exc.reason}") from None
+    if size > MAX_KEY_BYTES:
+        raise ValueError(f"object key is {size} UTF-8 bytes; at most {MAX_KEY_BYTES} are allowed")
+    return text
+
+
+def check_buffer(name: str, data: object) -> bytes | bytearray | memoryview:
+    """Return ``data`` if it is a bytes-like body (``bytes``, ``bytearray``, ``memoryview``).
+
+    Raises:
+        TypeError: anything else, ``str`` included (encode it first).
+    """
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return data
+    hint = " (encode text first, e.g. text.encode())" if isinstance(data, str) else ""
+    raise TypeError(f"{name} must be bytes, bytearray or memoryview, not {_kind(data)}{hint}")
+
+
+def check_metadata(metadata: object) -> dict[str, str]:
+    """Return ``metadata`` as a dict whose items HTTP headers can carry unchanged.
+
+    Keys must be HTTP token characters; values printable ASCII (S3 stores user metadata
+    as US-ASCII and would otherwise sign and store something other than what was given).
+
+    Raises:
+        TypeError: not a mapping of ``str`` to ``str``.
+        ValueError: a key or value HTTP cannot carry.
+    """
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping of str to str, not {_kind(metadata)}")
+    checked: dict[str, str] = {}
+    for key, value in metadata.items():
+        _require_str("metadata key", key)
+        _require_str(f"metadata value for {key!r}", value)
+        if not _TOKEN.fullmatch(key):
+            raise ValueError(
+                f"metadata key {key!r} may hold only letters, digits and !#$%&'*+.^_`|~-"
+            )
+        if not value.isascii() or not value.isprintable():
+            raise ValueError(
+                f"metadata value for {key!r} must be printable ASCII (no line breaks or "
+                "control characters); percent-encode other text"
+            )
+        checked[key] = value
+    return checked
+
+
+def check_positive_int(
+    name: str, value: object, *, minimum: int = 1, maximum: int | None = None
+) -> int:
+    """Return ``value`` if it is an ``int`` within ``minimum..maximum``.
+
+    Raises:
+        TypeError: not an ``int`` (``bool`` is refused too).
+        ValueError: out of range; the message gives the range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {_kind(value)}")
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and at most {maximum:,}" if maximum is not None else ""
+        raise ValueError(f"{name} must be at least {minimum:,}{upper}, got {value:,}")
+    return value
+
+
+def check_expires(expires: object) -> int:
+    """Return ``expires`` (seconds) if a presigned URL may last that long: 1 s to 7 days."""
+    return check_positive_int("expires", expires, minimum=1, maximum=MAX_PRESIGN_SECONDS)
+
+
+def check_byte_range(start: object, end: object) -> tuple[int, int | None]:
+    """Return an inclusive byte range ``(start, end)``; ``end=None`` reads to the end.
+
+    Raises:
+        TypeError: not ints.
+        ValueError: negative, or ``end`` before ``start``.
+    """
+    first = check_positive_int("range start", start, minimum=0)
+    if end is None:
+        return first, None
+    last = check_positive_int("range end", end, minimum=0)
+    if last < first:
+        raise ValueError(f"range end ({last}) must not be before range start ({first})")
+    return first, last
+
+
+def check_source_url(url: object) -> str:
+    """Return ``url`` if it is an absolute http(s) URL to download from.
+
+    Raises:
+        TypeError: not a ``str``.
+        ValueError: another scheme, or no host.
+    """
+    text = _require_str("url", url)
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise ValueError(f"source url must start with http:// or https://, got {text!r}")
+    if not rest or rest[0] in "/?#":
+        raise ValueError(f"source url {text!r} has no host")
+    return text
+
+
+def _require_str(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {_kind(value)}")
+    return value
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__
