@@ -15,6 +15,7 @@ import base64
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 
+from rawS3.checksums import checksum_header, checksum_value
 from rawS3.sigv4 import STREAMING_PAYLOAD, UNSIGNED_PAYLOAD, chunk_frame, encoded_length
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "SLICE_SIZE", "BufferBody", "ChunkSigner", "SignedChunkedBody"]
@@ -30,7 +31,14 @@ class BufferBody:
 
     replayable = True
 
-    def __init__(self, data: bytes | bytearray | memoryview, *, sign: bool, md5: bool) -> None:
+    def __init__(
+        self,
+        data: bytes | bytearray | memoryview,
+        *,
+        sign: bool,
+        md5: bool,
+        checksum: str | None = None,
+    ) -> None:
         self.data = memoryview(data).cast("B")
         self.size = self.data.nbytes
         self.payload_hash = hashlib.sha256(self.data).hexdigest() if sign else UNSIGNED_PAYLOAD
@@ -38,6 +46,10 @@ class BufferBody:
         self.headers = {"Content-Length": str(self.size)}
         if self.md5 is not None:
             self.headers["Content-MD5"] = base64.b64encode(self.md5).decode("ascii")
+        self.checksum: tuple[str, str] | None = None
+        if checksum is not None:
+            self.checksum = (checksum, checksum_value(checksum, self.data))
+            self.headers[checksum_header(checksum)] = self.checksum[1]
 
     def payload(
         self, signer: ChunkSigner, seed_signature: str
@@ -57,6 +69,7 @@ class SignedChunkedBody:
 
     replayable = False
     md5 = None
+    checksum = None
     payload_hash = STREAMING_PAYLOAD
 
     def __init__(self, source: AsyncIterable[bytes], *, size: int, chunk_size: int) -> None:

@@ -29,8 +29,10 @@ from yarl import URL
 
 from rawS3 import sigv4, xml
 from rawS3.bodies import DEFAULT_CHUNK_SIZE, BufferBody, SignedChunkedBody
+from rawS3.checksums import check_algorithm, checksum_element, checksum_header
 from rawS3.config import Timeouts, resolve_settings, tls_context
 from rawS3.errors import (
+    IntegrityError,
     NoSuchUpload,
     RequestTimeTooSkewed,
     ResponseError,
@@ -43,9 +45,10 @@ from rawS3.errors import (
     make_s3_error,
     signing_texts_from_details,
 )
+from rawS3.parts import multipart_etag
 from rawS3.results import ObjectHead, PutResult, UploadedPart, head_from_headers, put_from_headers
 from rawS3.retry import RetryPolicy
-from rawS3.urls import build_url
+from rawS3.urls import build_url, encode_key
 from rawS3.validation import (
     check_bucket,
     check_buffer,
@@ -295,6 +298,7 @@ class S3Client:
         metadata: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         content_md5: bool = False,
+        checksum: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> PutResult:
         """Store an object in one request.
@@ -308,6 +312,8 @@ class S3Client:
             headers: further request headers, sent and signed as given.
             content_md5: send ``Content-MD5`` so the server refuses a corrupted body; the
                 returned ETag is then checked against it too.
+            checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` header as
+                well (bytes-like bodies only); a checksum the server echoes is compared.
             chunk_size: the aws-chunked frame size for an iterable ``body``.
 
         Returns:
@@ -318,11 +324,18 @@ class S3Client:
         """
         check_bucket(bucket)
         check_key(key)
-        payload = self._body(body, size=size, md5=content_md5, chunk_size=chunk_size)
+        payload = self._body(
+            body,
+            size=size,
+            md5=content_md5,
+            checksum=check_algorithm(checksum),
+            chunk_size=chunk_size,
+        )
         extra = _object_headers(content_type, metadata, headers)
         reply = await self._send(_Call("PUT", bucket, key, headers=extra, body=payload))
         result = put_from_headers(reply.headers, size=payload.size)
         _check_etag(result.etag, payload.md5, bucket, key)
+        _check_echoed_checksum(reply.headers, payload.checksum, bucket, key)
         return result
 
     def _body(
@@ -331,16 +344,21 @@ class S3Client:
         *,
         size: int | None,
         md5: bool,
+        checksum: str | None,
         chunk_size: int,
     ) -> Body:
         if isinstance(body, (bytes, bytearray, memoryview)):
             if size is not None and size != memoryview(body).nbytes:
                 raise ValueError(f"size={size} but the body holds {memoryview(body).nbytes} bytes")
-            return BufferBody(body, sign=self._settings.sign_payload, md5=md5)
+            return BufferBody(body, sign=self._settings.sign_payload, md5=md5, checksum=checksum)
         if not hasattr(body, "__aiter__"):
             check_buffer("body", body)
         if size is None:
             raise ValueError("an async iterable body needs its exact size (size=...)")
+        if checksum is not None:
+            raise ValueError(
+                "checksum= needs a bytes-like body; a streamed body is signed per chunk"
+            )
         check_positive_int("size", size, minimum=0)
         check_positive_int("chunk_size", chunk_size, minimum=8 * 1024)
         return SignedChunkedBody(body, size=size, chunk_size=chunk_size)  # type: ignore[arg-type]
@@ -545,11 +563,17 @@ class S3Client:
         *,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        checksum: str | None = None,
     ) -> str:
-        """Start a multipart upload and return its upload id."""
+        """Start a multipart upload and return its upload id.
+
+        ``checksum`` (``"crc32"``/``"sha256"``) declares the algorithm every part will carry.
+        """
         check_bucket(bucket)
         check_key(key)
         headers = _object_headers(content_type, metadata, None)
+        if check_algorithm(checksum) is not None:
+            headers["x-amz-checksum-algorithm"] = str(checksum).upper()
         call = _Call("POST", bucket, key, query=(("uploads", None),), headers=headers)
         return xml.parse_initiate_multipart_upload((await self._send(call)).body).upload_id
 
@@ -562,24 +586,30 @@ class S3Client:
         data: bytes | bytearray | memoryview,
         *,
         content_md5: bool = True,
+        checksum: str | None = None,
     ) -> UploadedPart:
         """Upload one part (1..10000) and return its number and ETag.
 
         With ``content_md5`` (the default) the server refuses a part corrupted on the way, and
-        the returned ETag is checked against the MD5 of what was sent.
+        the returned ETag is checked against the MD5 of what was sent. ``checksum`` adds an
+        ``x-amz-checksum-*`` header (the upload must have been created with the same one).
 
         Raises:
             IntegrityError: the ETag is not the MD5 of the part; S3Error; TransportError.
         """
         check_positive_int("part_number", part_number, maximum=10_000)
         body = BufferBody(
-            check_buffer("data", data), sign=self._settings.sign_payload, md5=content_md5
+            check_buffer("data", data),
+            sign=self._settings.sign_payload,
+            md5=content_md5,
+            checksum=check_algorithm(checksum),
         )
         query = (("partNumber", str(part_number)), ("uploadId", upload_id))
         reply = await self._send(_Call("PUT", bucket, key, query=query, body=body))
         etag = reply.headers.get("ETag", "")
         _check_etag(etag, body.md5, bucket, key)
-        return UploadedPart(part_number, etag, body.size)
+        _check_echoed_checksum(reply.headers, body.checksum, bucket, key)
+        return UploadedPart(part_number, etag, body.size, body.checksum)
 
     async def upload_part_copy(
         self,
@@ -619,7 +649,14 @@ class S3Client:
             a 200 answer); TransportError.
         """
         ordered = sorted(parts, key=lambda part: part.part_number)
-        body = xml.build_complete_multipart_upload((p.part_number, p.etag) for p in ordered)
+        checksums = {
+            p.part_number: (checksum_element(p.checksum[0]), p.checksum[1])
+            for p in ordered
+            if p.checksum is not None
+        }
+        body = xml.build_complete_multipart_upload(
+            ((p.part_number, p.etag) for p in ordered), checksums=checksums
+        )
         call = _Call(
             "POST",
             bucket,
@@ -638,8 +675,6 @@ class S3Client:
     async def _completed_earlier(
         self, bucket: str, key: str, parts: list[UploadedPart], size: int
     ) -> PutResult:
-        from rawS3.parts import multipart_etag
-
         expected = multipart_etag(bytes.fromhex(xml.strip_etag(p.etag)) for p in parts)
         head = await self.head_object(bucket, key)
         if xml.strip_etag(head.etag) != expected:
@@ -847,7 +882,9 @@ class S3Client:
         now: datetime,
         error: S3Error,
     ) -> str:
-        ours = sigv4.canonical_request(call.method, url, signed, signed["x-amz-content-sha256"])
+        # sign() covered Host although aiohttp, not the dict, supplies it on the wire.
+        headers = sigv4.with_host(url, signed)
+        ours = sigv4.canonical_request(call.method, url, headers, signed["x-amz-content-sha256"])
         scope = sigv4.credential_scope(now, self._settings.region, "s3")
         server_request, server_string = signing_texts_from_details(error.details)
         return diagnose_signature_mismatch(
@@ -880,11 +917,7 @@ class S3Client:
 
 async def _read_reply(response: aiohttp.ClientResponse) -> _Reply:
     async with response:
-        body = (
-            await _read_capped(response, XML_BODY_LIMIT)
-            if response.method != "GET"
-            else await response.read()
-        )
+        body = await _read_capped(response, XML_BODY_LIMIT)
         return _Reply(response.status, response.headers, body)
 
 
@@ -893,7 +926,14 @@ async def _keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    body = await response.content.read(limit + 1)
+    # StreamReader.read(n) returns whatever has arrived (one chunk of a chunked answer),
+    # not n bytes; read until the end or until the cap is passed.
+    body = b""
+    while len(body) <= limit:
+        block = await response.content.read(limit + 1 - len(body))
+        if not block:
+            break
+        body += block
     if len(body) > limit:
         raise ResponseError(
             f"the server sent more than {limit:,} bytes where S3 sends a short answer"
@@ -982,20 +1022,29 @@ def _range_header(start: int | None, end: int | None) -> str:
 
 
 def _copy_source(bucket: str, key: str) -> str:
-    from rawS3.urls import encode_key
-
     return f"/{bucket}/{encode_key(key)}"
 
 
 def _check_etag(etag: str, md5: bytes | None, bucket: str, key: str) -> None:
     """Compare an ETag to the MD5 of what was sent (when we know it and it is a plain MD5)."""
-    from rawS3.errors import IntegrityError
-
     if md5 is None or not etag:
         return
     if xml.strip_etag(etag) != md5.hex():
         raise IntegrityError(
             f"ETag {etag} of {bucket}/{key} is not the MD5 of the bytes sent ({md5.hex()})"
+        )
+
+
+def _check_echoed_checksum(
+    headers: Mapping[str, str], sent: tuple[str, str] | None, bucket: str, key: str
+) -> None:
+    """Servers that support additional checksums echo them; one that differs is corruption."""
+    if sent is None:
+        return
+    echoed = headers.get(checksum_header(sent[0]))
+    if echoed is not None and echoed != sent[1]:
+        raise IntegrityError(
+            f"the server computed {sent[0]} {echoed} for {bucket}/{key}; rawS3 sent {sent[1]}"
         )
 
 

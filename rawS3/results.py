@@ -31,6 +31,8 @@ class UploadedPart:
     part_number: int
     etag: str
     size: int = 0
+    checksum: tuple[str, str] | None = None
+    """``(algorithm, base64 value)`` when the part was sent with an additional checksum."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,8 +146,7 @@ class Credentials:
     def __repr__(self) -> str:
         token = "None" if self.session_token is None else "'***'"
         return (
-            f"Credentials(access_key={self.access_key!r}, secret_key='***', "
-            f"session_token={token})"
+            f"Credentials(access_key={self.access_key!r}, secret_key='***', session_token={token})"
         )
 
 
@@ -328,9 +327,7 @@ def signed_headers(headers: Mapping[str, str]) -> str:
     return ";".join(_signable(headers))
 
 
-def canonical_request(
-    method: str, url: str, headers: Mapping[str, str], payload_hash: str
-) -> str:
+def canonical_request(method: str, url: str, headers: Mapping[str, str], payload_hash: str) -> str:
     """The canonical request text whose SHA-256 goes into the string to sign.
 
     Args:
@@ -437,9 +434,7 @@ def signature(signing_key: bytes, string_to_sign: str) -> str:
     return hmac.new(signing_key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def authorization_header(
-    access_key: str, scope: str, signed_headers: str, signature: str
-) -> str:
+def authorization_header(access_key: str, scope: str, signed_headers: str, signature: str) -> str:
     """The Authorization header value.
 
     Args:
@@ -562,9 +557,7 @@ def sign(
         ValueError: a bad method, URL, header, payload hash, region or service.
         TypeError: now is not a datetime or a header value is not a str.
     """
-    result = request_headers(
-        headers, now=now, payload_hash=payload_hash, credentials=credentials
-    )
+    result = request_headers(headers, now=now, payload_hash=payload_hash, credentials=credentials)
     to_sign = with_host(url, result)
     scope = credential_scope(now, region, service)
     text = string_to_sign(now, scope, canonical_request(method, url, to_sign, payload_hash))

@@ -10,7 +10,6 @@ without copying, to a part task, and a fresh one is started. A semaphore admits 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from types import TracebackType
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
+from rawS3.checksums import check_algorithm
 from rawS3.errors import IntegrityError, RawS3Error, S3Error, SourceError
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
@@ -68,6 +68,7 @@ class MultipartUploader:
         concurrency: parts uploading at once (default 4).
         content_type, metadata: stored with the object.
         size: the total length if known; the part size then grows to fit 10,000 parts.
+        checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` with every part.
 
     Raises:
         TypeError, ValueError: bad arguments, at construction (nothing is sent).
@@ -84,6 +85,7 @@ class MultipartUploader:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         size: int | None = None,
+        checksum: str | None = None,
     ) -> None:
         self._client = client
         self.bucket = check_bucket(bucket)
@@ -94,10 +96,10 @@ class MultipartUploader:
         self._concurrency = check_positive_int("concurrency", concurrency, maximum=1000)
         self._content_type = content_type
         self._metadata = check_metadata(metadata or {})
+        self._checksum = check_algorithm(checksum)
         self._slots = asyncio.Semaphore(self._concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._parts: list[UploadedPart] = []
-        self._md5s: dict[int, bytes] = {}
         self._failure: BaseException | None = None
         self._upload_id: str | None = None
         self._buffer = bytearray(self.part_size)
@@ -211,7 +213,11 @@ class MultipartUploader:
             self._check_open()
             if self._upload_id is None:
                 self._upload_id = await self._client.create_multipart_upload(
-                    self.bucket, self.key, content_type=self._content_type, metadata=self._metadata
+                    self.bucket,
+                    self.key,
+                    content_type=self._content_type,
+                    metadata=self._metadata,
+                    checksum=self._checksum,
                 )
         except BaseException:
             self._slots.release()
@@ -230,9 +236,13 @@ class MultipartUploader:
     async def _send_part(self, number: int, data: bytearray | memoryview) -> None:
         try:
             part = await self._client.upload_part(
-                self.bucket, self.key, self._require_upload_id(), number, data
+                self.bucket,
+                self.key,
+                self._require_upload_id(),
+                number,
+                data,
+                checksum=self._checksum,
             )
-            self._md5s[number] = hashlib.md5(data, usedforsecurity=False).digest()
             self._parts.append(part)
         finally:
             self._slots.release()
@@ -263,7 +273,9 @@ class MultipartUploader:
 
     def _verified(self, result: PutResult) -> PutResult:
         """Check the final ETag against the MD5 of the parts' MD5s, when the server sent one."""
-        digests = [self._md5s[number] for number in sorted(self._md5s)]
+        # upload_part already checked each part's ETag against the MD5 of what it sent.
+        parts = sorted(self._parts, key=lambda part: part.part_number)
+        digests = [bytes.fromhex(strip_etag(part.etag)) for part in parts]
         expected = multipart_etag(digests)
         got = strip_etag(result.etag)
         if got and got != expected:

@@ -741,12 +741,16 @@ def strip_etag(etag: str) -> str:
 # Builders
 
 
-def build_complete_multipart_upload(parts: Iterable[tuple[int, str]]) -> bytes:
+def build_complete_multipart_upload(
+    parts: Iterable[tuple[int, str]], *, checksums: Mapping[int, tuple[str, str]] | None = None
+) -> bytes:
     """Build the CompleteMultipartUpload request body.
 
     Args:
         parts: ``(part_number, etag)`` pairs in strictly ascending part-number order, as
             S3 requires; ETags as the server returned them (quotes may stay).
+        checksums: part number -> ``(element name, base64 value)``, e.g.
+            ``("ChecksumCRC32", "...")``, for uploads that declared a checksum algorithm.
 
     Returns:
         The UTF-8 XML document.
@@ -761,8 +765,10 @@ def build_complete_multipart_upload(parts: Iterable[tuple[int, str]]) -> bytes:
         raise ValueError("a multipart upload needs at least one part")
     # Ascending numbers within 1..MAX_PARTS also bound the count to MAX_PARTS.
     _require_ascending(checked)
+    extra = checksums or {}
     body = "".join(
-        f"<Part><PartNumber>{number}</PartNumber>{_element('ETag', etag)}</Part>"
+        f"<Part><PartNumber>{number}</PartNumber>{_element('ETag', etag)}"
+        f"{_element(*extra[number]) if number in extra else ''}</Part>"
         for number, etag in checked
     )
     return _document("CompleteMultipartUpload", body)

@@ -53,8 +53,11 @@ LOG_TAIL_LINES = 40
 POLL_SECONDS = 0.05
 STOP_SECONDS = 15.0
 PORT_ATTEMPTS = 3
+TIMEOUT_EXIT = 124  # what timeout(1) exits with when the time ran out
 PORT_IN_USE = "Address already in use"
-REQUIRED_PROGRAMS = ("ceph", "ceph-mon", "ceph-osd", "monmaptool", "radosgw", "radosgw-admin")
+REQUIRED_PROGRAMS = (
+    "ceph", "ceph-mon", "ceph-osd", "monmaptool", "radosgw", "radosgw-admin", "timeout", "openssl",
+)
 
 # Daemon names as they appear in pid file names, gateway first so that it stops
 # before the cluster it talks to.
@@ -67,7 +70,17 @@ class RGWStartError(RuntimeError):
 
 @dataclass(frozen=True)
 class RGWServer:
-    """A running gateway and how to reach it."""
+    """A running gateway and how to reach it.
+
+    Attributes:
+        endpoint: ``http://127.0.0.1:PORT``; use path-style addressing.
+        access_key: the S3 user's access key.
+        secret_key: its secret key (left out of ``repr``).
+        region: the region to sign for.
+        workdir: the directory holding everything of this run; removed by ``stop_rgw``.
+        ca_file: the self-signed certificate to trust, when started with ``https=True``.
+        https_endpoint: ``https://127.0.0.1:PORT``, when started with ``https=True``.
+    """
 
     endpoint: str
     access_key: str
@@ -198,6 +211,7 @@ def _conf_sections(
             "run_dir": str(layout.run_dir),
             "log_file": str(layout.log_dir / "$cluster-$name.log"),
             "crash_dir": str(root / "crash"),
+            # Never created (auth is off); it keeps the tools away from /etc/ceph.
             "keyring": str(layout.keyring),
             # A single OSD: size-1 pools, placement across OSDs not hosts, and no
             # manager to autoscale, so few placement groups per pool.
@@ -306,8 +320,9 @@ def _start_daemon(cmd: Sequence[str], layout: _Layout, deadline: _Deadline, name
             stderr=subprocess.STDOUT,
         )
     if code != 0:
+        what = "timed out" if code == TIMEOUT_EXIT else f"exited {code}"
         output = out_path.read_text(errors="replace")
-        raise _fail(f"{cmd[0]} start exited {code}", layout, name, output)
+        raise _fail(f"{cmd[0]} start {what}", layout, name, output)
 
 
 def _read_pid(layout: _Layout, name: str) -> int | None:
@@ -572,7 +587,17 @@ def running_rgw(
     secret_key: str = DEFAULT_SECRET_KEY,
     timeout: float = 90,
 ) -> Iterator[RGWServer]:
-    """``start_rgw`` on entry, ``stop_rgw`` on exit; same arguments as ``start_rgw``."""
+    """Runs a gateway for the duration of a ``with`` block.
+
+    Args:
+        workdir, https, access_key, secret_key, timeout: as for ``start_rgw``.
+
+    Returns:
+        A context manager giving the ``RGWServer``; the gateway stops on exit.
+
+    Raises:
+        RGWStartError: as for ``start_rgw``.
+    """
     server = start_rgw(workdir=workdir, https=https, access_key=access_key,
                        secret_key=secret_key, timeout=timeout)
     try:
@@ -585,7 +610,15 @@ def running_rgw(
 
 
 def server_env(server: RGWServer) -> dict[str, str]:
-    """The environment variables that point a test run or a benchmark at ``server``."""
+    """The environment variables that point a test run or a benchmark at a server.
+
+    Args:
+        server: a running server.
+
+    Returns:
+        ``AWS_ENDPOINT_URL``, the key pair, ``AWS_REGION``, ``RAWS3_TEST_SERVER=external``,
+        and with HTTPS also ``RAWS3_RGW_HTTPS_ENDPOINT`` and ``RAWS3_RGW_CA_FILE``.
+    """
     env = {
         "AWS_ENDPOINT_URL": server.endpoint,
         "AWS_ACCESS_KEY_ID": server.access_key,
@@ -599,22 +632,24 @@ def server_env(server: RGWServer) -> dict[str, str]:
     return env
 
 
-def _raise_interrupt(signum: int, frame: types.FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+class _TerminatedError(BaseException):
+    """SIGTERM, turned into an exception so that ``finally`` blocks stop RGW."""
+
+
+def _raise_terminated(signum: int, frame: types.FrameType | None) -> None:
+    raise _TerminatedError
 
 
 def _command_run(command: Sequence[str], https: bool) -> int:
     if not command:
         print("rgw run: give a command after --", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_terminated)
     with running_rgw(https=https) as server:
         env = {**os.environ, **server_env(server)}
         print(f"rgw: {server.endpoint} ({server.workdir})", file=sys.stderr, flush=True)
         try:
             code = subprocess.call(list(command), env=env)
-        except KeyboardInterrupt:
-            return 130
         except OSError as exc:
             print(f"rgw run: cannot run {command[0]}: {exc.strerror}", file=sys.stderr)
             return 127
@@ -664,7 +699,14 @@ def _command_check(https: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry: ``run [--https] -- CMD...`` or ``check [--https]``."""
+    """Command line entry: ``run [--https] -- CMD...`` or ``check [--https]``.
+
+    Args:
+        argv: the arguments after the program name (``sys.argv[1:]`` when None).
+
+    Returns:
+        The exit status: CMD's for ``run``, 1 when RGW did not start, 128 + N on signal N.
+    """
     parser = argparse.ArgumentParser(prog="python -m tests.servers.rgw", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="action", required=True)
@@ -682,6 +724,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RGWStartError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except _TerminatedError:
+        return 128 + signal.SIGTERM
 
 
 if __name__ == "__main__":
