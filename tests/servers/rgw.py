@@ -323,6 +323,19 @@ def _start_daemon(cmd: Sequence[str], layout: _Layout, deadline: _Deadline, name
         what = "timed out" if code == TIMEOUT_EXIT else f"exited {code}"
         output = out_path.read_text(errors="replace")
         raise _fail(f"{cmd[0]} start {what}", layout, name, output)
+    _wait_for_pid_file(layout, deadline, name)
+
+
+def _wait_for_pid_file(layout: _Layout, deadline: _Deadline, name: str) -> None:
+    """Waits until the daemon's pid file names a live process.
+
+    radosgw's starting process exits as soon as it has forked, before the daemon
+    writes its pid file; until then "no pid file" does not mean "exited".
+    """
+    while not _daemon_alive(layout, name):
+        if deadline.expired():
+            raise _fail(f"{name} wrote no pid file", layout, name)
+        time.sleep(POLL_SECONDS / 5)
 
 
 def _read_pid(layout: _Layout, name: str) -> int | None:
@@ -348,7 +361,7 @@ def _is_ours(pid: int, layout: _Layout) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    return str(layout.conf).encode() in cmdline
+    return f"--conf\0{layout.conf}\0".encode() in cmdline
 
 
 def _daemon_alive(layout: _Layout, name: str) -> bool:
@@ -538,20 +551,30 @@ def _start_once(workdir: Path | None, https: bool, keys: tuple[str, str],
     )
 
 
+def _started_here(layout: _Layout) -> list[int]:
+    """Live daemons of this run: by pid file, and by this run's own config path.
+
+    The second look only matters when start-up was interrupted between a daemon's
+    fork and its pid file; the config path is unique to this run, so nothing
+    else can match.
+    """
+    pids = {pid for pid in (_read_pid(layout, name) for name in DAEMONS) if pid}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _is_ours(int(entry.name), layout):
+            pids.add(int(entry.name))
+    return [pid for pid in pids if _is_running(pid) and _is_ours(pid, layout)]
+
+
 def _kill(layout: _Layout) -> list[int]:
-    """Kills each daemon found by its pid file; returns the pids signalled.
+    """Kills each daemon of this run; returns the pids signalled.
 
     SIGKILL, not SIGTERM: the data is thrown away anyway, and a memstore OSD that
     shuts down cleanly first writes its whole in-memory store to disk.
     """
-    pids = []
-    for name in DAEMONS:
-        pid = _read_pid(layout, name)
-        if pid is None or not _is_running(pid) or not _is_ours(pid, layout):
-            continue
+    pids = _started_here(layout)
+    for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        pids.append(pid)
     return pids
 
 
