@@ -229,6 +229,9 @@ class S3Client:
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=False, timeout=self._client_timeout()
             )
+            # aiohttp would resend an idempotent request once on a dropped connection, with
+            # the old signature and unseen by the RetryPolicy; let the policy alone decide.
+            self._session._retry_connection = False
         return self._session
 
     def _client_timeout(self) -> aiohttp.ClientTimeout:
@@ -794,6 +797,8 @@ class S3Client:
             return False
         if isinstance(exc, S3Error):
             return self._retry.is_retryable(exc)
+        if isinstance(exc.__cause__, aiohttp.ClientConnectorCertificateError):
+            return False  # a certificate refused once is refused again
         return call.method != "POST" or not isinstance(exc, TransportTimeout)
 
     def _correct_clock(self, exc: RequestTimeTooSkewed) -> bool:

@@ -173,7 +173,9 @@ def amz_date(now: datetime.datetime) -> str:
     Raises:
         TypeError: now is not a datetime.
     """
-    return _utc(now).strftime("%Y%m%dT%H%M%SZ")
+    t = _utc(now)
+    # f-string formatting: strftime costs several times more, on every request.
+    return f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}Z"
 
 
 def date_stamp(now: datetime.datetime) -> str:
@@ -188,7 +190,8 @@ def date_stamp(now: datetime.datetime) -> str:
     Raises:
         TypeError: now is not a datetime.
     """
-    return _utc(now).strftime("%Y%m%d")
+    t = _utc(now)
+    return f"{t.year:04d}{t.month:02d}{t.day:02d}"
 
 
 def credential_scope(now: datetime.datetime, region: str, service: str) -> str:
@@ -308,7 +311,11 @@ def canonical_headers(headers: Mapping[str, str]) -> str:
         ValueError: a bad header name, a CR/LF in a value, or a name given twice.
         TypeError: a value is not a str.
     """
-    return "".join(f"{name}:{value}\n" for name, value in _signable(headers).items())
+    return _header_block(_signable(headers))
+
+
+def _header_block(signable: Mapping[str, str]) -> str:
+    return "".join(f"{name}:{value}\n" for name, value in signable.items())
 
 
 def signed_headers(headers: Mapping[str, str]) -> str:
@@ -345,13 +352,14 @@ def canonical_request(method: str, url: str, headers: Mapping[str, str], payload
     if not isinstance(method, str) or not _METHOD.fullmatch(method):
         raise ValueError(f"method must be an upper-case HTTP method such as 'GET', not {method!r}")
     _check_payload_hash(payload_hash)
+    signable = _signable(headers)
     return "\n".join(
         [
             method,
             canonical_uri(url),
             canonical_query_string(url),
-            canonical_headers(headers),
-            signed_headers(headers),
+            _header_block(signable),
+            ";".join(signable),
             payload_hash,
         ]
     )

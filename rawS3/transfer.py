@@ -123,6 +123,9 @@ class MultipartUploader:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._closed:
+            # complete() or abort() was called inside the block; it has already finished.
+            return
         if exc is None:
             await self.complete()
         else:

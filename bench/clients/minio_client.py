@@ -1,0 +1,85 @@
+"""miniopy-async: the asyncio port of MinIO's SDK; ``put_object`` does multipart itself."""
+
+from __future__ import annotations
+
+import io
+from types import TracebackType
+
+import aiohttp
+from miniopy_async import Minio
+
+from bench.clients.parts import ResponseReader
+from bench.common import POOL_SIZE, Endpoint, Transfer
+
+UNKNOWN_LENGTH = -1
+
+
+class Client:
+    blocking = False
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self._endpoint = endpoint
+        self._http: aiohttp.ClientSession | None = None
+        self.minio: Minio | None = None
+
+    async def __aenter__(self) -> Client:
+        e = self._endpoint
+        # Its own session allows 10 connections; give it the pool every client gets.
+        self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=POOL_SIZE))
+        self.minio = Minio(
+            e.hostport,
+            access_key=e.access_key,
+            secret_key=e.secret_key,
+            secure=e.secure,
+            region=e.region,
+            session=self._http,
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    def _client(self) -> Minio:
+        assert self.minio is not None
+        return self.minio
+
+    async def upload_buffer(
+        self, bucket: str, key: str, data: bytes, transfer: Transfer | None
+    ) -> None:
+        if transfer is None:
+            await self._client().put_object(bucket, key, io.BytesIO(data), len(data))
+            return
+        await self._client().put_object(
+            bucket,
+            key,
+            io.BytesIO(data),
+            len(data),
+            part_size=transfer.part_size,
+            num_parallel_uploads=transfer.concurrency,
+        )
+
+    async def upload_stream(self, bucket: str, key: str, url: str, transfer: Transfer) -> None:
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            response.raise_for_status()
+            await self._client().put_object(
+                bucket,
+                key,
+                ResponseReader(response),  # type: ignore[arg-type]
+                UNKNOWN_LENGTH,
+                part_size=transfer.part_size,
+                num_parallel_uploads=transfer.concurrency,
+            )
+
+    async def put_small(self, bucket: str, key: str, data: bytes) -> None:
+        await self._client().put_object(bucket, key, io.BytesIO(data), len(data))
+
+    async def get_small(self, bucket: str, key: str) -> bytes:
+        response = await self._client().get_object(bucket, key)
+        try:
+            return await response.read()
+        finally:
+            response.release()

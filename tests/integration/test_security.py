@@ -1,0 +1,203 @@
+"""Secrets stay out of every error, log record and repr; TLS is verified unless told otherwise.
+
+The secret scan runs failing operations (a wrong secret, an unknown access key, a session
+token the server does not know, retries that give up, a dropped connection) with the ``rawS3``
+logger at DEBUG, gathers every text a user could see (exception ``str``/``repr``/``args``/
+attributes/tracebacks along the cause chain, log messages and arguments, the client's ``repr``)
+and looks in it for the secret keys, the session token and the request signatures sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import ssl
+import traceback
+import uuid
+from collections.abc import Iterable
+from typing import TypeVar
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+
+from rawS3 import (
+    RetryPolicy,
+    S3Client,
+    S3Error,
+    SignatureDoesNotMatch,
+    SlowDown,
+    TransportError,
+)
+from tests.conftest import TestServer, make_client
+from tests.faults import RESET_BEFORE_BODY, SLOW_DOWN, FaultProxy, Rule
+from tests.sources import pattern
+
+QUICK = RetryPolicy(attempts=3, base=0.01, cap=0.02)
+
+
+def exception_texts(error: BaseException) -> list[str]:
+    texts: list[str] = []
+    seen: BaseException | None = error
+    while seen is not None:
+        texts += [str(seen), repr(seen), repr(seen.args), repr(vars(seen))]
+        texts += traceback.format_exception(seen)
+        seen = seen.__cause__ or seen.__context__
+    return texts
+
+
+def log_texts(records: Iterable[logging.LogRecord]) -> list[str]:
+    texts: list[str] = []
+    for record in records:
+        texts += [record.getMessage(), str(record.msg), repr(record.args), record.exc_text or ""]
+    return texts
+
+
+def leaks(texts: list[str], secrets: Iterable[str]) -> list[str]:
+    found = []
+    for secret in secrets:
+        for form in {secret, quote(secret, safe=""), quote(secret)}:
+            found += [f"{form!r} in {text[:200]!r}" for text in texts if form in text]
+    return found
+
+
+def signatures(proxy: FaultProxy) -> set[str]:
+    sent = {request.headers.get("authorization", "") for request, _ in proxy.seen}
+    return {value.rpartition("Signature=")[2] for value in sent if "Signature=" in value}
+
+
+async def test_secrets_appear_in_no_error_log_or_repr(
+    s3_server: TestServer, bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="rawS3")
+    wrong_secret = f"wrong/{uuid.uuid4().hex}+Secret"
+    token = f"FQoGZXIvYXdzE-{uuid.uuid4().hex}/token+=="
+    errors: list[BaseException] = []
+    clients: list[S3Client] = []
+    rules = [
+        Rule(SLOW_DOWN, operation="PutObject", when=lambda r: "slow" in r.path),
+        Rule(RESET_BEFORE_BODY, operation="PutObject", when=lambda r: "reset" in r.path),
+    ]
+    async with FaultProxy(s3_server.endpoint, rules) as proxy:
+        through = dataclasses.replace(s3_server, endpoint=proxy.endpoint)
+        variants = {
+            "wrong secret": {"aws_secret_access_key": wrong_secret},
+            "unknown access key": {"aws_access_key_id": "AKIANOBODY0000000000"},
+            "real keys": {},
+        }
+        for name, keys in variants.items():
+            options = {"retry": QUICK, "aws_session_token": token}
+            client = S3Client(
+                endpoint_url=through.endpoint,
+                aws_access_key_id=keys.get("aws_access_key_id", through.access_key),
+                aws_secret_access_key=keys.get("aws_secret_access_key", through.secret_key),
+                region=through.region,
+                **options,  # type: ignore[arg-type]
+            )
+            clients.append(client)
+            async with client:
+                for key in (f"{name}/slow", f"{name}/reset", f"{name}/missing"):
+                    try:
+                        if key.endswith("missing"):
+                            await client.get_object(bucket, key)
+                        else:
+                            await client.put_object(bucket, key, b"x" * 1000)
+                    except (S3Error, TransportError) as exc:
+                        errors.append(exc)
+    sent_signatures = signatures(proxy)
+
+    # Not a vacuous scan: every kind of failure happened, and the logger spoke at DEBUG.
+    kinds = {type(error) for error in errors}
+    assert SlowDown in kinds
+    assert TransportError in kinds
+    assert any(isinstance(e, S3Error) and e.status == 403 for e in errors)
+    if s3_server.name in ("rgw", "moto"):
+        assert SignatureDoesNotMatch in kinds
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("Signature=***" in m and "x-amz-security-token" in m for m in messages)
+    assert any(m.startswith("retry ") for m in messages)
+    assert len(sent_signatures) >= 9
+
+    texts = [text for error in errors for text in exception_texts(error)]
+    texts += log_texts(caplog.records) + [caplog.text]
+    texts += [repr(c) for c in clients] + [str(c) for c in clients]
+    secrets = {wrong_secret, s3_server.secret_key, token, *sent_signatures}
+    assert leaks(texts, secrets) == []
+
+
+async def test_diagnosis_of_a_wrong_secret_names_the_key_not_the_secret(
+    s3_server: TestServer, bucket: str
+) -> None:
+    wrong_secret = f"wrong/{uuid.uuid4().hex}"
+    server = dataclasses.replace(s3_server, secret_key=wrong_secret)
+    async with make_client(server, retry=QUICK) as client:
+        with pytest.raises(S3Error) as caught:
+            await client.put_object(bucket, "k", b"x")
+    text = str(caught.value)
+    assert caught.value.status == 403
+    assert wrong_secret not in text
+    if isinstance(caught.value, SignatureDoesNotMatch):
+        assert "canonical request" in text
+        assert "string to sign" in text
+
+
+# -- HTTPS ---------------------------------------------------------------------------------------
+
+NO_TLS = "its launcher in tests/servers serves plain http only (no https endpoint, no CA file)"
+T = TypeVar("T")
+
+
+def https_only(test: T) -> T:
+    """Mark a test that needs the server's https endpoint and CA file (only RGW's launcher)."""
+    test = pytest.mark.unsupported("moto", reason=NO_TLS)(test)
+    test = pytest.mark.unsupported("minio", reason=NO_TLS)(test)
+    return pytest.mark.unsupported(  # type: ignore[no-any-return]
+        "external", reason="no CA file is configured for an external server"
+    )(test)
+
+
+def tls_server(server: TestServer) -> tuple[str, str]:
+    if not server.https_endpoint or not server.ca_file:
+        pytest.fail(f"{server.name} was expected to serve https (https_endpoint and ca_file)")
+    return server.https_endpoint, server.ca_file
+
+
+def https_client(server: TestServer, **options: object) -> S3Client:
+    endpoint, _ = tls_server(server)
+    return make_client(dataclasses.replace(server, endpoint=endpoint), **options)
+
+
+@https_only
+async def test_https_is_refused_without_the_ca(s3_server: TestServer) -> None:
+    attempts = 0
+
+    async def count(*_: object) -> None:
+        nonlocal attempts
+        attempts += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(count)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        async with https_client(s3_server, session=session) as client:
+            with pytest.raises(TransportError) as caught:
+                await client.list_buckets()
+    assert isinstance(caught.value.__cause__, aiohttp.ClientConnectorCertificateError)
+    assert "certificate verify failed" in str(caught.value)
+    assert attempts == 1, "a refused certificate is not worth a retry"
+
+
+@https_only
+@pytest.mark.parametrize("trust", ["ca_file", "ssl_context"])
+async def test_https_is_accepted_with_the_ca(
+    s3_server: TestServer, bucket: str, trust: str
+) -> None:
+    _, ca_file = tls_server(s3_server)
+    if trust == "ca_file":
+        options: dict[str, object] = {"ca_file": ca_file}
+    else:
+        options = {"ssl_context": ssl.create_default_context(cafile=ca_file)}
+    data = pattern(200 * 1024, seed=21)
+    async with https_client(s3_server, **options) as client:
+        assert client.endpoint_url.startswith("https://")
+        await client.put_object(bucket, f"over-tls-{trust}", data)
+        assert await client.get_object(bucket, f"over-tls-{trust}") == data

@@ -1,0 +1,210 @@
+"""The package's promises about itself: what it exports, what it imports, what it ships.
+
+Import checks run in a fresh interpreter, since this one has aiohttp, pytest and boto3 loaded.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rawS3
+from rawS3 import errors
+
+PACKAGE = Path(rawS3.__file__).parent
+ROOT = PACKAGE.parent
+
+EXPECTED_ALL = [
+    "AccessDenied",
+    "BadDigest",
+    "Bucket",
+    "BucketAlreadyExists",
+    "BucketAlreadyOwnedByYou",
+    "BucketNotEmpty",
+    "Credentials",
+    "DeleteResult",
+    "EntityTooSmall",
+    "IntegrityError",
+    "InvalidAccessKeyId",
+    "InvalidPart",
+    "MultipartUploader",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NoSuchUpload",
+    "ObjectHead",
+    "ObjectInfo",
+    "ObjectStream",
+    "PutResult",
+    "RawS3Error",
+    "RequestTimeTooSkewed",
+    "ResponseError",
+    "RetryPolicy",
+    "S3Client",
+    "S3Error",
+    "SignatureDoesNotMatch",
+    "SlowDown",
+    "SourceError",
+    "Timeouts",
+    "TransportError",
+    "TransportTimeout",
+    "UploadedPart",
+    "__version__",
+    "upload_stream",
+]
+
+# Modules that do no I/O: they must work, and be testable, without an event loop or HTTP.
+PURE_MODULES = [
+    "sigv4",
+    "urls",
+    "xml",
+    "errors",
+    "parts",
+    "validation",
+    "retry",
+    "results",
+    "config",
+]
+# Of those, the ones that take the time as an argument and never read a clock themselves.
+CLOCK_FREE_MODULES = ["sigv4", "urls", "xml", "errors", "parts", "validation"]
+CLOCK_READS = {
+    ("time", "time"),
+    ("time", "time_ns"),
+    ("time", "monotonic"),
+    ("time", "perf_counter"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+}
+NOT_AT_RUNTIME = ["boto3", "botocore", "moto", "pytest", "aiobotocore", "requests"]
+
+
+def run_python(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def modules_loaded_by(module: str) -> set[str]:
+    """Import ``rawS3.<module>`` alone, without ``rawS3/__init__.py`` (which loads the client)."""
+    code = f"""
+import importlib, json, sys, types
+package = types.ModuleType("rawS3")
+package.__path__ = [{str(PACKAGE)!r}]
+sys.modules["rawS3"] = package
+importlib.import_module("rawS3.{module}")
+print(json.dumps(sorted(sys.modules)))
+"""
+    return set(json.loads(run_python(code)))
+
+
+def test_all_is_exactly_the_documented_list() -> None:
+    assert rawS3.__all__ == EXPECTED_ALL
+
+
+@pytest.mark.parametrize("name", EXPECTED_ALL)
+def test_every_exported_name_exists(name: str) -> None:
+    assert getattr(rawS3, name) is not None
+
+
+def test_exported_errors_are_the_ones_the_client_raises() -> None:
+    exported = [getattr(rawS3, name) for name in EXPECTED_ALL]
+    exceptions = [obj for obj in exported if isinstance(obj, type) and issubclass(obj, Exception)]
+
+    assert len(exceptions) > 10
+    for cls in exceptions:
+        assert issubclass(cls, errors.RawS3Error), cls
+        assert getattr(errors, cls.__name__) is cls
+
+
+def test_version_is_the_project_version() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+    assert f'version = "{rawS3.__version__}"' in pyproject
+
+
+def test_the_isolated_import_does_see_what_a_module_imports() -> None:
+    # Guards the check below: the client module, imported the same way, must show aiohttp.
+    assert {"aiohttp", "asyncio"} <= modules_loaded_by("client")
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_pure_modules_import_neither_aiohttp_nor_asyncio(module: str) -> None:
+    loaded = modules_loaded_by(module)
+
+    assert f"rawS3.{module}" in loaded
+    assert "rawS3.client" not in loaded
+    unwanted = {"aiohttp", "asyncio", "yarl", "multidict"} & {m.split(".")[0] for m in loaded}
+    assert unwanted == set()
+
+
+def clock_reads(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute | ast.Name):
+            owner = node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id
+            if (owner, node.attr) in CLOCK_READS:
+                found.append(f"{owner}.{node.attr} on line {node.lineno}")
+        if isinstance(node, ast.ImportFrom) and node.module in ("time", "datetime"):
+            found += [
+                f"from {node.module} import {a.name}"
+                for a in node.names
+                if (node.module, a.name) in CLOCK_READS
+            ]
+    return found
+
+
+def test_the_clock_check_finds_clock_reads() -> None:
+    assert clock_reads("import time\nt = time.time()\n") == ["time.time on line 2"]
+    assert clock_reads("import datetime\nd = datetime.datetime.now()\n") == [
+        "datetime.now on line 2"
+    ]
+    assert clock_reads("from time import monotonic\n") == ["from time import monotonic"]
+
+
+@pytest.mark.parametrize("module", CLOCK_FREE_MODULES)
+def test_core_modules_read_no_clock(module: str) -> None:
+    source = (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
+
+    assert clock_reads(source) == []
+
+
+def test_importing_rawS3_loads_no_test_or_aws_sdk_packages() -> None:
+    loaded = set(json.loads(run_python("import json, sys, rawS3; print(json.dumps(list(sys.modules)))")))
+
+    assert "rawS3.client" in loaded
+    assert {m.split(".")[0] for m in loaded} & set(NOT_AT_RUNTIME) == set()
+
+
+def test_py_typed_ships_in_the_built_package(tmp_path: Path) -> None:
+    # build_py lays out exactly the files a wheel is made of; done on a copy, so the
+    # working tree gets no build/ or egg-info of its own.
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(PACKAGE, tmp_path / "rawS3", ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run(
+        [sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py",
+         "--build-lib", str(tmp_path / "out")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "rawS3" / "py.typed").is_file()
+    assert (tmp_path / "out" / "rawS3" / "client.py").is_file()
