@@ -1,7 +1,7 @@
 """One measurement in a fresh process: ``python -m bench.worker SPEC_JSON``.
 
 The harness starts one worker per (client, workload, repetition), so every figure comes from a
-process that has imported only that client, and peak RSS (``ru_maxrss``) is that transfer's.
+process that has imported only that client, and peak RSS (``VmHWM``) is that transfer's.
 The worker sets the client up, starts the clock and the CPU counters, runs the workload, stops
 them, and prints one JSON line of results. The server is given by the usual ``AWS_*``
 variables. CPU is the whole process's user + system time (all threads), from ``getrusage``;
@@ -36,8 +36,14 @@ def process_cpu() -> float:
 
 
 def peak_rss() -> int:
-    """The most resident memory this process has had, in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """The most resident memory this process has had, in bytes.
+
+    ``VmHWM`` rather than ``ru_maxrss``: the latter survives ``execve``, so a worker would
+    inherit the harness's peak from before the exec.
+    """
+    with open("/proc/self/status") as f:
+        line = next(line for line in f if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
 
 
 def current_rss() -> int:
@@ -117,7 +123,7 @@ async def many(
 
     async def lane() -> None:
         for index in todo:
-            results[index] = await fn(keys[index])  # type: ignore[misc]
+            results[index] = await fn(keys[index])
 
     await asyncio.gather(*(lane() for _ in range(SMALL_IN_FLIGHT)))
     return results

@@ -155,6 +155,16 @@ def _size_argument(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _batch_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= DELETE_BATCH:
+        raise argparse.ArgumentTypeError(f"expected 1 to {DELETE_BATCH}, got {text!r}")
+    return value
+
+
 def _metadata_item(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name:
@@ -187,7 +197,7 @@ def _common_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
                        help="do not check the server's TLS certificate (testing only)")
     group.add_argument("--debug", action="store_true", default=default(False),
                        help="log every request (signature redacted) and explain signature "
-                            "mismatches on stderr")
+                            "mismatches on stderr; no progress bar")
     group.add_argument("-q", "--quiet", action="store_true", default=default(False),
                        help="no progress bar and no result lines; errors are still printed")
     group.add_argument("--progress-after", metavar="SECONDS", type=_seconds,
@@ -305,7 +315,10 @@ def _add_rm(commands: _Commands,
     sub.add_argument("url", metavar="s3://bucket/key")
     sub.add_argument("-r", "--recursive", action="store_true",
                      help="delete every key that starts with the URL's key (end it with '/' "
-                          "to stay inside one 'directory'), 1000 per DeleteObjects request")
+                          "to stay inside one 'directory')")
+    sub.add_argument("--batch-size", metavar="N", type=_batch_size, default=DELETE_BATCH,
+                     help=f"keys per DeleteObjects request with --recursive, 1 to "
+                          f"{DELETE_BATCH} (default {DELETE_BATCH})")
 
 
 def _add_cp(commands: _Commands,
@@ -417,7 +430,8 @@ class _App:
         return _Meter(self._bar(total), counter or self.sent)
 
     def _bar(self, total: int | None) -> ProgressBar | None:
-        if self.args.quiet or not self.stderr.isatty():
+        # Log lines would tear a line being redrawn in place: --debug turns the bar off.
+        if self.args.quiet or self.args.debug or not self.stderr.isatty():
             return None
         return ProgressBar(
             self.stderr,
@@ -602,7 +616,7 @@ async def _rb(app: _App, args: argparse.Namespace) -> int:
     if args.force:
         for upload in await app.client.list_multipart_uploads(bucket):
             await app.client.abort_multipart_upload(bucket, upload.key, upload.upload_id)
-        if await _delete_prefix(app, bucket, ""):
+        if await _delete_prefix(app, bucket, "", DELETE_BATCH):
             return EXIT_FAILED
     await app.client.delete_bucket(bucket)
     app.say(f"remove_bucket: s3://{bucket}")
@@ -612,7 +626,7 @@ async def _rb(app: _App, args: argparse.Namespace) -> int:
 async def _rm(app: _App, args: argparse.Namespace) -> int:
     if args.recursive:
         location = parse_s3_url(args.url)
-        failures = await _delete_prefix(app, location.bucket, location.key)
+        failures = await _delete_prefix(app, location.bucket, location.key, args.batch_size)
         return EXIT_FAILED if failures else EXIT_OK
     location = _object(args.url, "rm (without --recursive)")
     await app.client.delete_object(location.bucket, location.key)
@@ -620,13 +634,13 @@ async def _rm(app: _App, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _delete_prefix(app: _App, bucket: str, prefix: str) -> int:
+async def _delete_prefix(app: _App, bucket: str, prefix: str, batch_size: int) -> int:
     """Delete every key under ``prefix`` in batches as the listing goes; return the failures."""
     failures = 0
     batch: list[str] = []
     async for item in app.client.list_objects(bucket, prefix=prefix or None):
         batch.append(item.key)
-        if len(batch) == DELETE_BATCH:
+        if len(batch) == batch_size:
             failures += await _delete_batch(app, bucket, batch)
             batch = []
     if batch:
@@ -925,7 +939,8 @@ async def _demo_call(client: S3Client, bucket: str, call: _DemoCall, out: TextIO
     how = f"{parts} parts of up to {format_bytes(DEFAULT_PART_SIZE)}" if parts else "1 PUT"
     print(f"  {format_bytes(head.size)} ({head.size:,} bytes) in {how}, {took:.3f} s", file=out)
     print(f"  ETag {head.etag}", file=out)
-    print(f"  read back: {'; '.join(problems) or 'byte-exact, ETag as computed'}", file=out)
+    verdict = "; ".join(problems) or "byte-exact, ETag as computed"
+    print(f"  read back: {verdict}", file=out, flush=True)
     return not problems
 
 

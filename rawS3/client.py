@@ -33,6 +33,7 @@ from rawS3.checksums import check_algorithm, checksum_element, checksum_header
 from rawS3.config import Timeouts, resolve_settings, tls_context
 from rawS3.errors import (
     IntegrityError,
+    NoSuchKey,
     NoSuchUpload,
     RequestTimeTooSkewed,
     ResponseError,
@@ -334,6 +335,13 @@ class S3Client:
             checksum=check_algorithm(checksum),
             chunk_size=chunk_size,
         )
+        if isinstance(payload, SignedChunkedBody) and payload.size == 0:
+            # RGW 16 refuses an aws-chunked body with no data chunk (XAmzContentSHA256Mismatch);
+            # an empty body needs no streaming, so check the source is empty and send it plain.
+            async for piece in payload.source:
+                if piece:
+                    raise ValueError(f"the body yielded {len(piece):,} bytes or more but size=0")
+            payload = BufferBody(b"", sign=self._settings.sign_payload, md5=False)
         extra = _object_headers(content_type, metadata, headers)
         reply = await self._send(_Call("PUT", bucket, key, headers=extra, body=payload))
         result = put_from_headers(reply.headers, size=payload.size)
@@ -403,12 +411,19 @@ class S3Client:
     async def head_object(self, bucket: str, key: str) -> ObjectHead:
         """Return the object's size, ETag, type, modification time and metadata.
 
+        A HEAD answer has no body, so a 404 does not say whether the key or the bucket is
+        missing; the bucket is then checked with a second HEAD to raise the right one.
+
         Raises:
-            NoSuchKey, NoSuchBucket (from the status: HEAD answers carry no body); S3Error.
+            NoSuchKey, NoSuchBucket, other S3Error; TransportError.
         """
         check_bucket(bucket)
         check_key(key)
-        reply = await self._send(_Call("HEAD", bucket, key))
+        try:
+            reply = await self._send(_Call("HEAD", bucket, key))
+        except NoSuchKey:
+            await self.head_bucket(bucket)
+            raise
         return head_from_headers(reply.headers)
 
     async def delete_object(self, bucket: str, key: str) -> None:
@@ -417,8 +432,14 @@ class S3Client:
         check_key(key)
         await self._send(_Call("DELETE", bucket, key, ok=frozenset({200, 204})))
 
-    async def delete_objects(self, bucket: str, keys: Iterable[str]) -> xml.DeleteResult:
+    async def delete_objects(
+        self, bucket: str, keys: Iterable[str], *, quiet: bool = False
+    ) -> xml.DeleteResult:
         """Delete many objects, 1000 per DeleteObjects request, and merge the answers.
+
+        Args:
+            quiet: ask the server to list only failures; ``deleted`` may then be empty
+                (servers differ: some list every key anyway).
 
         Returns:
             The keys deleted and the per-key errors (a key that failed does not raise).
@@ -428,13 +449,14 @@ class S3Client:
         deleted: list[xml.DeletedObject] = []
         errors: list[xml.DeleteError] = []
         for offset in range(0, len(wanted), DELETE_BATCH):
-            result = await self._delete_batch(bucket, wanted[offset : offset + DELETE_BATCH])
+            batch = wanted[offset : offset + DELETE_BATCH]
+            result = await self._delete_batch(bucket, batch, quiet=quiet)
             deleted.extend(result.deleted)
             errors.extend(result.errors)
         return xml.DeleteResult(deleted=tuple(deleted), errors=tuple(errors))
 
-    async def _delete_batch(self, bucket: str, keys: list[str]) -> xml.DeleteResult:
-        body = BufferBody(xml.build_delete_objects(keys, quiet=True), sign=True, md5=True)
+    async def _delete_batch(self, bucket: str, keys: list[str], *, quiet: bool) -> xml.DeleteResult:
+        body = BufferBody(xml.build_delete_objects(keys, quiet=quiet), sign=True, md5=True)
         call = _Call("POST", bucket, query=(("delete", None),), body=body)
         return xml.parse_delete_objects((await self._send(call)).body)
 
@@ -535,11 +557,19 @@ class S3Client:
     # -- presigned URLs --------------------------------------------------------------------
 
     def presign_get(self, bucket: str, key: str, *, expires: int = 3600) -> str:
-        """Return a URL anyone can GET the object with for ``expires`` seconds (≤ 7 days)."""
+        """Return a URL anyone can GET the object with for ``expires`` seconds (≤ 7 days).
+
+        No request is sent. The URL is already encoded: with aiohttp, pass it as
+        ``yarl.URL(url, encoded=True)``, since a plain string is re-quoted (``%21`` becomes
+        ``!``, dot segments are resolved) and no longer matches its signature.
+        """
         return self._presign("GET", bucket, key, expires)
 
     def presign_put(self, bucket: str, key: str, *, expires: int = 3600) -> str:
-        """Return a URL anyone can PUT the object's body to for ``expires`` seconds (≤ 7 days)."""
+        """Return a URL anyone can PUT the object's body to for ``expires`` seconds (≤ 7 days).
+
+        See ``presign_get`` on sending it with aiohttp.
+        """
         return self._presign("PUT", bucket, key, expires)
 
     def _presign(self, method: str, bucket: str, key: str, expires: int) -> str:
@@ -933,7 +963,7 @@ async def _keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
     # StreamReader.read(n) returns whatever has arrived (one chunk of a chunked answer),
     # not n bytes; read until the end or until the cap is passed.
-    body = b""
+    body = bytearray()  # appending to bytes would copy the whole body for every block
     while len(body) <= limit:
         block = await response.content.read(limit + 1 - len(body))
         if not block:
@@ -943,7 +973,7 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
         raise ResponseError(
             f"the server sent more than {limit:,} bytes where S3 sends a short answer"
         )
-    return body
+    return bytes(body)
 
 
 def _error_from(status: int, headers: Mapping[str, str], raw: bytes, call: _Call) -> S3Error:

@@ -153,7 +153,11 @@ class RateMeter:
             self._samples.popleft()
 
     def rate(self) -> float | None:
-        """Return bytes per second over the window, or ``None`` before two distinct times."""
+        """Return the rate over the window.
+
+        Returns:
+            Bytes per second, or ``None`` until samples at two distinct times exist.
+        """
         if len(self._samples) < 2:
             return None
         (first_time, first_done), (last_time, last_done) = self._samples[0], self._samples[-1]

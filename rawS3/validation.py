@@ -60,7 +60,10 @@ def _bucket_problem(name: str) -> str:
     if _looks_like_ip(name):
         return "must not be formatted as an IP address"
     if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
-        return "uses a prefix or suffix that S3 reserves"
+        return (
+            f"S3 reserves the prefixes {', '.join(_RESERVED_PREFIXES)} "
+            f"and the suffixes {', '.join(_RESERVED_SUFFIXES)}"
+        )
     return ""
 
 

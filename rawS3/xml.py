@@ -713,7 +713,9 @@ def parse_copy_result(body: bytes) -> CopyResult:
     """
     root = _parse_document(body)
     _expect_root(root, "CopyObjectResult", "CopyPartResult")
-    return CopyResult(etag=_required(root, "ETag"), last_modified=_timestamp(root, "LastModified"))
+    # Servers differ on quoting a copy's ETag (RGW leaves the quotes off); keep S3's form.
+    etag = f'"{strip_etag(_required(root, "ETag"))}"'
+    return CopyResult(etag=etag, last_modified=_timestamp(root, "LastModified"))
 
 
 def strip_etag(etag: str) -> str:

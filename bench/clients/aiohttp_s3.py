@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp_s3_client import S3Client
 
 from bench.clients.parts import buffer_parts, response_parts, send_parts, slices
-from bench.common import MiB, POOL_SIZE, Endpoint, Transfer
+from bench.common import POOL_SIZE, Endpoint, MiB, Transfer
 
 
 class Client:

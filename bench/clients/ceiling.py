@@ -26,7 +26,7 @@ RECV_SIZE = 256 * 1024
 SEND_SLICE = 1024 * 1024
 
 
-class HTTPFailure(RuntimeError):
+class HTTPStatusError(RuntimeError):
     """The server answered with an unexpected status."""
 
 
@@ -163,7 +163,7 @@ class Client:
             raise
         self._idle.append(conn)
         if status != ok:
-            raise HTTPFailure(f"{method} answered {status}: {answer[:300]!r}")
+            raise HTTPStatusError(f"{method} answered {status}: {answer[:300]!r}")
         return headers, answer
 
     async def upload_buffer(
@@ -171,7 +171,8 @@ class Client:
     ) -> None:
         if transfer is None:
             raise ValueError("the ceiling client runs the matched settings only")
-        _, answer = await self._exchange("POST", self._url("POST", bucket, key, (("uploads", None),)))
+        create = self._url("POST", bucket, key, (("uploads", None),))
+        _, answer = await self._exchange("POST", create)
         upload_id = answer.split(b"<UploadId>", 1)[1].split(b"</UploadId>", 1)[0].decode()
         view = memoryview(data)
         offsets = range(0, len(data), transfer.part_size)
@@ -197,7 +198,7 @@ class Client:
         query = (("uploadId", upload_id),)
         _, answer = await self._exchange("POST", self._url("POST", bucket, key, query), document)
         if b"<Error>" in answer:
-            raise HTTPFailure(f"CompleteMultipartUpload failed: {answer[:300]!r}")
+            raise HTTPStatusError(f"CompleteMultipartUpload failed: {answer[:300]!r}")
 
     async def upload_stream(self, bucket: str, key: str, url: str, transfer: Transfer) -> None:
         raise NotImplementedError("the ceiling is measured for small PUTs and the large upload")

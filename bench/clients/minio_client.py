@@ -6,7 +6,7 @@ import io
 from types import TracebackType
 
 import aiohttp
-from miniopy_async import Minio
+from miniopy_async import Minio  # type: ignore[attr-defined]
 
 from bench.clients.parts import ResponseReader
 from bench.common import POOL_SIZE, Endpoint, Transfer
@@ -68,7 +68,7 @@ class Client:
             await self._client().put_object(
                 bucket,
                 key,
-                ResponseReader(response),  # type: ignore[arg-type]
+                ResponseReader(response),
                 UNKNOWN_LENGTH,
                 part_size=transfer.part_size,
                 num_parallel_uploads=transfer.concurrency,
@@ -80,6 +80,6 @@ class Client:
     async def get_small(self, bucket: str, key: str) -> bytes:
         response = await self._client().get_object(bucket, key)
         try:
-            return await response.read()
+            return bytes(await response.read())
         finally:
             response.release()

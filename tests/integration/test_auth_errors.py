@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -59,17 +59,35 @@ async def test_a_wrong_secret_is_signature_does_not_match(
     assert_no_secret(error, s3_server)
 
 
-@pytest.mark.parametrize("operation", ["get", "list", "list_buckets"])
+async def drain(items: AsyncIterator[object]) -> list[object]:
+    return [item async for item in items]
+
+
+Operation = Callable[[S3Client, str], Awaitable[object]]
+
+READS: dict[str, Operation] = {
+    "get": lambda c, b: c.get_object(b, "any key"),
+    "list": lambda c, b: drain(c.list_objects(b, prefix="a b+")),
+    "list_buckets": lambda c, b: c.list_buckets(),
+}
+
+BUCKET_OPERATIONS: dict[str, Operation] = {
+    "put": lambda c, b: c.put_object(b, "k", b"x"),
+    "get": lambda c, b: c.get_object(b, "k"),
+    "list": lambda c, b: drain(c.list_objects(b)),
+    "head_bucket": lambda c, b: c.head_bucket(b),
+    "head_object": lambda c, b: c.head_object(b, "k"),
+    "delete_objects": lambda c, b: c.delete_objects(b, ["k"]),
+    "copy_into": lambda c, b: c.copy_object(b, "k", b, "k2"),
+}
+
+
+@pytest.mark.parametrize("operation", list(READS))
 async def test_a_wrong_secret_fails_every_kind_of_request(
     wrong_secret: S3Client, s3_server: TestServer, bucket: str, operation: str
 ) -> None:
     with pytest.raises(SignatureDoesNotMatch) as caught:
-        if operation == "get":
-            await wrong_secret.get_object(bucket, "any key")
-        elif operation == "list":
-            [obj async for obj in wrong_secret.list_objects(bucket, prefix="a b+")]
-        else:
-            await wrong_secret.list_buckets()
+        await READS[operation](wrong_secret, bucket)
 
     assert caught.value.status == 403
     assert_no_secret(caught.value, s3_server)
@@ -144,23 +162,14 @@ async def test_a_missing_key_in_a_streamed_get(client: S3Client, bucket: str) ->
             pytest.fail("opened an object that does not exist")
 
 
-@pytest.mark.parametrize("operation", ["put", "get", "list", "head_bucket", "delete_objects"])
+@pytest.mark.parametrize("operation", list(BUCKET_OPERATIONS))
 async def test_a_missing_bucket_is_no_such_bucket(
     client: S3Client, s3_server: TestServer, operation: str
 ) -> None:
     missing = fresh_name("missing")
 
     with pytest.raises(NoSuchBucket) as caught:
-        if operation == "put":
-            await client.put_object(missing, "k", b"x")
-        elif operation == "get":
-            await client.get_object(missing, "k")
-        elif operation == "list":
-            [obj async for obj in client.list_objects(missing)]
-        elif operation == "head_bucket":
-            await client.head_bucket(missing)
-        else:
-            await client.delete_objects(missing, ["k"])
+        await BUCKET_OPERATIONS[operation](client, missing)
 
     assert (caught.value.status, caught.value.bucket) == (404, missing)
     assert_no_secret(caught.value, s3_server)

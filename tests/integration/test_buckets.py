@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +16,6 @@ from rawS3 import (
     S3Client,
 )
 from tests.conftest import TestServer, fresh_name
-
 
 
 def other_region(server: TestServer) -> str:
@@ -39,10 +39,8 @@ async def spare_name(client: S3Client) -> AsyncIterator[str]:
     """A bucket name no test has used; whatever a test leaves under it is removed after."""
     name = fresh_name()
     yield name
-    try:
+    with contextlib.suppress(NoSuchBucket):
         await client.delete_bucket(name)
-    except NoSuchBucket:
-        pass
 
 
 async def test_create_head_list_delete(client: S3Client, boto: Any, spare_name: str) -> None:

@@ -7,6 +7,8 @@ must look the same to rawS3, so an encoding or signing mistake cannot cancel its
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import hashlib
 import time
 from collections.abc import AsyncIterator
@@ -65,6 +67,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
+        self.headers: list[dict[str, str]] = []
 
     def trace_config(self) -> aiohttp.TraceConfig:
         config = aiohttp.TraceConfig()
@@ -75,19 +78,26 @@ class Recorder:
             params: aiohttp.TraceRequestStartParams,
         ) -> None:
             self.sent.append((params.method, str(params.url)))
+            self.headers.append(dict(params.headers))
 
         config.on_request_start.append(on_start)
         return config
 
 
+@contextlib.asynccontextmanager
+async def traced_client(
+    server: TestServer, **options: object
+) -> AsyncIterator[tuple[S3Client, Recorder]]:
+    recorder = Recorder()
+    session = aiohttp.ClientSession(trace_configs=[recorder.trace_config()], auto_decompress=False)
+    async with session, make_client(server, session=session, **options) as client:
+        yield client, recorder
+
+
 @pytest.fixture
 async def traced(s3_server: TestServer) -> AsyncIterator[tuple[S3Client, Recorder]]:
-    recorder = Recorder()
-    async with aiohttp.ClientSession(
-        trace_configs=[recorder.trace_config()], auto_decompress=False
-    ) as session:
-        async with make_client(s3_server, session=session) as client:
-            yield client, recorder
+    async with traced_client(s3_server) as pair:
+        yield pair
 
 
 # -- round trips over awkward keys ---------------------------------------------------------
@@ -100,14 +110,12 @@ def test_the_long_key_is_exactly_at_the_limit() -> None:
 
 
 @pytest.mark.parametrize("key", [k for _, k in KEYS], ids=[i for i, _ in KEYS])
-async def test_rawS3_writes_and_both_clients_read_back(
+async def test_raws3_writes_and_both_clients_read_back(
     client: S3Client, boto: Any, bucket: str, key: str
 ) -> None:
     data = body_for(key)
 
-    put = await client.put_object(
-        bucket, key, data, content_type=CONTENT_TYPE, metadata=METADATA
-    )
+    put = await client.put_object(bucket, key, data, content_type=CONTENT_TYPE, metadata=METADATA)
 
     assert put.etag == md5_etag(data)
     assert await client.get_object(bucket, key) == data
@@ -126,7 +134,7 @@ async def test_rawS3_writes_and_both_clients_read_back(
 
 
 @pytest.mark.parametrize("key", [k for _, k in KEYS], ids=[i for i, _ in KEYS])
-async def test_boto3_writes_and_rawS3_reads_back(
+async def test_boto3_writes_and_raws3_reads_back(
     client: S3Client, boto: Any, bucket: str, key: str
 ) -> None:
     data = body_for(key)[::-1]
@@ -246,9 +254,7 @@ async def test_metadata_names_come_back_lower_case(client: S3Client, bucket: str
 # -- copying and deleting ------------------------------------------------------------------
 
 
-async def test_copy_keeps_the_metadata_by_default(
-    client: S3Client, boto: Any, bucket: str
-) -> None:
+async def test_copy_keeps_the_metadata_by_default(client: S3Client, boto: Any, bucket: str) -> None:
     source_key, target_key = "src dir/ж+1 (copy me).txt", "copies/плюс+1 copy.txt"
     data = pattern(5000, seed=7)
     put = await client.put_object(
@@ -310,9 +316,7 @@ async def test_delete_object(client: S3Client, boto: Any, bucket: str) -> None:
     await client.delete_object(bucket, "doomed key+1")
 
 
-async def test_delete_objects_with_awkward_keys(
-    client: S3Client, boto: Any, bucket: str
-) -> None:
+async def test_delete_objects_with_awkward_keys(client: S3Client, boto: Any, bucket: str) -> None:
     keys = [key for _, key in KEYS]
     await asyncio.gather(*(client.put_object(bucket, key, b"1") for key in keys))
     await client.put_object(bucket, "kept", b"2")
@@ -364,20 +368,29 @@ async def test_payload_signing_modes_round_trip(
     s3_server: TestServer, boto: Any, bucket: str, mode: str
 ) -> None:
     data = pattern(300_000, seed=8)
+    expected = hashlib.sha256(data).hexdigest() if mode == "signed" else "UNSIGNED-PAYLOAD"
 
-    async with make_client(s3_server, payload_signing=mode) as client:
+    async with traced_client(s3_server, payload_signing=mode) as (client, recorder):
         await client.put_object(bucket, f"{mode} body", data, metadata={"mode": mode})
         assert await client.get_object(bucket, f"{mode} body") == data
+
+    assert recorder.headers[0]["x-amz-content-sha256"] == expected
 
     theirs = boto.get_object(Bucket=bucket, Key=f"{mode} body")
     assert theirs["Body"].read() == data
     assert theirs["Metadata"] == {"mode": mode}
 
 
-async def test_put_with_content_md5(client: S3Client, boto: Any, bucket: str) -> None:
+async def test_put_with_content_md5(s3_server: TestServer, boto: Any, bucket: str) -> None:
     data = pattern(70_000, seed=9)
 
-    put = await client.put_object(bucket, "checked", data, content_md5=True)
+    async with traced_client(s3_server) as (client, recorder):
+        put = await client.put_object(bucket, "checked", data, content_md5=True)
+
+    assert (
+        recorder.headers[0]["Content-MD5"]
+        == base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+    )
 
     assert put.etag == md5_etag(data)
     assert boto.get_object(Bucket=bucket, Key="checked")["Body"].read() == data

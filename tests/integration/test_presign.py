@@ -61,6 +61,36 @@ async def test_presigned_get(client: S3Client, bucket: str, http: aiohttp.Client
     assert params["X-Amz-SignedHeaders"] == "host"
 
 
+@pytest.mark.parametrize(
+    "key",
+    [KEY, "bang!*'()", "a&b=c?d#e", "a//b", "tilde~x"],
+    ids=["unicode-space-plus", "sub-delims", "query-characters", "double-slash", "tilde"],
+)
+async def test_presigned_get_as_a_plain_string(
+    client: S3Client, bucket: str, http: aiohttp.ClientSession, key: str
+) -> None:
+    # The way most callers will use it: yarl re-quotes the string (e.g. "%21" becomes "!"),
+    # which must still name the same key under the same signature.
+    await client.put_object(bucket, key, key.encode())
+
+    async with http.get(client.presign_get(bucket, key)) as response:
+        assert response.status == 200
+        assert await response.read() == key.encode()
+
+
+async def test_presigned_get_of_a_key_with_dot_segments(
+    client: S3Client, bucket: str, http: aiohttp.ClientSession
+) -> None:
+    # Given as a string, yarl would resolve "./" and "../" and ask for another key; the URL
+    # must be sent exactly as signed.
+    key = "dots/./x/../y"
+    await client.put_object(bucket, key, b"dots")
+
+    async with http.get(as_sent(client.presign_get(bucket, key))) as response:
+        assert response.status == 200
+        assert await response.read() == b"dots"
+
+
 async def test_presigned_put(
     client: S3Client, boto: Any, bucket: str, http: aiohttp.ClientSession
 ) -> None:

@@ -182,8 +182,10 @@ def test_core_modules_read_no_clock(module: str) -> None:
     assert clock_reads(source) == []
 
 
-def test_importing_rawS3_loads_no_test_or_aws_sdk_packages() -> None:
-    loaded = set(json.loads(run_python("import json, sys, rawS3; print(json.dumps(list(sys.modules)))")))
+def test_importing_raws3_loads_no_test_or_aws_sdk_packages() -> None:
+    loaded = set(
+        json.loads(run_python("import json, sys, rawS3; print(json.dumps(list(sys.modules)))"))
+    )
 
     assert "rawS3.client" in loaded
     assert {m.split(".")[0] for m in loaded} & set(NOT_AT_RUNTIME) == set()
@@ -196,8 +198,15 @@ def test_py_typed_ships_in_the_built_package(tmp_path: Path) -> None:
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(PACKAGE, tmp_path / "rawS3", ignore=shutil.ignore_patterns("__pycache__"))
     done = subprocess.run(
-        [sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py",
-         "--build-lib", str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-c",
+            "from setuptools import setup; setup()",
+            "-q",
+            "build_py",
+            "--build-lib",
+            str(tmp_path / "out"),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -1,0 +1,379 @@
+"""Bad arguments are refused before anything is sent, with a message saying what is allowed.
+
+The client borrows a session that records and refuses every request, so a case that slipped
+past validation fails loudly instead of reaching a server; download sources point at a local
+server whose request count must stay at zero.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from rawS3 import RetryPolicy, S3Client, Timeouts
+from rawS3.transfer import fetch_and_upload, stream_upload, upload_stream
+from tests.sources import MiB, SourceFiles
+
+GiB = 1024 * MiB
+KEYS = {"aws_access_key_id": "AKIDBADINPUT", "aws_secret_access_key": "not-used-secret"}
+
+
+class RefusingSession:
+    """Stands in for ``aiohttp.ClientSession``: records any request and refuses it."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+
+    def request(self, method: str, url: object, **_: object) -> Any:
+        self.requests.append(f"{method} {url}")
+        raise AssertionError(f"bad input reached the network: {method} {url}")
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+@dataclass(frozen=True)
+class Env:
+    client: S3Client
+    source: str  # the URL of a real local download, for cases about other arguments
+
+
+Call = Callable[[Env], Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    call: Call
+    error: type[Exception]
+    message: str  # a regex the message must match: what is wrong, and what is allowed
+
+
+async def chunks() -> AsyncIterator[bytes]:
+    yield b"abc"
+
+
+def put(bucket: object = "bucket", key: object = "key", body: object = b"x", **kw: object) -> Call:
+    return lambda env: env.client.put_object(bucket, key, body, **kw)  # type: ignore[arg-type]
+
+
+def client(**options: object) -> Call:
+    def make(env: Env) -> S3Client:
+        settings: dict[str, object] = {"endpoint_url": "http://127.0.0.1:9", **KEYS, **options}
+        return S3Client(**settings)  # type: ignore[arg-type]
+
+    return make
+
+
+def uploader(**options: object) -> Call:
+    return lambda env: env.client.multipart_uploader("bucket", "key", **options)  # type: ignore[arg-type]
+
+
+def meta(metadata: object) -> Call:
+    return put(metadata=metadata)
+
+
+def get(**kw: object) -> Call:
+    return lambda env: env.client.get_object("bucket", "key", **kw)  # type: ignore[arg-type]
+
+
+def presign(expires: object) -> Call:
+    return lambda env: env.client.presign_get("bucket", "key", expires=expires)  # type: ignore[arg-type]
+
+
+def fetch(url: str | None = None, bucket: str = "bucket") -> Call:
+    return lambda env: env.client.fetch_and_upload(bucket, "key", url or env.source)
+
+
+def stream(url: str | None = None, **kw: object) -> Call:
+    return lambda env: env.client.stream_upload(
+        "bucket",
+        "key",
+        url or env.source,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+BUCKET_CHARS = r"only lowercase letters, digits, '\.' and '-'"
+PART_RANGE = r"part_size must be at least 5,242,880 and at most 5,368,709,120"
+EXPIRES_RANGE = r"expires must be at least 1 and at most 604,800"
+SCHEME = r"must start with http:// or https://"
+NOT_BYTES = r"body must be bytes, bytearray or memoryview, not "
+
+CASES: dict[str, Case | Any] = {
+    # Bucket names, by S3's naming rules.
+    "bucket too short": Case(put(bucket="ab"), ValueError, r"'ab'.*3 to 63 characters long, got 2"),
+    "bucket too long": Case(put(bucket="b" * 64), ValueError, r"3 to 63 characters long, got 64"),
+    "bucket uppercase": Case(put(bucket="MyBucket"), ValueError, BUCKET_CHARS),
+    "bucket underscore": Case(put(bucket="my_bucket"), ValueError, BUCKET_CHARS),
+    "bucket starts with -": Case(
+        put(bucket="-bucket"), ValueError, r"must start and end with a letter or digit"
+    ),
+    "bucket ends with -": Case(
+        put(bucket="bucket-"), ValueError, r"must start and end with a letter or digit"
+    ),
+    "bucket like an IP": Case(
+        put(bucket="192.168.5.4"), ValueError, r"must not be formatted as an IP address"
+    ),
+    "bucket with ..": Case(put(bucket="my..bucket"), ValueError, r"two adjacent periods"),
+    "bucket xn-- prefix": Case(
+        put(bucket="xn--bucket"), ValueError, r"S3 reserves the prefixes xn--, sthree-"
+    ),
+    "bucket -s3alias suffix": Case(
+        put(bucket="data-s3alias"), ValueError, r"and the suffixes -s3alias, --ol-s3"
+    ),
+    "bucket not a str": Case(put(bucket=None), TypeError, r"bucket must be a str, not NoneType"),
+    # Keys.
+    "empty key": Case(put(key=""), ValueError, r"object key must not be empty"),
+    "key over 1024 bytes": Case(
+        put(key="k" * 1025), ValueError, r"1025 UTF-8 bytes; at most 1024 are allowed"
+    ),
+    "key over 1024 bytes in UTF-8 only": Case(
+        put(key="é" * 513), ValueError, r"1026 UTF-8 bytes; at most 1024 are allowed"
+    ),
+    "key with a lone surrogate": Case(put(key="a\ud800"), ValueError, r"not valid UTF-8"),
+    "key as bytes": Case(put(key=b"key"), TypeError, r"key must be a str, not bytes"),
+    # Bodies.
+    "body str": Case(put(body="text"), TypeError, NOT_BYTES + r"str \(encode text first"),
+    "body int": Case(put(body=123), TypeError, NOT_BYTES + r"int"),
+    "body None": Case(put(body=None), TypeError, NOT_BYTES + r"NoneType"),
+    "part data str": Case(
+        lambda env: env.client.upload_part("bucket", "key", "id", 1, "text"),  # type: ignore[arg-type]
+        TypeError,
+        r"data must be bytes, bytearray or memoryview, not str",
+    ),
+    "stream body without size": Case(
+        put(body=chunks()), ValueError, r"async iterable body needs its exact size \(size=\.\.\.\)"
+    ),
+    "size not matching bytes": Case(
+        put(body=b"abc", size=4), ValueError, r"size=4 but the body holds 3 bytes"
+    ),
+    # Part sizes and concurrency.
+    "part_size under 5 MiB": Case(
+        uploader(part_size=5 * MiB - 1), ValueError, PART_RANGE + r", got 5,242,879"
+    ),
+    "part_size over 5 GiB": Case(
+        uploader(part_size=5 * GiB + 1), ValueError, PART_RANGE + r", got 5,368,709,121"
+    ),
+    "stream_upload part_size 1 KiB": Case(stream(part_size=1024), ValueError, PART_RANGE),
+    "concurrency 0": Case(uploader(concurrency=0), ValueError, r"concurrency must be at least 1"),
+    "stream_upload concurrency -1": Case(
+        stream(concurrency=-1), ValueError, r"concurrency must be at least 1.*got -1"
+    ),
+    "part number 0": Case(
+        lambda env: env.client.upload_part("bucket", "key", "id", 0, b"x"),
+        ValueError,
+        r"part_number must be at least 1 and at most 10,000, got 0",
+    ),
+    "part number 10001": Case(
+        lambda env: env.client.upload_part("bucket", "key", "id", 10_001, b"x"),
+        ValueError,
+        r"part_number must be at least 1 and at most 10,000, got 10,001",
+    ),
+    # Source URLs.
+    "source ftp://": Case(fetch("ftp://example.com/x"), ValueError, SCHEME + r", got 'ftp:"),
+    "source file://": Case(fetch("file:///etc/passwd"), ValueError, SCHEME + r", got 'file:"),
+    "source without scheme": Case(fetch("example.com/x"), ValueError, SCHEME),
+    "source without host": Case(fetch("http:///x"), ValueError, r"has no host"),
+    "stream source ftp://": Case(stream("ftp://example.com/x"), ValueError, SCHEME),
+    "fetch into a bad bucket": Case(fetch(bucket="Bad_Bucket"), ValueError, BUCKET_CHARS),
+    # Endpoints and client options.
+    "endpoint without scheme": Case(
+        client(endpoint_url="127.0.0.1:9000"), ValueError, r"has no scheme; write e\.g\. https://"
+    ),
+    "endpoint ftp://": Case(
+        client(endpoint_url="ftp://127.0.0.1"), ValueError, r"scheme must be http or https"
+    ),
+    "payload_signing unknown": Case(
+        client(payload_signing="sometimes"),
+        ValueError,
+        r"payload_signing must be one of 'auto', 'signed', 'unsigned', got 'sometimes'",
+    ),
+    "addressing unknown": Case(
+        client(addressing="dns"),
+        ValueError,
+        r"addressing must be one of 'path', 'virtual', got 'dns'",
+    ),
+    "max_connections 0": Case(
+        client(max_connections=0), ValueError, r"max_connections must be at least 1"
+    ),
+    "retry attempts 0": Case(
+        lambda env: RetryPolicy(attempts=0), ValueError, r"attempts must be at least 1"
+    ),
+    "retry attempts bool": Case(
+        lambda env: RetryPolicy(attempts=True), TypeError, r"attempts must be an int, not bool"
+    ),
+    "retry base above cap": Case(
+        lambda env: RetryPolicy(base=2.0, cap=1.0), ValueError, r"need 0 <= base <= cap"
+    ),
+    "connect timeout as str": pytest.param(
+        Case(lambda env: Timeouts(connect="10"), TypeError, r"connect must be a (number|float)"),
+        marks=pytest.mark.xfail(
+            strict=True, reason="not refused yet: Timeouts (rawS3/config.py) checks nothing"
+        ),
+    ),
+    "negative read timeout": pytest.param(
+        Case(lambda env: Timeouts(read=-1), ValueError, r"read.*(positive|at least|> ?0|None)"),
+        marks=pytest.mark.xfail(
+            strict=True, reason="not refused yet: Timeouts (rawS3/config.py) checks nothing"
+        ),
+    ),
+    # Presigned URLs.
+    "presign expires 0": Case(presign(0), ValueError, EXPIRES_RANGE + r", got 0"),
+    "presign expires negative": Case(presign(-60), ValueError, EXPIRES_RANGE + r", got -60"),
+    "presign expires over 7 days": Case(
+        presign(7 * 24 * 3600 + 1), ValueError, EXPIRES_RANGE + r", got 604,801"
+    ),
+    "presign expires str": Case(presign("3600"), TypeError, r"expires must be an int, not str"),
+    # Metadata HTTP headers cannot carry.
+    "metadata key with newline": Case(
+        meta({"a\nb": "v"}), ValueError, r"metadata key 'a\\nb' may hold only letters, digits"
+    ),
+    "metadata key with space": Case(
+        meta({"my key": "v"}), ValueError, r"metadata key 'my key' may hold only letters"
+    ),
+    "metadata value with newline": Case(
+        meta({"k": "line\r\nx-amz-acl: public-read"}),
+        ValueError,
+        r"metadata value for 'k' must be printable ASCII",
+    ),
+    "metadata value non-ASCII": Case(
+        meta({"k": "café"}), ValueError, r"must be printable ASCII.*percent-encode"
+    ),
+    "metadata value int": Case(
+        meta({"k": 5}), TypeError, r"metadata value for 'k' must be a str, not int"
+    ),
+    "metadata not a mapping": Case(
+        meta([("k", "v")]), TypeError, r"metadata must be a mapping of str to str, not list"
+    ),
+    # Other headers HTTP cannot carry.
+    "content_type with CRLF": Case(
+        put(content_type="text/plain\r\nx-amz-acl: public-read"),
+        ValueError,
+        r"header 'Content-Type' value must not contain CR or LF",
+    ),
+    "header name with a space": Case(
+        put(headers={"bad name": "v"}), ValueError, r"'bad name' is not a valid HTTP header name"
+    ),
+    "header value with CRLF": Case(
+        put(headers={"x-amz-tagging": "a\r\nx: y"}),
+        ValueError,
+        r"header 'x-amz-tagging' value must not contain CR or LF",
+    ),
+    "create_bucket region with whitespace": Case(
+        lambda env: env.client.create_bucket("bucket", region="us east-1"),
+        ValueError,
+        r"region must be a non-empty name without whitespace",
+    ),
+    "chunk_size under 8 KiB": Case(
+        put(body=chunks(), size=3, chunk_size=1024),
+        ValueError,
+        r"chunk_size must be at least 8,192, got 1,024",
+    ),
+    # Multipart bookkeeping.
+    "complete with no parts": Case(
+        lambda env: env.client.complete_multipart_upload("bucket", "key", "id", []),
+        ValueError,
+        r"a multipart upload needs at least one part",
+    ),
+    "complete with tuples for parts": pytest.param(
+        Case(
+            lambda env: env.client.complete_multipart_upload("bucket", "key", "id", [(1, "e")]),
+            TypeError,
+            r"UploadedPart",
+        ),
+        marks=pytest.mark.xfail(
+            strict=True, reason="not refused yet: raises AttributeError, not a TypeError"
+        ),
+    ),
+    "upload_part with an empty upload id": pytest.param(
+        Case(
+            lambda env: env.client.upload_part("bucket", "key", "", 1, b"x"),
+            ValueError,
+            r"upload.id must not be empty",
+        ),
+        marks=pytest.mark.xfail(strict=True, reason="not refused yet: the request is sent"),
+    ),
+    "abort with an empty upload id": pytest.param(
+        Case(
+            lambda env: env.client.abort_multipart_upload("bucket", "key", ""),
+            ValueError,
+            r"upload.id must not be empty",
+        ),
+        marks=pytest.mark.xfail(strict=True, reason="not refused yet: the request is sent"),
+    ),
+    # Byte ranges.
+    "range start negative": Case(
+        get(start=-1), ValueError, r"range start must be at least 0, got -1"
+    ),
+    "range end before start": Case(
+        get(start=10, end=5), ValueError, r"range end \(5\) must not be before range start \(10\)"
+    ),
+    "range end without start": Case(
+        get(end=5), ValueError, r"end given without start; pass start=0"
+    ),
+    "range start str": Case(get(start="0"), TypeError, r"range start must be an int, not str"),
+    # Listings.
+    "page_size 0": Case(
+        lambda env: anext(env.client.list_objects("bucket", page_size=0)),
+        ValueError,
+        r"page_size must be at least 1 and at most 1,000, got 0",
+    ),
+    "delete_objects with an empty key": Case(
+        lambda env: env.client.delete_objects("bucket", ["ok", ""]),
+        ValueError,
+        r"object key must not be empty",
+    ),
+    "upload_stream part_size too small": Case(
+        lambda env: upload_stream(env.client, "bucket", "key", chunks(), part_size=MiB),
+        ValueError,
+        PART_RANGE,
+    ),
+    "fetch_and_upload module function ftp": Case(
+        lambda env: fetch_and_upload(env.client, "bucket", "key", "ftp://x/y"), ValueError, SCHEME
+    ),
+    "stream_upload module function bad key": Case(
+        lambda env: stream_upload(env.client, "bucket", "", env.source),
+        ValueError,
+        r"object key must not be empty",
+    ),
+}
+
+
+def test_the_table_is_large() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.fixture
+async def env(aiohttp_server: Any) -> AsyncIterator[tuple[Env, RefusingSession, SourceFiles]]:
+    files = SourceFiles()
+    files.add("blob", b"x" * 100)
+    server = await aiohttp_server(files.app())
+    session = RefusingSession()
+    client = S3Client("http://127.0.0.1:9", session=session, **KEYS)  # type: ignore[arg-type]
+    async with client:
+        yield Env(client, str(server.make_url("/blob/blob"))), session, files
+
+
+async def run(case: Case, env: Env) -> None:
+    result = case.call(env)
+    if inspect.isawaitable(result):
+        await result
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+async def test_bad_input_is_refused_before_sending(
+    env: tuple[Env, RefusingSession, SourceFiles], case: Case
+) -> None:
+    context, session, files = env
+    with pytest.raises(case.error) as caught:
+        await run(case, context)
+    assert re.search(case.message, str(caught.value)), str(caught.value)
+    assert session.requests == []
+    assert files.requests == 0
