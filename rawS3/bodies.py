@@ -101,7 +101,8 @@ class SignedChunkedBody:
                 signature = signer(chunk, signature)
                 yield chunk_frame(chunk, signature)
             if sent != self.size:
-                raise ValueError(f"the body yielded {sent:,} bytes or more but size={self.size:,}")
+                got = f"more than {self.size:,}" if sent > self.size else f"{sent:,}"
+                raise ValueError(f"the body yielded {got} bytes but size={self.size:,}")
             yield chunk_frame(b"", signer(b"", signature))
         except BaseException as exc:
             # aiohttp reports a failing body as a broken connection; keep the cause to re-raise.

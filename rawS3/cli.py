@@ -427,7 +427,7 @@ class _App:
 
     def meter(self, total: int | None, counter: _Counter | None = None) -> _Meter:
         """A progress meter over ``counter`` (default: bytes sent in request bodies)."""
-        return _Meter(self._bar(total), counter or self.sent)
+        return _Meter(self._bar(total), self.sent if counter is None else counter)
 
     def _bar(self, total: int | None) -> ProgressBar | None:
         # Log lines would tear a line being redrawn in place: --debug turns the bar off.

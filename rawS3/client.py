@@ -200,6 +200,11 @@ class S3Client:
         return self._settings.region
 
     @property
+    def timeouts(self) -> Timeouts:
+        """The connect / read / total limits of each exchange."""
+        return self._timeouts
+
+    @property
     def endpoint_url(self) -> str:
         """The endpoint requests are sent to."""
         endpoint = self._settings.endpoint
@@ -656,17 +661,26 @@ class S3Client:
         start: int | None = None,
         end: int | None = None,
     ) -> UploadedPart:
-        """Copy (a byte range of) an existing object in as one part."""
+        """Copy an existing object, or its inclusive byte range ``start``..``end``, in as one part.
+
+        S3 takes only a closed range here, so ``start`` and ``end`` go together. Without a
+        range the source's size is read with HEAD, so the part's ``size`` is right.
+        """
         check_positive_int("part_number", part_number, maximum=10_000)
         headers = {
             "x-amz-copy-source": _copy_source(check_bucket(source_bucket), check_key(source_key))
         }
-        if start is not None:
+        if (start is None) != (end is None):
+            raise ValueError("upload_part_copy takes start and end together (a closed range)")
+        if start is not None and end is not None:
             headers["x-amz-copy-source-range"] = _range_header(start, end)
+            size = end - start + 1
+        else:
+            size = (await self.head_object(source_bucket, source_key)).size
         query = (("partNumber", str(part_number)), ("uploadId", upload_id))
         reply = await self._send(_Call("PUT", bucket, key, query=query, headers=headers))
         result = xml.parse_copy_result(self._check_embedded_error(reply, bucket, key))
-        return UploadedPart(part_number, result.etag)
+        return UploadedPart(part_number, result.etag, size)
 
     async def complete_multipart_upload(
         self, bucket: str, key: str, upload_id: str, parts: Iterable[UploadedPart]
@@ -709,8 +723,11 @@ class S3Client:
         self, bucket: str, key: str, parts: list[UploadedPart], size: int
     ) -> PutResult:
         expected = multipart_etag(bytes.fromhex(xml.strip_etag(p.etag)) for p in parts)
-        head = await self.head_object(bucket, key)
-        if xml.strip_etag(head.etag) != expected:
+        try:
+            head = await self.head_object(bucket, key)
+        except NoSuchKey:
+            head = None
+        if head is None or xml.strip_etag(head.etag) != expected:
             raise make_s3_error(
                 code="NoSuchUpload",
                 message="the upload is gone and the object is not ours",

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from rawS3.checksums import check_algorithm
-from rawS3.errors import IntegrityError, RawS3Error, S3Error, SourceError
+from rawS3.config import Timeouts
+from rawS3.errors import IntegrityError, RawS3Error, SourceError
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
@@ -352,7 +353,7 @@ async def fetch_and_upload(
     check_key(key)
     check_source_url(url)
     body = bytearray()
-    async for chunk in _download(url):
+    async for chunk in _download(url, client.timeouts):
         body += chunk
         if max_size is not None and len(body) > max_size:
             raise SourceError(
@@ -375,17 +376,24 @@ async def stream_upload(
     async with MultipartUploader(
         client, bucket, key, part_size=part_size, concurrency=concurrency
     ) as uploader:
-        async for chunk in _download(url):
+        async for chunk in _download(url, client.timeouts):
             await uploader.write(chunk)
     assert uploader.result is not None
     return uploader.result
 
 
-async def _download(url: str) -> AsyncIterator[bytes]:
-    """Yield the body of ``url``; any failure, a non-2xx answer or a short body is a SourceError."""
+async def _download(url: str, timeouts: Timeouts) -> AsyncIterator[bytes]:
+    """Yield the body of ``url``; any failure, a non-2xx answer or a short body is a SourceError.
+
+    The client's connect and read limits apply; there is no limit on the whole download, which
+    may rightly take as long as the upload it feeds.
+    """
+    limits = aiohttp.ClientTimeout(
+        total=None, sock_connect=timeouts.connect, sock_read=timeouts.read
+    )
     try:
         async with (
-            aiohttp.ClientSession(auto_decompress=False) as session,
+            aiohttp.ClientSession(auto_decompress=False, timeout=limits) as session,
             session.get(url) as response,
         ):
             if not 200 <= response.status < 300:
@@ -394,7 +402,3 @@ async def _download(url: str) -> AsyncIterator[bytes]:
                 yield chunk
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise SourceError(url=url, status=None, message=f"{type(exc).__name__}: {exc}") from exc
-
-
-def _is_s3(exc: BaseException) -> bool:
-    return isinstance(exc, S3Error)

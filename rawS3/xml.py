@@ -602,7 +602,8 @@ def parse_list_parts(body: bytes) -> ListPartsPage:
         TypeError: ``body`` is not bytes.
     """
     root = _parse_document(body)
-    _expect_root(root, "ListPartsResult")
+    # moto names the root ListPartsResponse; the content is the same.
+    _expect_root(root, "ListPartsResult", "ListPartsResponse")
     page = ListPartsPage(
         parts=tuple(_part_info(entry) for entry in _children(root, "Part")),
         is_truncated=_flag(root, "IsTruncated"),

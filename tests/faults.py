@@ -128,7 +128,7 @@ class Request:
             return "AbortMultipartUpload"
         if m == "GET" and ("uploads" in q or "uploadId" in q):
             return "ListMultipartUploads" if "uploads" in q else "ListParts"
-        return _SIMPLE[(m, self.has_key, copy)]
+        return _SIMPLE.get((m, self.has_key, copy), f"{m} {self.path}")
 
 
 _SIMPLE = {
@@ -161,8 +161,8 @@ class Rule:
     when: Callable[[Request], bool] | None = None
     every: int = 1
     times: int | None = None
-    matched: int = 0
-    fired: int = 0
+    matched: int = field(default=0, init=False)
+    fired: int = field(default=0, init=False)
 
     def matches(self, request: Request) -> bool:
         if self.operation is not None and request.operation != self.operation:
@@ -327,7 +327,12 @@ class FaultProxy:
             return True
         if fault == FLIP_BYTE and message.body:
             message = _Message(message.head, _flipped(message.body))
-        answer = await upstream.exchange(message, request.method)
+        try:
+            answer = await upstream.exchange(message, request.method)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            # Not a scripted fault: the test would see a failure it did not ask for.
+            self.problems.append(f"upstream failed on {request.operation}: {exc!r}")
+            return False
         if fault == RESET_AFTER_BODY:
             _reset(writer)
             return False

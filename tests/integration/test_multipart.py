@@ -26,10 +26,6 @@ from tests.sources import MiB, pattern
 
 PART = 5 * MiB
 EMPTY_PART_ETAG = "59adb24ef3cdbe0297f05b395827453f-1"  # md5(md5(b""))-1
-MOTO_LIST_PARTS = (
-    "moto 5.2.5 answers ListParts with a <ListPartsResponse> root element where S3 sends "
-    "<ListPartsResult>, and rawS3's parser refuses the wrong root"
-)
 
 
 def md5_hex(data: bytes | memoryview) -> str:
@@ -104,7 +100,6 @@ async def test_create_upload_complete(client: S3Client, bucket: str) -> None:
     assert await client.list_multipart_uploads(bucket) == []
 
 
-@pytest.mark.unsupported("moto", reason=MOTO_LIST_PARTS)
 async def test_list_parts_reports_numbers_sizes_etags(client: S3Client, bucket: str) -> None:
     upload_id = await client.create_multipart_upload(bucket, "parts")
     bodies = {1: pattern(PART, seed=3), 2: b"tail", 5: b"gap before me"}
@@ -117,7 +112,6 @@ async def test_list_parts_reports_numbers_sizes_etags(client: S3Client, bucket: 
     await client.abort_multipart_upload(bucket, "parts", upload_id)
 
 
-@pytest.mark.unsupported("moto", reason=MOTO_LIST_PARTS)
 async def test_list_parts_follows_every_page(client: S3Client, bucket: str) -> None:
     # Servers answer at most 1000 parts per ListParts page (S3's default max-parts), so 1001
     # parts need a second page. Parts may be tiny until Complete checks their sizes.

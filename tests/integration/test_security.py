@@ -106,6 +106,7 @@ async def test_secrets_appear_in_no_error_log_or_repr(
                     except (S3Error, TransportError) as exc:
                         errors.append(exc)
     sent_signatures = signatures(proxy)
+    assert proxy.problems == []
 
     # Not a vacuous scan: every kind of failure happened, and the logger spoke at DEBUG.
     kinds = {type(error) for error in errors}
