@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import email.utils
+import functools
 import hashlib
 import logging
 import os
@@ -20,7 +22,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -58,6 +60,7 @@ from rawS3.validation import (
     check_key,
     check_metadata,
     check_positive_int,
+    check_upload_id,
 )
 
 if TYPE_CHECKING:
@@ -74,6 +77,7 @@ Body = BufferBody | SignedChunkedBody
 ERROR_BODY_LIMIT = 64 * 1024
 XML_BODY_LIMIT = 64 * 1024 * 1024
 DELETE_BATCH = 1000
+STRAY_WINDOW = timedelta(seconds=60)
 _NO_AUTO_HEADERS = frozenset({"Content-Type", "Accept-Encoding"})
 
 
@@ -88,6 +92,9 @@ class _Call:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: Body | None = None
     ok: frozenset[int] = frozenset({200})
+    retry: bool = True
+    embedded_errors: bool = False
+    """S3 may answer 200 and report failure in the body (Complete, Copy): look for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,8 +537,8 @@ class S3Client:
         headers["x-amz-copy-source"] = _copy_source(source_bucket, source_key)
         if metadata is not None or content_type is not None:
             headers["x-amz-metadata-directive"] = "REPLACE"
-        reply = await self._send(_Call("PUT", bucket, key, headers=headers))
-        return xml.parse_copy_result(self._check_embedded_error(reply, bucket, key))
+        call = _Call("PUT", bucket, key, headers=headers, embedded_errors=True)
+        return xml.parse_copy_result((await self._send(call)).body)
 
     # -- buckets ---------------------------------------------------------------------------
 
@@ -613,7 +620,31 @@ class S3Client:
         if check_algorithm(checksum) is not None:
             headers["x-amz-checksum-algorithm"] = str(checksum).upper()
         call = _Call("POST", bucket, key, query=(("uploads", None),), headers=headers)
-        return xml.parse_initiate_multipart_upload((await self._send(call)).body).upload_id
+        started = self._now()
+        try:
+            reply = await self._send(dataclasses.replace(call, retry=False))
+        except (S3Error, TransportError) as exc:
+            if not self._should_retry(call, exc, 1):
+                raise
+            await asyncio.sleep(self._retry.backoff(1, random.random()))
+            upload_id = xml.parse_initiate_multipart_upload((await self._send(call)).body).upload_id
+            await self._abort_strays(bucket, key, upload_id, started)
+            return upload_id
+        return xml.parse_initiate_multipart_upload(reply.body).upload_id
+
+    async def _abort_strays(self, bucket: str, key: str, ours: str, since: datetime) -> None:
+        """Abort uploads a failed Create may have started although its answer never came.
+
+        Creating is not idempotent: a retried Create whose first answer was lost leaves that
+        first upload behind. Uploads of the same key started in the window around the first
+        attempt are taken to be it (another writer of the very same key in that window would
+        lose its upload: writing one key concurrently is a race S3 resolves for one of them).
+        """
+        earliest = since - STRAY_WINDOW
+        for upload in await self.list_multipart_uploads(bucket, prefix=key):
+            if upload.key == key and upload.upload_id != ours and upload.initiated >= earliest:
+                with contextlib.suppress(NoSuchUpload):
+                    await self.abort_multipart_upload(bucket, key, upload.upload_id)
 
     async def upload_part(
         self,
@@ -636,6 +667,7 @@ class S3Client:
             IntegrityError: the ETag is not the MD5 of the part; S3Error; TransportError.
         """
         check_positive_int("part_number", part_number, maximum=10_000)
+        check_upload_id(upload_id)
         body = BufferBody(
             check_buffer("data", data),
             sign=self._settings.sign_payload,
@@ -670,6 +702,7 @@ class S3Client:
         headers = {
             "x-amz-copy-source": _copy_source(check_bucket(source_bucket), check_key(source_key))
         }
+        check_upload_id(upload_id)
         if (start is None) != (end is None):
             raise ValueError("upload_part_copy takes start and end together (a closed range)")
         if start is not None and end is not None:
@@ -678,8 +711,8 @@ class S3Client:
         else:
             size = (await self.head_object(source_bucket, source_key)).size
         query = (("partNumber", str(part_number)), ("uploadId", upload_id))
-        reply = await self._send(_Call("PUT", bucket, key, query=query, headers=headers))
-        result = xml.parse_copy_result(self._check_embedded_error(reply, bucket, key))
+        call = _Call("PUT", bucket, key, query=query, headers=headers, embedded_errors=True)
+        result = xml.parse_copy_result((await self._send(call)).body)
         return UploadedPart(part_number, result.etag, size)
 
     async def complete_multipart_upload(
@@ -695,7 +728,8 @@ class S3Client:
             EntityTooSmall, InvalidPart, NoSuchUpload, other S3Error (also one S3 sends inside
             a 200 answer); TransportError.
         """
-        ordered = sorted(parts, key=lambda part: part.part_number)
+        check_upload_id(upload_id)
+        ordered = sorted(_uploaded_parts(parts), key=lambda part: part.part_number)
         checksums = {
             p.part_number: (checksum_element(p.checksum[0]), p.checksum[1])
             for p in ordered
@@ -710,13 +744,14 @@ class S3Client:
             key,
             query=(("uploadId", upload_id),),
             body=BufferBody(body, sign=True, md5=False),
+            embedded_errors=True,
         )
         size = sum(p.size for p in ordered)
         try:
             reply = await self._send(call)
         except NoSuchUpload:
             return await self._completed_earlier(bucket, key, ordered, size)
-        result = xml.parse_complete_multipart_upload(self._check_embedded_error(reply, bucket, key))
+        result = xml.parse_complete_multipart_upload(reply.body)
         return PutResult(result.etag, reply.headers.get("x-amz-version-id"), len(ordered), size)
 
     async def _completed_earlier(
@@ -745,6 +780,7 @@ class S3Client:
         """Abort a multipart upload, freeing its parts. ``NoSuchUpload`` if it is gone."""
         check_bucket(bucket)
         check_key(key)
+        check_upload_id(upload_id)
         call = _Call(
             "DELETE", bucket, key, query=(("uploadId", upload_id),), ok=frozenset({204, 200})
         )
@@ -754,6 +790,7 @@ class S3Client:
         """Return every part uploaded so far, following pages."""
         check_bucket(bucket)
         check_key(key)
+        check_upload_id(upload_id)
         parts: list[xml.PartInfo] = []
         marker: int | None = 0
         while marker is not None:
@@ -813,6 +850,8 @@ class S3Client:
         return datetime.fromtimestamp(self._clock() + self.clock_offset, tz=timezone.utc)
 
     async def _send(self, call: _Call) -> _Reply:
+        if call.embedded_errors:
+            return await self._perform(call, functools.partial(_read_checked_reply, call))
         return await self._perform(call, _read_reply)
 
     async def _perform(
@@ -838,7 +877,7 @@ class S3Client:
             await asyncio.sleep(delay)
 
     def _should_retry(self, call: _Call, exc: S3Error | TransportError, retry_number: int) -> bool:
-        if retry_number >= self._retry.attempts:
+        if not call.retry or retry_number >= self._retry.attempts:
             return False
         if call.body is not None and not call.body.replayable:
             return False
@@ -946,23 +985,6 @@ class S3Client:
             sigv4.string_to_sign(now, scope, ours),
         )
 
-    def _check_embedded_error(self, reply: _Reply, bucket: str | None, key: str | None) -> bytes:
-        """S3 may answer 200 and then report failure in the body (Complete, Copy): raise it."""
-        doc = xml.find_error(reply.body)
-        if doc is None:
-            return reply.body
-        raise make_s3_error(
-            code=doc.code,
-            message=doc.message,
-            status=reply.status,
-            request_id=doc.request_id,
-            host_id=doc.host_id,
-            bucket=bucket,
-            key=key,
-            resource=doc.resource,
-            details=doc.details,
-        )
-
 
 # -- helpers without state -------------------------------------------------------------------
 
@@ -971,6 +993,37 @@ async def _read_reply(response: aiohttp.ClientResponse) -> _Reply:
     async with response:
         body = await _read_capped(response, XML_BODY_LIMIT)
         return _Reply(response.status, response.headers, body)
+
+
+async def _read_checked_reply(call: _Call, response: aiohttp.ClientResponse) -> _Reply:
+    """Read a 200 that may still be an error: raised here, it is retried like any other."""
+    reply = await _read_reply(response)
+    doc = xml.find_error(reply.body)
+    if doc is None:
+        return reply
+    raise make_s3_error(
+        code=doc.code,
+        message=doc.message,
+        status=reply.status,
+        request_id=doc.request_id,
+        host_id=doc.host_id,
+        bucket=call.bucket,
+        key=call.key,
+        resource=doc.resource,
+        details=doc.details,
+    )
+
+
+def _uploaded_parts(parts: Iterable[object]) -> list[UploadedPart]:
+    checked: list[UploadedPart] = []
+    for index, part in enumerate(parts):
+        if not isinstance(part, UploadedPart):
+            raise TypeError(
+                f"parts[{index}] must be an UploadedPart (as upload_part returns), "
+                f"not {type(part).__name__}"
+            )
+        checked.append(part)
+    return checked
 
 
 async def _keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:

@@ -33,6 +33,18 @@ class Timeouts:
     read: float | None = 60.0
     total: float | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "total"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"Timeouts.{name} must be seconds (int or float) or None")
+            if not value > 0:
+                raise ValueError(
+                    f"Timeouts.{name} must be more than 0 seconds or None, got {value}"
+                )
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:

@@ -22,6 +22,7 @@ __all__ = [
     "check_metadata",
     "check_positive_int",
     "check_source_url",
+    "check_upload_id",
 ]
 
 MAX_KEY_BYTES = 1024
@@ -150,6 +151,19 @@ def check_positive_int(
         upper = f" and at most {maximum:,}" if maximum is not None else ""
         raise ValueError(f"{name} must be at least {minimum:,}{upper}, got {value:,}")
     return value
+
+
+def check_upload_id(upload_id: object) -> str:
+    """Return ``upload_id`` if it can name a multipart upload (a non-empty ``str``).
+
+    Raises:
+        TypeError: not a ``str``.
+        ValueError: empty.
+    """
+    text = _require_str("upload_id", upload_id)
+    if not text:
+        raise ValueError("upload_id must not be empty: use the id create_multipart_upload returned")
+    return text
 
 
 def check_expires(expires: object) -> int:

@@ -205,11 +205,6 @@ async def test_retries_exhausted_mid_multipart_abort_the_upload(
     await settle(client, bucket, "doomed", proxy, None, recovered=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client bug: a CreateMultipartUpload whose answer was lost is retried blindly; the "
-    "first upload is orphaned (found on RGW and moto)",
-)
 async def test_lost_create_answer_leaves_no_upload_behind(
     s3_server: TestServer, client: S3Client, bucket: str
 ) -> None:
@@ -244,7 +239,8 @@ async def test_stalled_part_times_out_and_is_retried(
 
 
 @pytest.mark.unsupported(
-    "moto", reason="moto does not compare x-amz-date with its clock (measured: requests dated "
+    "moto",
+    reason="moto does not compare x-amz-date with its clock (measured: requests dated "
     "+1 h and -3 days are accepted)",
 )
 async def test_skewed_clock_is_corrected_once(

@@ -212,17 +212,13 @@ CASES: dict[str, Case | Any] = {
     "retry base above cap": Case(
         lambda env: RetryPolicy(base=2.0, cap=1.0), ValueError, r"need 0 <= base <= cap"
     ),
-    "connect timeout as str": pytest.param(
-        Case(lambda env: Timeouts(connect="10"), TypeError, r"connect must be a (number|float)"),
-        marks=pytest.mark.xfail(
-            strict=True, reason="not refused yet: Timeouts (rawS3/config.py) checks nothing"
-        ),
+    "connect timeout as str": Case(
+        lambda env: Timeouts(connect="10"),
+        TypeError,
+        r"connect must be seconds \(int or float\) or None",
     ),
-    "negative read timeout": pytest.param(
-        Case(lambda env: Timeouts(read=-1), ValueError, r"read.*(positive|at least|> ?0|None)"),
-        marks=pytest.mark.xfail(
-            strict=True, reason="not refused yet: Timeouts (rawS3/config.py) checks nothing"
-        ),
+    "negative read timeout": Case(
+        lambda env: Timeouts(read=-1), ValueError, r"read.*(positive|at least|> ?0|None)"
     ),
     # Presigned URLs.
     "presign expires 0": Case(presign(0), ValueError, EXPIRES_RANGE + r", got 0"),
@@ -282,31 +278,20 @@ CASES: dict[str, Case | Any] = {
         ValueError,
         r"a multipart upload needs at least one part",
     ),
-    "complete with tuples for parts": pytest.param(
-        Case(
-            lambda env: env.client.complete_multipart_upload("bucket", "key", "id", [(1, "e")]),
-            TypeError,
-            r"UploadedPart",
-        ),
-        marks=pytest.mark.xfail(
-            strict=True, reason="not refused yet: raises AttributeError, not a TypeError"
-        ),
+    "complete with tuples for parts": Case(
+        lambda env: env.client.complete_multipart_upload("bucket", "key", "id", [(1, "e")]),
+        TypeError,
+        r"UploadedPart",
     ),
-    "upload_part with an empty upload id": pytest.param(
-        Case(
-            lambda env: env.client.upload_part("bucket", "key", "", 1, b"x"),
-            ValueError,
-            r"upload.id must not be empty",
-        ),
-        marks=pytest.mark.xfail(strict=True, reason="not refused yet: the request is sent"),
+    "upload_part with an empty upload id": Case(
+        lambda env: env.client.upload_part("bucket", "key", "", 1, b"x"),
+        ValueError,
+        r"upload.id must not be empty",
     ),
-    "abort with an empty upload id": pytest.param(
-        Case(
-            lambda env: env.client.abort_multipart_upload("bucket", "key", ""),
-            ValueError,
-            r"upload.id must not be empty",
-        ),
-        marks=pytest.mark.xfail(strict=True, reason="not refused yet: the request is sent"),
+    "abort with an empty upload id": Case(
+        lambda env: env.client.abort_multipart_upload("bucket", "key", ""),
+        ValueError,
+        r"upload.id must not be empty",
     ),
     # Byte ranges.
     "range start negative": Case(
