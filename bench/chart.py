@@ -49,12 +49,12 @@ def _bars(
     ax.invert_yaxis()
     ax.set_title(f"{title}\n({unit}, {better} is better)", fontsize=10)
     top = max(s.high for _, s in shown)
-    for y, value in zip(positions, medians, strict=True):
-        ax.text(value + top * 0.02, y, f"{value:,.3g}", va="center", fontsize=8)
+    for y, (_, s) in zip(positions, shown, strict=True):
+        ax.text(s.high + top * 0.03, y, f"{s.median:,.3g}", va="center", fontsize=9)
     if line is not None:
         ax.axvline(line[0], color="black", linestyle="--", linewidth=1)
         ax.text(line[0], len(names) - 0.4, f" {line[1]}", fontsize=8)
-    ax.set_xlim(0, max(top, line[0] if line else 0) * 1.25)
+    ax.set_xlim(0, max(top, line[0] if line else 0) * 1.3)
     ax.grid(axis="x", alpha=0.3)
 
 

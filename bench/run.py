@@ -318,6 +318,9 @@ def machine(srv: Server, plan: Plan) -> dict[str, str]:
         for c in MODULES if c in DISTRIBUTIONS
     )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     return {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{psutil.cpu_count()} cores ({cpu}), "
@@ -326,6 +329,7 @@ def machine(srv: Server, plan: Plan) -> dict[str, str]:
         "python": platform.python_version(),
         "server": srv.description,
         "versions": versions,
+        "rawS3 commit": commit or "?",
         "load average at start": load,
         "mode": "smoke (tiny sizes, timings meaningless)" if plan.smoke else "full",
     }

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -1001,17 +1001,7 @@ async def _read_checked_reply(call: _Call, response: aiohttp.ClientResponse) -> 
     doc = xml.find_error(reply.body)
     if doc is None:
         return reply
-    raise make_s3_error(
-        code=doc.code,
-        message=doc.message,
-        status=reply.status,
-        request_id=doc.request_id,
-        host_id=doc.host_id,
-        bucket=call.bucket,
-        key=call.key,
-        resource=doc.resource,
-        details=doc.details,
-    )
+    raise _error_from_document(doc, reply.status, reply.headers, call)
 
 
 def _uploaded_parts(parts: Iterable[object]) -> list[UploadedPart]:
@@ -1047,31 +1037,40 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
 
 
 def _error_from(status: int, headers: Mapping[str, str], raw: bytes, call: _Call) -> S3Error:
-    request_id = headers.get("x-amz-request-id")
-    base: dict[str, Any] = {
-        "status": status,
-        "bucket": call.bucket,
-        "key": call.key,
-        "request_id": request_id,
-        "host_id": headers.get("x-amz-id-2"),
-    }
-    if not raw.strip():
-        code = code_for_status(status, has_key=call.key is not None)
-        return make_s3_error(
-            code=code, message="", resource=None, details={"Date": headers.get("Date", "")}, **base
-        )
-    try:
-        doc = xml.parse_error(raw)
-    except ResponseError as exc:
-        code = code_for_status(status, has_key=call.key is not None)
-        return make_s3_error(
-            code=code, message=f"unreadable error body ({exc})", resource=None, details={}, **base
-        )
-    details = {**doc.details, "Date": headers.get("Date", "")}
-    base["request_id"] = doc.request_id or request_id
-    base["host_id"] = doc.host_id or base["host_id"]
+    """Turn an error answer into the S3Error its code names (from the status if no body)."""
+    if raw.strip():
+        try:
+            return _error_from_document(xml.parse_error(raw), status, headers, call)
+        except ResponseError as exc:
+            message = f"unreadable error body ({exc})"
+    else:
+        message = ""
     return make_s3_error(
-        code=doc.code, message=doc.message, resource=doc.resource, details=details, **base
+        code=code_for_status(status, has_key=call.key is not None),
+        message=message,
+        status=status,
+        request_id=headers.get("x-amz-request-id"),
+        host_id=headers.get("x-amz-id-2"),
+        bucket=call.bucket,
+        key=call.key,
+        details={"Date": headers.get("Date", "")},
+    )
+
+
+def _error_from_document(
+    doc: xml.ErrorDocument, status: int, headers: Mapping[str, str], call: _Call
+) -> S3Error:
+    return make_s3_error(
+        code=doc.code,
+        message=doc.message,
+        status=status,
+        request_id=doc.request_id or headers.get("x-amz-request-id"),
+        host_id=doc.host_id or headers.get("x-amz-id-2"),
+        bucket=call.bucket,
+        key=call.key,
+        resource=doc.resource,
+        # The Date header lets a RequestTimeTooSkewed answer without ServerTime fix the clock.
+        details={**doc.details, "Date": headers.get("Date", "")},
     )
 
 

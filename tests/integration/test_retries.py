@@ -205,6 +205,11 @@ async def test_retries_exhausted_mid_multipart_abort_the_upload(
     await settle(client, bucket, "doomed", proxy, None, recovered=False)
 
 
+@pytest.mark.unsupported(
+    "moto",
+    reason="moto reports the same Initiated time (2010-11-10T20:48:33Z) for every multipart "
+    "upload, so the upload a lost Create started cannot be told from older ones by its start",
+)
 async def test_lost_create_answer_leaves_no_upload_behind(
     s3_server: TestServer, client: S3Client, bucket: str
 ) -> None:
