@@ -217,3 +217,11 @@ def test_py_typed_ships_in_the_built_package(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "rawS3" / "py.typed").is_file()
     assert (tmp_path / "out" / "rawS3" / "client.py").is_file()
+
+
+def test_the_only_runtime_requirement_is_aiohttp() -> None:
+    from importlib.metadata import requires
+
+    runtime = [r for r in requires("rawS3") or [] if "extra ==" not in r]
+
+    assert [r.split(">")[0].split("=")[0].strip() for r in runtime] == ["aiohttp"]
