@@ -27,7 +27,14 @@ ChunkSigner = Callable[[bytes, str], str]
 
 
 class BufferBody:
-    """A body held in memory: hashed once, sent as often as a retry needs."""
+    """A body held in memory: hashed once, sent as often as a retry needs.
+
+    Args:
+        data: the bytes to send; not copied, so they must stay unchanged until sent.
+        sign: put the body's SHA-256 in the signature (else ``UNSIGNED-PAYLOAD``).
+        md5: send ``Content-MD5``, so the server refuses a body corrupted on the way.
+        checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` header too.
+    """
 
     replayable = True
 
@@ -54,7 +61,16 @@ class BufferBody:
     def payload(
         self, signer: ChunkSigner, seed_signature: str
     ) -> AsyncIterator[memoryview] | bytes:
-        """Return what aiohttp sends: the bytes themselves when small, else slices of them."""
+        """Return what aiohttp sends: the bytes themselves when small, else slices of them.
+
+        Args:
+            signer: unused; the body's hash is already in the signed headers.
+            seed_signature: unused, as ``signer``.
+
+        Returns:
+            ``bytes`` when the body fits in ``SLICE_SIZE``, else an async iterator of views
+            of at most ``SLICE_SIZE`` bytes.
+        """
         if self.size <= SLICE_SIZE:
             return bytes(self.data)
         return self._slices()
@@ -65,7 +81,13 @@ class BufferBody:
 
 
 class SignedChunkedBody:
-    """An async iterable of exactly ``size`` bytes, sent once as signed aws-chunked frames."""
+    """An async iterable of exactly ``size`` bytes, sent once as signed aws-chunked frames.
+
+    Args:
+        source: the body in pieces of any size; it is read once.
+        size: the exact number of bytes ``source`` yields.
+        chunk_size: data bytes per signed frame (the last frame may hold fewer).
+    """
 
     replayable = False
     md5 = None
@@ -85,7 +107,19 @@ class SignedChunkedBody:
         self._used = False
 
     def payload(self, signer: ChunkSigner, seed_signature: str) -> AsyncIterator[bytes]:
-        """Return the framed body; a second call is refused because the source is consumed."""
+        """Return the framed body; a second call is refused because the source is consumed.
+
+        Args:
+            signer: signs each chunk, chained to the previous chunk's signature.
+            seed_signature: the request's own signature, which the first chunk chains to.
+
+        Returns:
+            The frames, ending with the signed empty frame. Iterating them raises
+            ``ValueError`` when ``source`` does not yield exactly ``size`` bytes.
+
+        Raises:
+            RuntimeError: the body was already handed out once.
+        """
         if self._used:
             raise RuntimeError("a streamed body can be sent only once")
         self._used = True

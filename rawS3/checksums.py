@@ -20,6 +20,12 @@ _XML_NAMES = {"crc32": "ChecksumCRC32", "sha256": "ChecksumSHA256"}
 def check_algorithm(algorithm: object) -> str | None:
     """Return ``algorithm`` (or ``None``: no checksum) if rawS3 can compute it.
 
+    Args:
+        algorithm: ``"crc32"``, ``"sha256"`` or ``None``.
+
+    Returns:
+        The algorithm's name, or ``None`` when no checksum is wanted.
+
     Raises:
         ValueError: an algorithm other than ``"crc32"`` or ``"sha256"``.
     """
@@ -33,17 +39,43 @@ def check_algorithm(algorithm: object) -> str | None:
 
 
 def checksum_header(algorithm: str) -> str:
-    """Return the request header that carries the checksum, e.g. ``x-amz-checksum-crc32``."""
+    """Return the request header that carries the checksum, e.g. ``x-amz-checksum-crc32``.
+
+    Args:
+        algorithm: a name ``check_algorithm`` accepted.
+
+    Returns:
+        The header name.
+    """
     return f"x-amz-checksum-{algorithm}"
 
 
 def checksum_element(algorithm: str) -> str:
-    """Return the CompleteMultipartUpload element name, e.g. ``ChecksumCRC32``."""
+    """Return the CompleteMultipartUpload element name, e.g. ``ChecksumCRC32``.
+
+    Args:
+        algorithm: a name ``check_algorithm`` accepted.
+
+    Returns:
+        The element's local name.
+
+    Raises:
+        KeyError: an algorithm ``check_algorithm`` would refuse.
+    """
     return _XML_NAMES[algorithm]
 
 
 def checksum_value(algorithm: str, data: bytes | bytearray | memoryview) -> str:
-    """Return the base64 checksum of ``data`` as S3 expects it in the header."""
+    """Return the base64 checksum of ``data`` as S3 expects it in the header.
+
+    Args:
+        algorithm: a name ``check_algorithm`` accepted; it is not checked again here, and
+            any name but ``"crc32"`` computes SHA-256.
+        data: the bytes to checksum.
+
+    Returns:
+        The big-endian digest, base64-encoded.
+    """
     if algorithm == "crc32":
         digest = zlib.crc32(data).to_bytes(4, "big")
     else:

@@ -105,7 +105,14 @@ class _Reply:
 
 
 class ObjectStream:
-    """A GetObject response being read: its ``head`` and a way to read the body in pieces."""
+    """A GetObject response being read: its ``head`` and a way to read the body in pieces.
+
+    Args:
+        response: the GetObject response, its body not yet read; its owner releases it.
+
+    Attributes:
+        head: the object's metadata, from the response headers.
+    """
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
@@ -113,6 +120,12 @@ class ObjectStream:
 
     async def iter_chunks(self, size: int = 256 * 1024) -> AsyncIterator[bytes]:
         """Yield the body in pieces of at most ``size`` bytes.
+
+        Args:
+            size: the most bytes per piece.
+
+        Yields:
+            The body's bytes, in order.
 
         Raises:
             TransportError: the connection failed before the body ended.
@@ -124,7 +137,14 @@ class ObjectStream:
             raise _transport_error(exc) from exc
 
     async def read(self) -> bytes:
-        """Return the rest of the body."""
+        """Return the rest of the body.
+
+        Returns:
+            The bytes not yet read.
+
+        Raises:
+            TransportError: the connection failed before the body ended.
+        """
         return b"".join([chunk async for chunk in self.iter_chunks()])
 
 
@@ -134,15 +154,18 @@ class S3Client:
     Args:
         endpoint_url: e.g. ``http://127.0.0.1:9000``; else ``AWS_ENDPOINT_URL_S3``,
             ``AWS_ENDPOINT_URL``, else AWS's regional endpoint.
-        aws_access_key_id, aws_secret_access_key, aws_session_token: credentials; else
-            ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``.
+        aws_access_key_id: else ``AWS_ACCESS_KEY_ID``.
+        aws_secret_access_key: else ``AWS_SECRET_ACCESS_KEY``.
+        aws_session_token: for temporary credentials; else ``AWS_SESSION_TOKEN``.
         region: signing region; else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, ``us-east-1``.
         addressing: ``"path"`` (``host/bucket/key``, the default) or ``"virtual"``
             (``bucket.host/key``).
         session: an ``aiohttp.ClientSession`` to borrow; it is used as is and never closed
             here. Without one the client makes its own on first use and closes it in ``close``.
         retry: the ``RetryPolicy``; ``RetryPolicy(attempts=1)`` turns retries off.
-        timeouts: connect / read / total limits for each exchange.
+        timeouts: connect / read / total limits for each exchange on the session the client
+            makes (a borrowed ``session`` keeps its own); source downloads use the connect
+            and read limits.
         payload_signing: ``"auto"`` signs the body's SHA-256 over http and sends
             ``UNSIGNED-PAYLOAD`` over https; ``"signed"`` or ``"unsigned"`` force one.
         verify_tls: check the server's certificate (default ``True``).
@@ -152,7 +175,9 @@ class S3Client:
         clock: seconds since the epoch; ``time.time`` unless a test needs another clock.
 
     Raises:
+        TypeError: an option of the wrong type (e.g. a non-``str`` endpoint or key).
         ValueError: no credentials, or an unusable endpoint or option.
+        OSError: ``ca_file`` cannot be read (``ssl.SSLError``: it holds no certificate).
     """
 
     def __init__(
@@ -256,6 +281,11 @@ class S3Client:
     async def upload_file(self, bucket: str, path: str, buffer: bytes) -> None:
         """Store ``buffer`` as the object ``bucket``/``path``.
 
+        Args:
+            bucket: the bucket.
+            path: the object's key.
+            buffer: the object's bytes.
+
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
             S3Error: the server refused; TransportError: no usable answer.
@@ -268,9 +298,13 @@ class S3Client:
         """Download ``url`` whole into memory, then store it as ``bucket``/``path``.
 
         Args:
+            bucket: the bucket.
+            path: the object's key.
+            url: the http(s) URL to download.
             max_size: refuse (``SourceError``) a download larger than this many bytes.
 
         Raises:
+            TypeError, ValueError: a bad bucket, key or URL (nothing is downloaded).
             SourceError: the download failed, answered non-2xx, or exceeded ``max_size``;
                 nothing is sent to S3 then.
             S3Error, TransportError: the upload failed.
@@ -293,7 +327,15 @@ class S3Client:
         Memory stays near ``(concurrency + 1) * part_size`` whatever the download's length. On
         any failure or cancellation the multipart upload is aborted and nothing is left behind.
 
+        Args:
+            bucket: the bucket.
+            path: the object's key.
+            url: the http(s) URL to download.
+            part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
+            concurrency: parts uploading at once (default 4).
+
         Raises:
+            TypeError, ValueError: bad arguments (nothing is downloaded or sent).
             SourceError: the download failed or ended early; S3Error, TransportError: the
                 upload failed. The upload is aborted in every case.
         """
@@ -320,11 +362,14 @@ class S3Client:
         """Store an object in one request.
 
         Args:
+            bucket: the bucket.
+            key: the object's key.
             body: bytes-like, or an async iterable of bytes together with its exact ``size``;
                 the latter is streamed as signed aws-chunked frames (memory: one chunk; sent
                 once, so never retried).
             size: the exact length of an iterable ``body``.
-            content_type, metadata: stored with the object (metadata as ``x-amz-meta-*``).
+            content_type: stored with the object.
+            metadata: user metadata stored with the object (as ``x-amz-meta-*``).
             headers: further request headers, sent and signed as given.
             content_md5: send ``Content-MD5`` so the server refuses a corrupted body; the
                 returned ETag is then checked against it too.
@@ -333,10 +378,13 @@ class S3Client:
             chunk_size: the aws-chunked frame size for an iterable ``body``.
 
         Returns:
-            The ETag (and version id) the server gave.
+            The ETag (and version id) the server gave, and the size sent.
 
         Raises:
-            TypeError, ValueError: bad arguments; S3Error, TransportError, IntegrityError.
+            TypeError, ValueError: bad arguments (nothing is sent), or an iterable ``body``
+                that does not yield exactly ``size`` bytes.
+            IntegrityError: the ETag or an echoed checksum differs from what was sent.
+            S3Error: the server refused; TransportError: no usable answer.
         """
         check_bucket(bucket)
         check_key(key)
@@ -391,7 +439,17 @@ class S3Client:
     ) -> bytes:
         """Return the object's body, or the inclusive byte range ``start``..``end``.
 
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            start: the first byte to read, from 0 (``None``: the whole object).
+            end: the last byte to read, inclusive (``None``: to the end); needs ``start``.
+
+        Returns:
+            The bytes.
+
         Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
             NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
         """
         async with self.open_object(bucket, key, start=start, end=end) as stream:
@@ -403,9 +461,21 @@ class S3Client:
     ) -> AsyncIterator[ObjectStream]:
         """Open the object for reading in pieces: ``async with client.open_object(b, k) as s``.
 
-        ``start``/``end`` ask for an inclusive byte range (``end=None``: to the end).
+        The response is released when the block ends, read to the end or not.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            start: the first byte to read, from 0 (``None``: the whole object).
+            end: the last byte to read, inclusive (``None``: to the end); needs ``start``.
+
+        Yields:
+            The open object: ``head`` (for a range, ``size`` is the range's length) and its
+            body to read.
 
         Raises:
+            TypeError, ValueError: bad arguments, e.g. ``end`` without ``start`` (nothing is
+                sent).
             NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
         """
         check_bucket(bucket)
@@ -426,7 +496,15 @@ class S3Client:
         A HEAD answer has no body, so a 404 does not say whether the key or the bucket is
         missing; the bucket is then checked with a second HEAD to raise the right one.
 
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+
+        Returns:
+            The object's metadata.
+
         Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
             NoSuchKey, NoSuchBucket, other S3Error; TransportError.
         """
         check_bucket(bucket)
@@ -439,7 +517,16 @@ class S3Client:
         return head_from_headers(reply.headers)
 
     async def delete_object(self, bucket: str, key: str) -> None:
-        """Delete one object; deleting a missing key succeeds, as S3 specifies."""
+        """Delete one object; deleting a missing key succeeds, as S3 specifies.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+
+        Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
+            NoSuchBucket, other S3Error; TransportError.
+        """
         check_bucket(bucket)
         check_key(key)
         await self._send(_Call("DELETE", bucket, key, ok=frozenset({200, 204})))
@@ -450,11 +537,18 @@ class S3Client:
         """Delete many objects, 1000 per DeleteObjects request, and merge the answers.
 
         Args:
+            bucket: the bucket.
+            keys: the keys to delete, any number; all are checked before anything is sent.
             quiet: ask the server to list only failures; ``deleted`` may then be empty
                 (servers differ: some list every key anyway).
 
         Returns:
             The keys deleted and the per-key errors (a key that failed does not raise).
+
+        Raises:
+            TypeError, ValueError: a bad bucket or key (nothing is sent).
+            S3Error: a whole request was refused; TransportError; ResponseError: an answer
+                is not the XML S3 specifies.
         """
         check_bucket(bucket)
         wanted = [check_key(key) for key in keys]
@@ -484,6 +578,20 @@ class S3Client:
         """Yield every object under ``prefix``, following continuation tokens.
 
         With a ``delimiter`` the grouped "directories" are left out; ``list_pages`` gives them.
+
+        Args:
+            bucket: the bucket.
+            prefix: only keys that start with this.
+            delimiter: group keys that hold it after the prefix, e.g. ``"/"``.
+            start_after: only keys that sort after this one.
+            page_size: keys per request, 1 to 1000.
+
+        Yields:
+            Each object, in key order.
+
+        Raises:
+            TypeError, ValueError: a bad bucket or ``page_size`` (nothing is sent).
+            NoSuchBucket, other S3Error; TransportError; ResponseError.
         """
         async for page in self.list_pages(
             bucket, prefix=prefix, delimiter=delimiter, start_after=start_after, page_size=page_size
@@ -500,7 +608,22 @@ class S3Client:
         start_after: str | None = None,
         page_size: int = 1000,
     ) -> AsyncIterator[xml.ListObjectsPage]:
-        """Yield ListObjectsV2 pages (objects and common prefixes) until the listing ends."""
+        """Yield ListObjectsV2 pages (objects and common prefixes) until the listing ends.
+
+        Args:
+            bucket: the bucket.
+            prefix: only keys that start with this.
+            delimiter: group keys that hold it after the prefix, e.g. ``"/"``.
+            start_after: only keys that sort after this one.
+            page_size: keys per request, 1 to 1000.
+
+        Yields:
+            Each page, as the server sent it.
+
+        Raises:
+            TypeError, ValueError: a bad bucket or ``page_size`` (nothing is sent).
+            NoSuchBucket, other S3Error; TransportError; ResponseError.
+        """
         check_bucket(bucket)
         check_positive_int("page_size", page_size, maximum=1000)
         query = _listing_query(prefix, delimiter, start_after, page_size)
@@ -524,10 +647,27 @@ class S3Client:
         metadata: Mapping[str, str] | None = None,
         content_type: str | None = None,
     ) -> xml.CopyResult:
-        """Copy an object server-side. Metadata is copied unless new ``metadata`` is given.
+        """Copy an object server-side.
+
+        The source's metadata and content type are copied unless ``metadata`` or
+        ``content_type`` is given; then both are replaced, metadata by ``metadata`` or by
+        none.
+
+        Args:
+            source_bucket: the source's bucket.
+            source_key: the source's key.
+            bucket: the copy's bucket.
+            key: the copy's key.
+            metadata: new user metadata for the copy.
+            content_type: a new content type for the copy.
+
+        Returns:
+            The copy's ETag and modification time.
 
         Raises:
-            S3Error, including an error S3 reports inside a 200 answer.
+            TypeError, ValueError: bad arguments (nothing is sent).
+            S3Error, including an error S3 reports inside a 200 answer; TransportError;
+                ResponseError.
         """
         check_bucket(source_bucket)
         check_key(source_key)
@@ -543,7 +683,16 @@ class S3Client:
     # -- buckets ---------------------------------------------------------------------------
 
     async def create_bucket(self, bucket: str, *, region: str | None = None) -> None:
-        """Create a bucket; outside us-east-1 the region is sent as its location constraint."""
+        """Create a bucket; outside us-east-1 the region is sent as its location constraint.
+
+        Args:
+            bucket: the new bucket's name.
+            region: where to create it (default: the client's region).
+
+        Raises:
+            TypeError, ValueError: a bad name or region (nothing is sent).
+            BucketAlreadyOwnedByYou, BucketAlreadyExists, other S3Error; TransportError.
+        """
         check_bucket(bucket)
         where = region or self._settings.region
         body = None
@@ -552,17 +701,40 @@ class S3Client:
         await self._send(_Call("PUT", bucket, body=body))
 
     async def head_bucket(self, bucket: str) -> None:
-        """Return if the bucket exists and is reachable; raise ``NoSuchBucket`` otherwise."""
+        """Return if the bucket exists and is reachable; raise ``NoSuchBucket`` otherwise.
+
+        Args:
+            bucket: the bucket.
+
+        Raises:
+            TypeError, ValueError: a bad bucket name (nothing is sent).
+            NoSuchBucket, AccessDenied, other S3Error; TransportError.
+        """
         check_bucket(bucket)
         await self._send(_Call("HEAD", bucket))
 
     async def delete_bucket(self, bucket: str) -> None:
-        """Delete an empty bucket (``BucketNotEmpty`` otherwise)."""
+        """Delete an empty bucket (``BucketNotEmpty`` otherwise).
+
+        Args:
+            bucket: the bucket.
+
+        Raises:
+            TypeError, ValueError: a bad bucket name (nothing is sent).
+            BucketNotEmpty, NoSuchBucket, other S3Error; TransportError.
+        """
         check_bucket(bucket)
         await self._send(_Call("DELETE", bucket, ok=frozenset({200, 204})))
 
     async def list_buckets(self) -> list[xml.Bucket]:
-        """Return the buckets the credentials own."""
+        """Return the buckets the credentials own.
+
+        Returns:
+            The buckets, in the server's order.
+
+        Raises:
+            S3Error; TransportError; ResponseError.
+        """
         reply = await self._send(_Call("GET"))
         return list(xml.parse_list_buckets(reply.body).buckets)
 
@@ -574,6 +746,17 @@ class S3Client:
         No request is sent. The URL is already encoded: with aiohttp, pass it as
         ``yarl.URL(url, encoded=True)``, since a plain string is re-quoted (``%21`` becomes
         ``!``, dot segments are resolved) and no longer matches its signature.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            expires: the URL's validity in seconds, 1 to 604800.
+
+        Returns:
+            The presigned URL.
+
+        Raises:
+            TypeError, ValueError: a bad bucket, key or ``expires``.
         """
         return self._presign("GET", bucket, key, expires)
 
@@ -581,6 +764,17 @@ class S3Client:
         """Return a URL anyone can PUT the object's body to for ``expires`` seconds (≤ 7 days).
 
         See ``presign_get`` on sending it with aiohttp.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            expires: the URL's validity in seconds, 1 to 604800.
+
+        Returns:
+            The presigned URL.
+
+        Raises:
+            TypeError, ValueError: a bad bucket, key or ``expires``.
         """
         return self._presign("PUT", bucket, key, expires)
 
@@ -612,7 +806,22 @@ class S3Client:
     ) -> str:
         """Start a multipart upload and return its upload id.
 
-        ``checksum`` (``"crc32"``/``"sha256"``) declares the algorithm every part will carry.
+        Creating is not idempotent: when a failed first attempt is retried, uploads of the
+        same key that the first attempt may have started unseen are aborted.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            content_type: stored with the object.
+            metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            checksum: ``"crc32"`` or ``"sha256"``: the algorithm every part will carry.
+
+        Returns:
+            The new upload's id.
+
+        Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
+            NoSuchBucket, other S3Error; TransportError; ResponseError.
         """
         check_bucket(bucket)
         check_key(key)
@@ -663,8 +872,24 @@ class S3Client:
         the returned ETag is checked against the MD5 of what was sent. ``checksum`` adds an
         ``x-amz-checksum-*`` header (the upload must have been created with the same one).
 
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+            part_number: 1 to 10,000.
+            data: the part's bytes; 5 MiB or more unless it is the last part.
+            content_md5: send ``Content-MD5`` and check the returned ETag against it.
+            checksum: ``"crc32"`` or ``"sha256"``, as declared at creation.
+
+        Returns:
+            The part's number, ETag, size and checksum, as ``complete_multipart_upload``
+            takes them.
+
         Raises:
-            IntegrityError: the ETag is not the MD5 of the part; S3Error; TransportError.
+            TypeError, ValueError: a bad part number, upload id, ``data`` or ``checksum``
+                (nothing is sent).
+            IntegrityError: the ETag is not the MD5 of the part, or an echoed checksum
+                differs; NoSuchUpload, other S3Error; TransportError.
         """
         check_positive_int("part_number", part_number, maximum=10_000)
         check_upload_id(upload_id)
@@ -697,6 +922,25 @@ class S3Client:
 
         S3 takes only a closed range here, so ``start`` and ``end`` go together. Without a
         range the source's size is read with HEAD, so the part's ``size`` is right.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+            part_number: 1 to 10,000.
+            source_bucket: the source's bucket.
+            source_key: the source's key.
+            start: the source's first byte to copy, from 0.
+            end: the source's last byte to copy, inclusive.
+
+        Returns:
+            The part's number, ETag and size, as ``complete_multipart_upload`` takes them.
+
+        Raises:
+            TypeError, ValueError: bad arguments, e.g. only one of ``start`` and ``end``
+                (nothing is sent).
+            NoSuchKey, NoSuchUpload, InvalidRange, other S3Error (also one S3 sends inside a
+                200 answer); TransportError; ResponseError.
         """
         check_positive_int("part_number", part_number, maximum=10_000)
         headers = {
@@ -724,9 +968,21 @@ class S3Client:
         object is checked with HEAD: an ETag equal to the expected ``md5-of-md5s-N`` counts
         as success.
 
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+            parts: what ``upload_part`` returned for each part, in any order.
+
+        Returns:
+            The object's ETag as the server sent it, version id, part count and size.
+
         Raises:
+            TypeError: a part is not an ``UploadedPart``.
+            ValueError: no parts, a part number given twice, or an empty upload id (nothing
+                is sent).
             EntityTooSmall, InvalidPart, NoSuchUpload, other S3Error (also one S3 sends inside
-            a 200 answer); TransportError.
+                a 200 answer); TransportError; ResponseError.
         """
         check_upload_id(upload_id)
         ordered = sorted(_uploaded_parts(parts), key=lambda part: part.part_number)
@@ -777,7 +1033,17 @@ class S3Client:
         return PutResult(head.etag, head.version_id, len(parts), size)
 
     async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
-        """Abort a multipart upload, freeing its parts. ``NoSuchUpload`` if it is gone."""
+        """Abort a multipart upload, freeing its parts. ``NoSuchUpload`` if it is gone.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+
+        Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
+            NoSuchUpload, other S3Error; TransportError.
+        """
         check_bucket(bucket)
         check_key(key)
         check_upload_id(upload_id)
@@ -787,7 +1053,20 @@ class S3Client:
         await self._send(call)
 
     async def list_parts(self, bucket: str, key: str, upload_id: str) -> list[xml.PartInfo]:
-        """Return every part uploaded so far, following pages."""
+        """Return every part uploaded so far, following pages.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+
+        Returns:
+            The parts, in the server's order (ascending part number).
+
+        Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
+            NoSuchUpload, other S3Error; TransportError; ResponseError.
+        """
         check_bucket(bucket)
         check_key(key)
         check_upload_id(upload_id)
@@ -805,7 +1084,19 @@ class S3Client:
     async def list_multipart_uploads(
         self, bucket: str, *, prefix: str | None = None
     ) -> list[xml.UploadInfo]:
-        """Return every multipart upload in progress in the bucket (under ``prefix``)."""
+        """Return every multipart upload in progress in the bucket (under ``prefix``).
+
+        Args:
+            bucket: the bucket.
+            prefix: only uploads of keys that start with this.
+
+        Returns:
+            The uploads, following pages.
+
+        Raises:
+            TypeError, ValueError: a bad bucket name (nothing is sent).
+            NoSuchBucket, other S3Error; TransportError; ResponseError.
+        """
         check_bucket(bucket)
         uploads: list[xml.UploadInfo] = []
         markers: tuple[tuple[str, str | None], ...] = ()
@@ -831,7 +1122,24 @@ class S3Client:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> MultipartUploader:
-        """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation)."""
+        """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
+
+        Nothing is sent until the first part is full.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
+            concurrency: parts uploading at once (default 4).
+            content_type: stored with the object.
+            metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+
+        Returns:
+            The uploader, to use as ``async with``.
+
+        Raises:
+            TypeError, ValueError: bad arguments.
+        """
         from rawS3.transfer import MultipartUploader
 
         return MultipartUploader(
@@ -1174,7 +1482,14 @@ def _log_exchange(
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return ``headers`` with the Authorization signature and security token hidden."""
+    """Return ``headers`` with the Authorization signature and security token hidden.
+
+    Args:
+        headers: request headers as signed.
+
+    Returns:
+        A new dict; the signature and the token read ``***``.
+    """
     out = dict(headers)
     if "Authorization" in out:
         head, sep, _ = out["Authorization"].partition("Signature=")
@@ -1185,5 +1500,12 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def content_md5(data: bytes) -> str:
-    """Return the base64 MD5 that a ``Content-MD5`` header carries for ``data``."""
+    """Return the base64 MD5 that a ``Content-MD5`` header carries for ``data``.
+
+    Args:
+        data: the body.
+
+    Returns:
+        The digest, base64-encoded.
+    """
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")

@@ -23,10 +23,14 @@ _PAYLOAD_SIGNING = ("auto", "signed", "unsigned")
 class Timeouts:
     """Time limits in seconds for one HTTP exchange (``None``: no limit).
 
-    Args:
+    Attributes:
         connect: to open a connection (TCP and TLS).
         read: between two reads of the response; a stalled transfer fails after this.
         total: for the whole exchange; off by default since large parts legitimately take long.
+
+    Raises:
+        TypeError: a limit is neither a number of seconds nor ``None`` (``bool`` included).
+        ValueError: a limit is 0 or less.
     """
 
     connect: float | None = 10.0
@@ -48,7 +52,15 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything the client needs to address and sign requests."""
+    """Everything the client needs to address and sign requests.
+
+    Attributes:
+        endpoint: where requests go.
+        credentials: what they are signed with.
+        region: the signing region.
+        addressing: ``"path"`` or ``"virtual"``.
+        sign_payload: whether bodies are hashed into the signature (else ``UNSIGNED-PAYLOAD``).
+    """
 
     endpoint: Endpoint
     credentials: Credentials
@@ -70,7 +82,23 @@ def resolve_settings(
 ) -> Settings:
     """Combine arguments with ``env`` (arguments win) into validated ``Settings``.
 
+    Args:
+        endpoint_url: the endpoint; else ``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, else
+            AWS's endpoint for the region.
+        access_key: else ``AWS_ACCESS_KEY_ID``.
+        secret_key: else ``AWS_SECRET_ACCESS_KEY``.
+        session_token: else ``AWS_SESSION_TOKEN``; none at all is fine.
+        region: else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else ``us-east-1``.
+        addressing: ``"path"`` or ``"virtual"``.
+        payload_signing: ``"auto"`` (sign bodies over http only), ``"signed"`` or
+            ``"unsigned"``.
+        env: the environment to fall back on, e.g. ``os.environ``.
+
+    Returns:
+        The settings, endpoint parsed and credentials checked.
+
     Raises:
+        TypeError: an endpoint URL or a credential that is not a ``str``.
         ValueError: no credentials anywhere, an unknown ``addressing`` or ``payload_signing``,
             or an endpoint URL that is not http(s)://host[:port].
     """
@@ -106,7 +134,20 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 
 def tls_context(*, verify: bool, ca_file: str | None) -> ssl.SSLContext | bool:
-    """Return what aiohttp's ``ssl=`` takes: verification on by default, a CA file if given."""
+    """Return what aiohttp's ``ssl=`` takes: verification on by default, a CA file if given.
+
+    Args:
+        verify: check the server's certificate.
+        ca_file: a PEM file of CA certificates to trust instead of the system's.
+
+    Returns:
+        ``False`` (no verification), ``True`` (the system's CAs) or a context trusting
+        ``ca_file``.
+
+    Raises:
+        OSError: ``ca_file`` cannot be read.
+        ssl.SSLError: ``ca_file`` holds no usable certificate.
+    """
     if not verify:
         return False
     if ca_file is None:

@@ -531,6 +531,9 @@ def _redact_url(url: str) -> str:
 class IntegrityError(RawS3Error):
     """An ETag or checksum returned by the server does not match what was sent.
 
+    Args:
+        message: what differs, and for which object.
+
     Attributes:
         expected: the value computed locally, if known.
         actual: the value the server reported, if known.

@@ -42,6 +42,12 @@ PARTS_PER_SIZE_STEP = 900
 def check_part_size(part_size: object) -> int:
     """Return ``part_size`` if S3 accepts parts of that size (5 MiB to 5 GiB).
 
+    Args:
+        part_size: bytes per part.
+
+    Returns:
+        ``part_size`` unchanged.
+
     Raises:
         TypeError: not an ``int``.
         ValueError: out of range.
@@ -55,7 +61,15 @@ def part_size_for_total(total: int, part_size: int) -> int:
     ``part_size`` is kept when ``total`` fits in 10,000 parts of it; otherwise the smallest
     whole number of MiB that fits is returned.
 
+    Args:
+        total: the object's size in bytes.
+        part_size: the part size asked for.
+
+    Returns:
+        The part size in bytes.
+
     Raises:
+        TypeError: ``total`` is not an ``int``.
         ValueError: ``total`` is negative or exceeds S3's 5 TiB object limit.
     """
     check_positive_int("size", total, minimum=0, maximum=MAX_OBJECT_SIZE)
@@ -66,23 +80,55 @@ def part_size_for_total(total: int, part_size: int) -> int:
 
 
 def part_size_at(part_number: int, base: int) -> int:
-    """Return the size of part ``part_number`` (1-based) of a stream of unknown length."""
+    """Return the size of part ``part_number`` (1-based) of a stream of unknown length.
+
+    Args:
+        part_number: the part's number, from 1.
+        base: the size of the first parts.
+
+    Returns:
+        ``base``, doubled once for every ``PARTS_PER_SIZE_STEP`` parts before this one,
+        capped at 5 GiB.
+    """
     step = (part_number - 1) // PARTS_PER_SIZE_STEP
     return min(MAX_PART_SIZE, base << step)
 
 
 def capacity(base: int, parts: int = MAX_PARTS) -> int:
-    """Return how many bytes ``parts`` parts hold when sizes grow as ``part_size_at`` says."""
+    """Return how many bytes ``parts`` parts hold when sizes grow as ``part_size_at`` says.
+
+    Args:
+        base: the size of the first parts.
+        parts: how many parts (S3's limit of 10,000 by default).
+
+    Returns:
+        The total size in bytes.
+    """
     return sum(part_size_at(number, base) for number in range(1, parts + 1))
 
 
 def split(total: int, part_size: int) -> Iterator[tuple[int, int]]:
-    """Yield ``(offset, length)`` for each part of a ``total``-byte object; none when empty."""
+    """Yield ``(offset, length)`` for each part of a ``total``-byte object; none when empty.
+
+    Args:
+        total: the object's size in bytes.
+        part_size: bytes per part; the last part holds the rest.
+
+    Yields:
+        The part's offset in the object and its length, in order.
+    """
     for offset in range(0, total, part_size):
         yield offset, min(part_size, total - offset)
 
 
 def multipart_etag(part_md5_digests: Iterable[bytes]) -> str:
-    """Return the ETag S3 gives a completed multipart upload: ``md5(md5s)-N``, unquoted."""
+    """Return the ETag S3 gives a completed multipart upload: ``md5(md5s)-N``, unquoted.
+
+    Args:
+        part_md5_digests: the 16-byte MD5 digest of each part, in part-number order.
+
+    Returns:
+        The hex MD5 of the concatenated digests, ``-`` and the number of parts.
+    """
     digests = list(part_md5_digests)
     return f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(digests)}"

@@ -271,6 +271,10 @@ class ProgressBar:
 
         Returns:
             Whether the line was drawn.
+
+        Raises:
+            ValueError: ``now`` is earlier than ``start`` or the previous call's, or
+                ``done`` is negative when the line is due.
         """
         self._meter.add(now, done)
         if now - self._start < self._after:
@@ -293,6 +297,9 @@ class ProgressBar:
 
         Returns:
             Whether anything was drawn.
+
+        Raises:
+            ValueError: ``done`` is negative.
         """
         elapsed = now - self._start
         if elapsed < self._after and self._last_draw is None:

@@ -14,8 +14,11 @@ _META_PREFIX = "x-amz-meta-"
 class PutResult:
     """What S3 answered to a PutObject or a completed upload.
 
-    ``etag`` is as the server sent it, quotes included; ``parts`` is 0 for a single PutObject
-    and the number of parts for a multipart upload.
+    Attributes:
+        etag: the ETag as the server sent it, quotes included.
+        version_id: ``x-amz-version-id``, when the bucket keeps versions.
+        parts: 0 for a single PutObject, else the number of parts of the multipart upload.
+        size: the object's size in bytes, as sent.
     """
 
     etag: str
@@ -26,18 +29,35 @@ class PutResult:
 
 @dataclass(frozen=True, slots=True)
 class UploadedPart:
-    """One uploaded part: what CompleteMultipartUpload needs back, plus its size."""
+    """One uploaded part: what CompleteMultipartUpload needs back, plus its size.
+
+    Attributes:
+        part_number: the part's number, 1 to 10,000.
+        etag: the part's ETag as the server sent it, quotes included.
+        size: the part's length in bytes.
+        checksum: ``(algorithm, base64 value)`` when the part was sent with an additional
+            checksum, else ``None``.
+    """
 
     part_number: int
     etag: str
     size: int = 0
     checksum: tuple[str, str] | None = None
-    """``(algorithm, base64 value)`` when the part was sent with an additional checksum."""
 
 
 @dataclass(frozen=True, slots=True)
 class ObjectHead:
-    """An object's metadata, as HeadObject (or GetObject) returns it in headers."""
+    """An object's metadata, as HeadObject (or GetObject) returns it in headers.
+
+    Attributes:
+        size: ``Content-Length``: the object's size, or for a ranged GET the range's length.
+        etag: the ETag as the server sent it, quotes included (``""`` if none was sent).
+        content_type: ``Content-Type``, if sent.
+        last_modified: ``Last-Modified``, the HTTP date text as sent, if any.
+        metadata: user metadata (``x-amz-meta-*``) by lower-case name without the prefix.
+        version_id: ``x-amz-version-id``, if sent.
+        content_range: ``Content-Range`` of a ranged GET, if any.
+    """
 
     size: int
     etag: str
@@ -49,7 +69,14 @@ class ObjectHead:
 
 
 def head_from_headers(headers: Mapping[str, str]) -> ObjectHead:
-    """Build an ``ObjectHead`` from response headers (case-insensitive mapping)."""
+    """Build an ``ObjectHead`` from response headers.
+
+    Args:
+        headers: the response headers, a case-insensitive mapping such as aiohttp's.
+
+    Returns:
+        The object's size, ETag, type, date, metadata, version and range.
+    """
     metadata = {
         name.lower()[len(_META_PREFIX) :]: value
         for name, value in headers.items()
@@ -67,7 +94,15 @@ def head_from_headers(headers: Mapping[str, str]) -> ObjectHead:
 
 
 def put_from_headers(headers: Mapping[str, str], *, size: int) -> PutResult:
-    """Build a ``PutResult`` from a PutObject response's headers."""
+    """Build a ``PutResult`` from a PutObject response's headers.
+
+    Args:
+        headers: the response headers, a case-insensitive mapping such as aiohttp's.
+        size: the number of bytes sent.
+
+    Returns:
+        The ETag and version id the server gave, with ``size``.
+    """
     return PutResult(
         etag=headers.get("ETag", ""), version_id=headers.get("x-amz-version-id"), size=size
     )

@@ -122,6 +122,11 @@ class Credentials:
 
     ``repr`` and ``str`` show the access key only; the secret and the token print as ``***``.
 
+    Attributes:
+        access_key: the access key id; must not contain ``/``.
+        secret_key: the secret access key.
+        session_token: the session token of temporary credentials, else ``None``.
+
     Raises:
         TypeError: a field has the wrong type.
         ValueError: the access key or the secret is empty, or the access key contains ``/``.
@@ -207,6 +212,7 @@ def credential_scope(now: datetime.datetime, region: str, service: str) -> str:
 
     Raises:
         ValueError: region or service is empty or contains ``/``.
+        TypeError: now is not a datetime.
     """
     for name, value in (("region", region), ("service", service)):
         if not isinstance(value, str) or not value or "/" in value:
@@ -348,6 +354,7 @@ def canonical_request(method: str, url: str, headers: Mapping[str, str], payload
 
     Raises:
         ValueError: a bad method, URL, header or payload hash.
+        TypeError: a header value or the payload hash is not a str.
     """
     if not isinstance(method, str) or not _METHOD.fullmatch(method):
         raise ValueError(f"method must be an upper-case HTTP method such as 'GET', not {method!r}")
@@ -501,6 +508,9 @@ def request_headers(
     Returns:
         A new dict: the caller's headers plus ``x-amz-date``, ``x-amz-content-sha256`` and,
         with a session token, ``x-amz-security-token``.
+
+    Raises:
+        TypeError: now is not a datetime.
     """
     result = {
         k: v
@@ -563,7 +573,7 @@ def sign(
 
     Raises:
         ValueError: a bad method, URL, header, payload hash, region or service.
-        TypeError: now is not a datetime or a header value is not a str.
+        TypeError: now is not a datetime, or a header value or the payload hash is not a str.
     """
     result = request_headers(headers, now=now, payload_hash=payload_hash, credentials=credentials)
     to_sign = with_host(url, result)
@@ -599,7 +609,7 @@ def presign_parameters(
         Unencoded ``(name, value)`` pairs.
 
     Raises:
-        TypeError: expires is not an int.
+        TypeError: expires is not an int, or now is not a datetime.
         ValueError: expires is out of range, or a bad region or service.
     """
     _check_expires(expires)
@@ -651,7 +661,7 @@ def presign(
         ``X-Amz-Signature``.
 
     Raises:
-        TypeError: expires is not an int.
+        TypeError: expires is not an int, or now is not a datetime.
         ValueError: expires out of range, the URL already carries ``X-Amz-*`` auth
             parameters, or a bad method, URL, region or service.
     """
@@ -686,6 +696,7 @@ def chunk_string_to_sign(
 
     Raises:
         ValueError: previous_signature is not 64 lower-case hex digits.
+        TypeError: now is not a datetime.
     """
     if not _HEX_SIGNATURE.fullmatch(previous_signature):
         raise ValueError("previous_signature must be 64 lower-case hex digits")
@@ -719,6 +730,7 @@ def sign_chunk(
 
     Raises:
         ValueError: previous_signature is malformed, or a bad region or service.
+        TypeError: now is not a datetime.
     """
     scope = credential_scope(now, region, service)
     text = chunk_string_to_sign(now, scope, previous_signature, chunk)

@@ -64,12 +64,18 @@ class MultipartUploader:
 
     Args:
         client: the ``S3Client`` to send with.
-        bucket, key: where the object goes.
+        bucket: the bucket the object goes in.
+        key: the object's key.
         part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
-        concurrency: parts uploading at once (default 4).
-        content_type, metadata: stored with the object.
+        concurrency: parts uploading at once, 1 to 1000 (default 4).
+        content_type: stored with the object.
+        metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         size: the total length if known; the part size then grows to fit 10,000 parts.
         checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` with every part.
+
+    Attributes:
+        part_size: the size of the first parts, after any growth for ``size``.
+        result: set once the upload is complete: the ETag, part count and size.
 
     Raises:
         TypeError, ValueError: bad arguments, at construction (nothing is sent).
@@ -108,7 +114,6 @@ class MultipartUploader:
         self._next_part = 1
         self._closed = False
         self.result: PutResult | None = None
-        """Set once the upload is complete: the ETag, part count and size."""
 
     @property
     def upload_id(self) -> str | None:
@@ -135,10 +140,17 @@ class MultipartUploader:
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Add ``data`` (any length, empty included) to the object.
 
-        Waits while ``concurrency`` parts are uploading.
+        Waits while ``concurrency`` parts are uploading. The first full part starts the
+        multipart upload on the server.
+
+        Args:
+            data: the object's next bytes; they are copied, so the caller may reuse the buffer.
 
         Raises:
-            RawS3Error: a part failed earlier (the upload is then aborted).
+            TypeError: ``data`` is not bytes-like.
+            RuntimeError: the upload is already completed or aborted.
+            RawS3Error: creating the upload or an earlier part failed; leaving the
+                ``async with`` block with it aborts the upload.
         """
         view = memoryview(check_buffer("data", data)).cast("B")
         self._check_open()
@@ -154,7 +166,12 @@ class MultipartUploader:
     async def complete(self) -> PutResult:
         """Send the last part, wait for all parts, and join them into the object.
 
+        Returns:
+            The object's ETag, part count and size, also kept in ``result``.
+
         Raises:
+            RuntimeError: the upload is already completed or aborted.
+            IntegrityError: the final ETag is not the one the parts sent make.
             RawS3Error: a part or the completion failed; the upload is aborted first.
         """
         self._check_open()
@@ -179,7 +196,11 @@ class MultipartUploader:
         """Stop sending, and abort the multipart upload so the server frees its parts.
 
         Runs to the end even if the calling task is cancelled meanwhile (the cancellation is
-        re-raised afterwards).
+        re-raised afterwards). A server error while aborting is logged, not raised: the
+        caller is usually already handling the failure that made it abort.
+
+        Raises:
+            asyncio.CancelledError: the calling task was cancelled while the abort ran.
         """
         self._closed = True
         for task in self._tasks:
@@ -307,6 +328,20 @@ async def upload_stream(
     The first ``part_size + 1`` bytes are read before deciding, so a short stream costs one
     request and a long one never holds more than the uploader's bound.
 
+    Args:
+        client: the ``S3Client`` to send with.
+        bucket: the bucket the object goes in.
+        key: the object's key.
+        source: the object's bytes, in pieces of any size.
+        size: the total length if known; see ``MultipartUploader``.
+        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
+        concurrency: parts uploading at once (default 4).
+        content_type: stored with the object.
+        metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+
+    Returns:
+        The object's ETag and size; ``parts`` is 0 when one PutObject sufficed.
+
     Raises:
         TypeError, ValueError: bad arguments; RawS3Error: the upload failed (and was aborted).
     """
@@ -348,7 +383,21 @@ async def _read_at_least(pieces: AsyncIterator[bytes], wanted: int) -> bytearray
 async def fetch_and_upload(
     client: S3Client, bucket: str, key: str, url: str, *, max_size: int | None = None
 ) -> None:
-    """Download ``url`` whole, then PutObject it. See ``S3Client.fetch_and_upload``."""
+    """Download ``url`` whole, then PutObject it. See ``S3Client.fetch_and_upload``.
+
+    Args:
+        client: the ``S3Client`` to send with.
+        bucket: the bucket the object goes in.
+        key: the object's key.
+        url: the http(s) URL to download.
+        max_size: refuse a download larger than this many bytes (``None``: no limit).
+
+    Raises:
+        TypeError, ValueError: a bad bucket, key or URL (nothing is downloaded).
+        SourceError: the download failed, answered non-2xx, or exceeded ``max_size``;
+            nothing is sent to S3 then.
+        S3Error, TransportError, IntegrityError: the upload failed.
+    """
     check_bucket(bucket)
     check_key(key)
     check_source_url(url)
@@ -371,7 +420,24 @@ async def stream_upload(
     part_size: int | None = None,
     concurrency: int = 4,
 ) -> PutResult:
-    """Stream ``url`` into a ``MultipartUploader``. See ``S3Client.stream_upload``."""
+    """Stream ``url`` into a ``MultipartUploader``. See ``S3Client.stream_upload``.
+
+    Args:
+        client: the ``S3Client`` to send with.
+        bucket: the bucket the object goes in.
+        key: the object's key.
+        url: the http(s) URL to download.
+        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
+        concurrency: parts uploading at once (default 4).
+
+    Returns:
+        The object's ETag, part count and size.
+
+    Raises:
+        TypeError, ValueError: bad arguments (nothing is downloaded or sent).
+        SourceError: the download failed, answered non-2xx, or ended early.
+        RawS3Error: the upload failed. The upload is aborted in every case.
+    """
     check_source_url(url)
     async with MultipartUploader(
         client, bucket, key, part_size=part_size, concurrency=concurrency

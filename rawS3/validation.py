@@ -37,6 +37,12 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 def check_bucket(bucket: object) -> str:
     """Return ``bucket`` if it follows S3's bucket naming rules.
 
+    Args:
+        bucket: the bucket name.
+
+    Returns:
+        ``bucket`` unchanged.
+
     Raises:
         TypeError: ``bucket`` is not a ``str``.
         ValueError: the name breaks a rule; the message names the rule.
@@ -79,6 +85,12 @@ def _looks_like_ip(name: str) -> bool:
 def check_key(key: object) -> str:
     """Return ``key`` if S3 can store an object under it (1 to 1024 UTF-8 bytes).
 
+    Args:
+        key: the object key.
+
+    Returns:
+        ``key`` unchanged.
+
     Raises:
         TypeError: ``key`` is not a ``str``.
         ValueError: the key is empty, too long, or not encodable as UTF-8.
@@ -98,6 +110,13 @@ def check_key(key: object) -> str:
 def check_buffer(name: str, data: object) -> bytes | bytearray | memoryview:
     """Return ``data`` if it is a bytes-like body (``bytes``, ``bytearray``, ``memoryview``).
 
+    Args:
+        name: the argument's name, for the error message.
+        data: the value given.
+
+    Returns:
+        ``data`` unchanged.
+
     Raises:
         TypeError: anything else, ``str`` included (encode it first).
     """
@@ -112,6 +131,12 @@ def check_metadata(metadata: object) -> dict[str, str]:
 
     Keys must be HTTP token characters; values printable ASCII (S3 stores user metadata
     as US-ASCII and would otherwise sign and store something other than what was given).
+
+    Args:
+        metadata: user metadata, names without the ``x-amz-meta-`` prefix.
+
+    Returns:
+        A new dict with the same items.
 
     Raises:
         TypeError: not a mapping of ``str`` to ``str``.
@@ -141,6 +166,15 @@ def check_positive_int(
 ) -> int:
     """Return ``value`` if it is an ``int`` within ``minimum..maximum``.
 
+    Args:
+        name: the argument's name, for the error message.
+        value: the value given.
+        minimum: the smallest value allowed.
+        maximum: the largest value allowed, or ``None`` for no limit.
+
+    Returns:
+        ``value`` unchanged.
+
     Raises:
         TypeError: not an ``int`` (``bool`` is refused too).
         ValueError: out of range; the message gives the range.
@@ -156,6 +190,12 @@ def check_positive_int(
 def check_upload_id(upload_id: object) -> str:
     """Return ``upload_id`` if it can name a multipart upload (a non-empty ``str``).
 
+    Args:
+        upload_id: the id ``create_multipart_upload`` returned.
+
+    Returns:
+        ``upload_id`` unchanged.
+
     Raises:
         TypeError: not a ``str``.
         ValueError: empty.
@@ -167,12 +207,30 @@ def check_upload_id(upload_id: object) -> str:
 
 
 def check_expires(expires: object) -> int:
-    """Return ``expires`` (seconds) if a presigned URL may last that long: 1 s to 7 days."""
+    """Return ``expires`` (seconds) if a presigned URL may last that long: 1 s to 7 days.
+
+    Args:
+        expires: the URL's validity in seconds.
+
+    Returns:
+        ``expires`` unchanged.
+
+    Raises:
+        TypeError: not an ``int``.
+        ValueError: out of range.
+    """
     return check_positive_int("expires", expires, minimum=1, maximum=MAX_PRESIGN_SECONDS)
 
 
 def check_byte_range(start: object, end: object) -> tuple[int, int | None]:
     """Return an inclusive byte range ``(start, end)``; ``end=None`` reads to the end.
+
+    Args:
+        start: the first byte's offset, from 0.
+        end: the last byte's offset (inclusive), or ``None`` for the end of the object.
+
+    Returns:
+        ``(start, end)`` unchanged.
 
     Raises:
         TypeError: not ints.
@@ -189,6 +247,12 @@ def check_byte_range(start: object, end: object) -> tuple[int, int | None]:
 
 def check_source_url(url: object) -> str:
     """Return ``url`` if it is an absolute http(s) URL to download from.
+
+    Args:
+        url: the source URL.
+
+    Returns:
+        ``url`` unchanged.
 
     Raises:
         TypeError: not a ``str``.

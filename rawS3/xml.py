@@ -76,8 +76,16 @@ _TIMESTAMP = re.compile(
 class ErrorDocument:
     """An S3 ``<Error>`` document.
 
-    ``details`` holds every child element not given a field of its own (e.g.
-    ``StringToSign``, ``CanonicalRequest``, ``ArgumentName``), by local name.
+    Attributes:
+        code: ``Code``, e.g. ``"NoSuchKey"``; never empty.
+        message: ``Message``; ``""`` when the server sent none.
+        request_id: ``RequestId``, if sent.
+        host_id: ``HostId``, if sent.
+        resource: ``Resource``, if sent.
+        bucket: ``BucketName`` (or ``Bucket``), if sent.
+        key: ``Key``, if sent.
+        details: every child element not given a field of its own (e.g. ``StringToSign``,
+            ``CanonicalRequest``, ``ArgumentName``), by local name.
     """
 
     code: str
@@ -92,7 +100,12 @@ class ErrorDocument:
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """One bucket of a ListBuckets answer."""
+    """One bucket of a ListBuckets answer.
+
+    Attributes:
+        name: the bucket's name.
+        creation_date: when it was created, in UTC.
+    """
 
     name: str
     creation_date: datetime
@@ -100,7 +113,13 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class ListBucketsResult:
-    """A ListBuckets answer."""
+    """A ListBuckets answer.
+
+    Attributes:
+        buckets: the buckets, in the server's order.
+        owner_id: the owner's ``ID``, if sent.
+        owner_name: the owner's ``DisplayName``, if sent.
+    """
 
     buckets: tuple[Bucket, ...]
     owner_id: str | None
@@ -109,7 +128,15 @@ class ListBucketsResult:
 
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
-    """One object of a listing; ``etag`` as sent, quotes included."""
+    """One object of a listing.
+
+    Attributes:
+        key: the object's key (url-decoded when the answer was encoded).
+        size: its size in bytes.
+        etag: its ETag as sent, quotes included.
+        last_modified: when it was last written, in UTC.
+        storage_class: ``StorageClass``, if sent.
+    """
 
     key: str
     size: int
@@ -120,7 +147,16 @@ class ObjectInfo:
 
 @dataclass(frozen=True, slots=True)
 class ListObjectsPage:
-    """One page of a ListObjectsV2 answer, keys and prefixes already url-decoded."""
+    """One page of a ListObjectsV2 answer, keys and prefixes already url-decoded.
+
+    Attributes:
+        contents: the objects on this page.
+        common_prefixes: the keys grouped by the delimiter, each once (``"dir/"``).
+        is_truncated: whether more pages follow.
+        next_continuation_token: the token that asks for the next page; set when truncated.
+        key_count: ``KeyCount``, or the number of objects and prefixes when not sent.
+        prefix: the prefix the listing was asked for (``""`` for none).
+    """
 
     contents: tuple[ObjectInfo, ...]
     common_prefixes: tuple[str, ...]
@@ -132,7 +168,13 @@ class ListObjectsPage:
 
 @dataclass(frozen=True, slots=True)
 class InitiateResult:
-    """A CreateMultipartUpload answer."""
+    """A CreateMultipartUpload answer.
+
+    Attributes:
+        bucket: the bucket, as the server names it.
+        key: the key, as the server names it.
+        upload_id: the new upload's id; never empty.
+    """
 
     bucket: str
     key: str
@@ -141,7 +183,14 @@ class InitiateResult:
 
 @dataclass(frozen=True, slots=True)
 class CompleteResult:
-    """A CompleteMultipartUpload answer; ``etag`` as sent, quotes included."""
+    """A CompleteMultipartUpload answer.
+
+    Attributes:
+        location: ``Location``, the object's URL, if sent.
+        bucket: the bucket, as the server names it.
+        key: the key, as the server names it.
+        etag: the object's ETag as sent, quotes included.
+    """
 
     location: str | None
     bucket: str
@@ -151,7 +200,14 @@ class CompleteResult:
 
 @dataclass(frozen=True, slots=True)
 class PartInfo:
-    """One part of a ListParts answer; ``etag`` as sent, quotes included."""
+    """One part of a ListParts answer.
+
+    Attributes:
+        part_number: the part's number.
+        etag: its ETag as sent, quotes included.
+        size: its size in bytes.
+        last_modified: when it was uploaded, in UTC.
+    """
 
     part_number: int
     etag: str
@@ -161,7 +217,13 @@ class PartInfo:
 
 @dataclass(frozen=True, slots=True)
 class ListPartsPage:
-    """One page of a ListParts answer."""
+    """One page of a ListParts answer.
+
+    Attributes:
+        parts: the parts on this page, in the server's order.
+        is_truncated: whether more pages follow.
+        next_part_number_marker: where the next page starts; set when truncated.
+    """
 
     parts: tuple[PartInfo, ...]
     is_truncated: bool
@@ -170,7 +232,13 @@ class ListPartsPage:
 
 @dataclass(frozen=True, slots=True)
 class UploadInfo:
-    """One in-progress multipart upload of a ListMultipartUploads answer."""
+    """One in-progress multipart upload of a ListMultipartUploads answer.
+
+    Attributes:
+        key: the key the upload is for (url-decoded when the answer was encoded).
+        upload_id: the upload's id.
+        initiated: when the upload was created, in UTC.
+    """
 
     key: str
     upload_id: str
@@ -179,7 +247,15 @@ class UploadInfo:
 
 @dataclass(frozen=True, slots=True)
 class ListUploadsPage:
-    """One page of a ListMultipartUploads answer."""
+    """One page of a ListMultipartUploads answer.
+
+    Attributes:
+        uploads: the uploads on this page.
+        common_prefixes: the keys grouped by the delimiter, each once.
+        is_truncated: whether more pages follow.
+        next_key_marker: the key the next page starts after; set when truncated.
+        next_upload_id_marker: the upload id the next page starts after, if sent.
+    """
 
     uploads: tuple[UploadInfo, ...]
     common_prefixes: tuple[str, ...]
@@ -190,7 +266,12 @@ class ListUploadsPage:
 
 @dataclass(frozen=True, slots=True)
 class DeletedObject:
-    """A key a DeleteObjects request removed."""
+    """A key a DeleteObjects request removed.
+
+    Attributes:
+        key: the key.
+        version_id: ``VersionId``, if sent.
+    """
 
     key: str
     version_id: str | None
@@ -198,7 +279,13 @@ class DeletedObject:
 
 @dataclass(frozen=True, slots=True)
 class DeleteError:
-    """A key a DeleteObjects request could not remove."""
+    """A key a DeleteObjects request could not remove.
+
+    Attributes:
+        key: the key.
+        code: the S3 error code, e.g. ``"AccessDenied"`` (``""`` if none was sent).
+        message: the server's message (``""`` if none was sent).
+    """
 
     key: str
     code: str
@@ -207,7 +294,12 @@ class DeleteError:
 
 @dataclass(frozen=True, slots=True)
 class DeleteResult:
-    """A DeleteObjects answer."""
+    """A DeleteObjects answer.
+
+    Attributes:
+        deleted: the keys removed (in quiet mode the server may leave them out).
+        errors: the keys that could not be removed, with why.
+    """
 
     deleted: tuple[DeletedObject, ...]
     errors: tuple[DeleteError, ...]
@@ -215,7 +307,13 @@ class DeleteResult:
 
 @dataclass(frozen=True, slots=True)
 class CopyResult:
-    """A CopyObject or UploadPartCopy answer; ``etag`` as sent, quotes included."""
+    """A CopyObject or UploadPartCopy answer.
+
+    Attributes:
+        etag: the copy's ETag, quoted as S3 quotes it (servers that leave the quotes off
+            get them added).
+        last_modified: when the copy was written, in UTC.
+    """
 
     etag: str
     last_modified: datetime
