@@ -69,15 +69,19 @@ def checksum_value(algorithm: str, data: bytes | bytearray | memoryview) -> str:
     """Return the base64 checksum of ``data`` as S3 expects it in the header.
 
     Args:
-        algorithm: a name ``check_algorithm`` accepted; it is not checked again here, and
-            any name but ``"crc32"`` computes SHA-256.
+        algorithm: ``"crc32"`` or ``"sha256"``.
         data: the bytes to checksum.
 
     Returns:
         The big-endian digest, base64-encoded.
+
+    Raises:
+        ValueError: another algorithm.
     """
     if algorithm == "crc32":
         digest = zlib.crc32(data).to_bytes(4, "big")
-    else:
+    elif algorithm == "sha256":
         digest = hashlib.sha256(data).digest()
+    else:
+        check_algorithm(algorithm)
     return base64.b64encode(digest).decode("ascii")

@@ -9,12 +9,10 @@ what the ``RetryPolicy`` allows.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
 import email.utils
 import functools
-import hashlib
 import logging
 import os
 import random
@@ -68,7 +66,7 @@ if TYPE_CHECKING:
 
     from rawS3.transfer import MultipartUploader
 
-__all__ = ["ObjectStream", "S3Client"]
+__all__ = ["ObjectStream", "S3Client", "redact_headers"]
 
 log = logging.getLogger("rawS3")
 T = TypeVar("T")
@@ -405,7 +403,7 @@ class S3Client:
         extra = _object_headers(content_type, metadata, headers)
         reply = await self._send(_Call("PUT", bucket, key, headers=extra, body=payload))
         result = put_from_headers(reply.headers, size=payload.size)
-        _check_etag(result.etag, payload.md5, bucket, key)
+        _check_etag(reply.headers, payload.md5, bucket, key)
         _check_echoed_checksum(reply.headers, payload.checksum, bucket, key)
         return result
 
@@ -891,6 +889,8 @@ class S3Client:
             IntegrityError: the ETag is not the MD5 of the part, or an echoed checksum
                 differs; NoSuchUpload, other S3Error; TransportError.
         """
+        check_bucket(bucket)
+        check_key(key)
         check_positive_int("part_number", part_number, maximum=10_000)
         check_upload_id(upload_id)
         body = BufferBody(
@@ -902,7 +902,7 @@ class S3Client:
         query = (("partNumber", str(part_number)), ("uploadId", upload_id))
         reply = await self._send(_Call("PUT", bucket, key, query=query, body=body))
         etag = reply.headers.get("ETag", "")
-        _check_etag(etag, body.md5, bucket, key)
+        _check_etag(reply.headers, body.md5, bucket, key)
         _check_echoed_checksum(reply.headers, body.checksum, bucket, key)
         return UploadedPart(part_number, etag, body.size, body.checksum)
 
@@ -946,6 +946,8 @@ class S3Client:
         headers = {
             "x-amz-copy-source": _copy_source(check_bucket(source_bucket), check_key(source_key))
         }
+        check_bucket(bucket)
+        check_key(key)
         check_upload_id(upload_id)
         if (start is None) != (end is None):
             raise ValueError("upload_part_copy takes start and end together (a closed range)")
@@ -984,6 +986,8 @@ class S3Client:
             EntityTooSmall, InvalidPart, NoSuchUpload, other S3Error (also one S3 sends inside
                 a 200 answer); TransportError; ResponseError.
         """
+        check_bucket(bucket)
+        check_key(key)
         check_upload_id(upload_id)
         ordered = sorted(_uploaded_parts(parts), key=lambda part: part.part_number)
         checksums = {
@@ -1437,14 +1441,25 @@ def _copy_source(bucket: str, key: str) -> str:
     return f"/{bucket}/{encode_key(key)}"
 
 
-def _check_etag(etag: str, md5: bytes | None, bucket: str, key: str) -> None:
-    """Compare an ETag to the MD5 of what was sent (when we know it and it is a plain MD5)."""
-    if md5 is None or not etag:
+def _check_etag(headers: Mapping[str, str], md5: bytes | None, bucket: str, key: str) -> None:
+    """Compare the answer's ETag to the MD5 of what was sent, where the ETag is an MD5.
+
+    It is not for objects encrypted with SSE-KMS or SSE-C, as S3 documents.
+    """
+    etag = headers.get("ETag", "")
+    if md5 is None or not etag or _etag_is_not_md5(headers):
         return
     if xml.strip_etag(etag) != md5.hex():
         raise IntegrityError(
             f"ETag {etag} of {bucket}/{key} is not the MD5 of the bytes sent ({md5.hex()})"
         )
+
+
+def _etag_is_not_md5(headers: Mapping[str, str]) -> bool:
+    encryption = headers.get("x-amz-server-side-encryption", "")
+    return encryption.startswith("aws:kms") or (
+        "x-amz-server-side-encryption-customer-algorithm" in headers
+    )
 
 
 def _check_echoed_checksum(
@@ -1497,15 +1512,3 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     if "x-amz-security-token" in out:
         out["x-amz-security-token"] = "***"
     return out
-
-
-def content_md5(data: bytes) -> str:
-    """Return the base64 MD5 that a ``Content-MD5`` header carries for ``data``.
-
-    Args:
-        data: the body.
-
-    Returns:
-        The digest, base64-encoded.
-    """
-    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")

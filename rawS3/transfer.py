@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["MultipartUploader", "fetch_and_upload", "stream_upload", "upload_stream"]
 
 log = logging.getLogger("rawS3")
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 SOURCE_CHUNK = 256 * 1024
 
 
@@ -174,8 +176,11 @@ class MultipartUploader:
             IntegrityError: the final ETag is not the one the parts sent make.
             RawS3Error: a part or the completion failed; the upload is aborted first.
         """
-        self._check_open()
+        if self._closed:
+            raise RuntimeError("this upload is already completed or aborted")
         try:
+            # A part may have failed since the last write(); that too must abort.
+            self._check_failure()
             return await self._complete()
         except BaseException:
             await self.abort()
@@ -300,15 +305,19 @@ class MultipartUploader:
         """Check the final ETag against the MD5 of the parts' MD5s, when the server sent one."""
         # upload_part already checked each part's ETag against the MD5 of what it sent.
         parts = sorted(self._parts, key=lambda part: part.part_number)
-        digests = [bytes.fromhex(strip_etag(part.etag)) for part in parts]
-        expected = multipart_etag(digests)
+        size = sum(p.size for p in parts)
+        part_etags = [strip_etag(part.etag) for part in parts]
+        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):
+            return PutResult(result.etag, result.version_id, len(parts), size)  # SSE-KMS/SSE-C
+        expected = multipart_etag(bytes.fromhex(etag) for etag in part_etags)
         got = strip_etag(result.etag)
         if got and got != expected:
             raise IntegrityError(
                 f"ETag {result.etag} of {self.bucket}/{self.key}; the parts sent make {expected}"
             )
+        # RGW's first Complete answer carries an empty ETag; the parts determine it anyway.
         etag = result.etag if got else f'"{expected}"'
-        return PutResult(etag, result.version_id, len(digests), sum(p.size for p in self._parts))
+        return PutResult(etag, result.version_id, len(parts), size)
 
 
 async def upload_stream(
@@ -401,6 +410,8 @@ async def fetch_and_upload(
     check_bucket(bucket)
     check_key(key)
     check_source_url(url)
+    if max_size is not None:
+        check_positive_int("max_size", max_size, minimum=0)
     body = bytearray()
     async for chunk in _download(url, client.timeouts):
         body += chunk

@@ -11,6 +11,8 @@ import ipaddress
 import re
 from collections.abc import Mapping
 
+from rawS3.sigv4 import MAX_PRESIGN_EXPIRES
+
 __all__ = [
     "MAX_KEY_BYTES",
     "MAX_PRESIGN_SECONDS",
@@ -26,7 +28,7 @@ __all__ = [
 ]
 
 MAX_KEY_BYTES = 1024
-MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+MAX_PRESIGN_SECONDS = MAX_PRESIGN_EXPIRES
 _BUCKET_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
