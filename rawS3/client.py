@@ -861,13 +861,16 @@ class S3Client:
         part_number: int,
         data: bytes | bytearray | memoryview,
         *,
-        content_md5: bool = True,
+        content_md5: bool | None = None,
         checksum: str | None = None,
     ) -> UploadedPart:
         """Upload one part (1..10000) and return its number and ETag.
 
-        With ``content_md5`` (the default) the server refuses a part corrupted on the way, and
-        the returned ETag is checked against the MD5 of what was sent. ``checksum`` adds an
+        Every part is guarded on the wire: the server refuses a corrupted one. With a signed
+        payload (plain http, by default) the server checks the part's signed SHA-256; when the
+        payload is not signed (https, by default) ``Content-MD5`` is sent instead and the
+        returned ETag is checked against it. MD5 is the costliest hash per byte, so it is not
+        paid twice; ``content_md5=True`` asks for it anyway. ``checksum`` adds an
         ``x-amz-checksum-*`` header (the upload must have been created with the same one).
 
         Args:
@@ -876,7 +879,8 @@ class S3Client:
             upload_id: the id ``create_multipart_upload`` returned.
             part_number: 1 to 10,000.
             data: the part's bytes; 5 MiB or more unless it is the last part.
-            content_md5: send ``Content-MD5`` and check the returned ETag against it.
+            content_md5: send ``Content-MD5`` and check the returned ETag against it;
+                ``None`` (the default) does so when the payload is not signed.
             checksum: ``"crc32"`` or ``"sha256"``, as declared at creation.
 
         Returns:
@@ -893,10 +897,11 @@ class S3Client:
         check_key(key)
         check_positive_int("part_number", part_number, maximum=10_000)
         check_upload_id(upload_id)
+        sign = self._settings.sign_payload
         body = BufferBody(
             check_buffer("data", data),
-            sign=self._settings.sign_payload,
-            md5=content_md5,
+            sign=sign,
+            md5=not sign if content_md5 is None else content_md5,
             checksum=check_algorithm(checksum),
         )
         query = (("partNumber", str(part_number)), ("uploadId", upload_id))

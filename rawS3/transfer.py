@@ -74,6 +74,9 @@ class MultipartUploader:
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         size: the total length if known; the part size then grows to fit 10,000 parts.
         checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` with every part.
+        content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
+            (the default) does so when the payload is not signed; a signed payload's SHA-256
+            is verified by the server already (see ``S3Client.upload_part``).
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
@@ -95,6 +98,7 @@ class MultipartUploader:
         metadata: Mapping[str, str] | None = None,
         size: int | None = None,
         checksum: str | None = None,
+        content_md5: bool | None = None,
     ) -> None:
         self._client = client
         self.bucket = check_bucket(bucket)
@@ -106,6 +110,7 @@ class MultipartUploader:
         self._content_type = content_type
         self._metadata = check_metadata(metadata or {})
         self._checksum = check_algorithm(checksum)
+        self._content_md5 = content_md5
         self._slots = asyncio.Semaphore(self._concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._parts: list[UploadedPart] = []
@@ -272,6 +277,7 @@ class MultipartUploader:
                 number,
                 data,
                 checksum=self._checksum,
+                content_md5=self._content_md5,
             )
             self._parts.append(part)
         finally:

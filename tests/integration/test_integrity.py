@@ -1,10 +1,10 @@
 """A byte corrupted on the way to the server is refused, and corrupted bytes are never stored.
 
-A ``FaultProxy`` inverts one byte in the middle of a request body. UploadPart carries
-``Content-MD5`` by default, so a server that checks it answers ``BadDigest``; when the payload
-is signed (``x-amz-content-sha256`` is the body's hash) it may object to that first
-(``XAmzContentSHA256Mismatch``). A server that checks neither (moto) still gets caught by the
-client, which compares each part's ETag with the MD5 of what it sent.
+A ``FaultProxy`` inverts one byte in the middle of a request body. With a signed payload
+(``x-amz-content-sha256`` is the body's hash) the server answers ``XAmzContentSHA256Mismatch``;
+an unsigned part carries ``Content-MD5`` by default, so the server answers ``BadDigest``. A
+server that checks neither (moto) is still caught by the client when MD5 is in use, since it
+compares each part's ETag with the MD5 of what it sent.
 """
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ from tests.faults import FLIP_BYTE, TALLY, Rule, proxied, settle
 from tests.sources import MiB, pattern
 
 PART = 5 * MiB
+MOTO_SIGNED = pytest.param(
+    "signed",
+    marks=pytest.mark.unsupported(
+        "moto",
+        reason="a signed part is guarded by the server's check of its SHA-256, which moto does "
+        "not make (measured: the corrupted body is stored)",
+    ),
+)
 # What each payload mode makes RGW answer to a flipped byte (measured on RGW 16.2.15).
 REFUSALS = {"signed": "XAmzContentSHA256Mismatch", "unsigned": "BadDigest"}
 
@@ -48,7 +56,7 @@ def check_refusal(server: TestServer, error: BaseException, payload_signing: str
         assert error.code in REFUSALS.values()
 
 
-@pytest.mark.parametrize("payload_signing", ["signed", "unsigned"])
+@pytest.mark.parametrize("payload_signing", [MOTO_SIGNED, "unsigned"])
 async def test_flipped_byte_in_every_part_attempt_is_never_stored(
     s3_server: TestServer, client: S3Client, bucket: str, payload_signing: str
 ) -> None:
@@ -65,7 +73,7 @@ async def test_flipped_byte_in_every_part_attempt_is_never_stored(
     await settle(client, bucket, "flipped", proxy, None, recovered=False)
 
 
-@pytest.mark.parametrize("payload_signing", ["signed", "unsigned"])
+@pytest.mark.parametrize("payload_signing", [MOTO_SIGNED, "unsigned"])
 async def test_flipped_byte_once_is_refused_then_retried_or_raised(
     s3_server: TestServer, client: S3Client, bucket: str, payload_signing: str
 ) -> None:
