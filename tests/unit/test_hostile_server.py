@@ -252,7 +252,9 @@ async def test_etag_that_is_not_the_md5_sent_is_an_integrity_error(
         with pytest.raises(IntegrityError):
             await client.put_object("lying-etag", "key", b"payload", content_md5=True)
         with pytest.raises(IntegrityError):
-            await client.upload_part("lying-etag", "key", "upload-1", 1, b"payload")
+            await client.upload_part(
+                "lying-etag", "key", "upload-1", 1, b"payload", content_md5=True
+            )
 
 
 async def test_bodiless_error_is_typed_from_its_status_and_retried(
