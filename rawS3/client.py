@@ -49,7 +49,7 @@ from rawS3.errors import (
 from rawS3.parts import multipart_etag
 from rawS3.results import ObjectHead, PutResult, UploadedPart, head_from_headers, put_from_headers
 from rawS3.retry import RetryPolicy
-from rawS3.urls import build_url, encode_key
+from rawS3.urls import build_url, encode_key, host_header
 from rawS3.validation import (
     check_bucket,
     check_buffer,
@@ -1221,7 +1221,9 @@ class S3Client:
         url = build_url(s.endpoint, call.bucket, call.key, call.query, addressing=s.addressing)
         now = self._now()
         body = call.body
-        headers = {**call.headers, **(body.headers if body else {})}
+        # Given here, Host is signed and sent as is, and sign() need not parse the URL for it.
+        host = host_header(s.endpoint, call.bucket, s.addressing)
+        headers = {"Host": host, **call.headers, **(body.headers if body else {})}
         signed = sigv4.sign(
             call.method,
             url,

@@ -151,7 +151,8 @@ class MultipartUploader:
         multipart upload on the server.
 
         Args:
-            data: the object's next bytes; they are copied, so the caller may reuse the buffer.
+            data: the object's next bytes. A mutable buffer is copied, so the caller may reuse
+                it; whole parts of immutable ``bytes`` are sent as slices, without a copy.
 
         Raises:
             TypeError: ``data`` is not bytes-like.
@@ -162,7 +163,13 @@ class MultipartUploader:
         view = memoryview(check_buffer("data", data)).cast("B")
         self._check_open()
         while view.nbytes:
-            room = len(self._buffer) - self._filled
+            size = len(self._buffer)
+            if not self._filled and view.readonly and view.nbytes >= size:
+                # Immutable bytes cannot change under the part task: send a slice, no copy.
+                await self._dispatch(view[:size], fills_buffer=False)
+                view = view[size:]
+                continue
+            room = size - self._filled
             take = min(room, view.nbytes)
             self._buffer[self._filled : self._filled + take] = view[:take]
             self._filled += take
@@ -193,7 +200,7 @@ class MultipartUploader:
 
     async def _complete(self) -> PutResult:
         if self._filled or (not self._parts and not self._tasks):
-            await self._dispatch(memoryview(self._buffer)[: self._filled])
+            await self._dispatch(memoryview(self._buffer)[: self._filled], fills_buffer=False)
         await self._drain()
         self._closed = True
         result = await self._client.complete_multipart_upload(
@@ -241,8 +248,8 @@ class MultipartUploader:
                 exc,
             )
 
-    async def _dispatch(self, data: bytearray | memoryview) -> None:
-        """Hand a full (or the last) part to a part task; the buffer becomes the task's."""
+    async def _dispatch(self, data: bytearray | memoryview, *, fills_buffer: bool = True) -> None:
+        """Hand a full (or the last) part to a part task; a filled buffer becomes the task's."""
         await self._slots.acquire()
         try:
             self._check_open()
@@ -262,8 +269,10 @@ class MultipartUploader:
         task = asyncio.ensure_future(self._send_part(number, data))
         self._tasks.add(task)
         task.add_done_callback(self._part_done)
-        self._buffer = bytearray(self._size_of(self._next_part))
-        self._filled = 0
+        size = self._size_of(self._next_part)
+        if fills_buffer or len(self._buffer) != size:
+            self._buffer = bytearray(size)
+            self._filled = 0
 
     def _size_of(self, part_number: int) -> int:
         return self.part_size if self._fixed else part_size_at(part_number, self.part_size)

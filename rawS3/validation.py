@@ -7,6 +7,7 @@ pure: they read no clock, touch no network, and return the value they accept.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -36,6 +37,12 @@ _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
+@functools.lru_cache(maxsize=256)
+def _cached_bucket_problem(name: str) -> str:
+    # A client names the same few buckets on every request; the rules need checking once.
+    return _bucket_problem(name)
+
+
 def check_bucket(bucket: object) -> str:
     """Return ``bucket`` if it follows S3's bucket naming rules.
 
@@ -50,7 +57,7 @@ def check_bucket(bucket: object) -> str:
         ValueError: the name breaks a rule; the message names the rule.
     """
     name = _require_str("bucket", bucket)
-    problem = _bucket_problem(name)
+    problem = _cached_bucket_problem(name)
     if problem:
         raise ValueError(f"invalid bucket name {name!r}: {problem}")
     return name
