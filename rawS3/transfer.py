@@ -318,7 +318,8 @@ class MultipartUploader:
 
     def _verified(self, result: PutResult) -> PutResult:
         """Check the final ETag against the MD5 of the parts' MD5s, when the server sent one."""
-        # upload_part already checked each part's ETag against the MD5 of what it sent.
+        # Where Content-MD5 was sent, upload_part checked each part's ETag against it; either
+        # way the final ETag must be the one the parts' ETags make.
         parts = sorted(self._parts, key=lambda part: part.part_number)
         size = sum(p.size for p in parts)
         part_etags = [strip_etag(part.etag) for part in parts]
