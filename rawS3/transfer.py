@@ -20,7 +20,7 @@ import aiohttp
 
 from rawS3.checksums import check_algorithm
 from rawS3.config import Timeouts
-from rawS3.errors import IntegrityError, RawS3Error, SourceError
+from rawS3.errors import IntegrityError, RawS3Error, S3Error, SourceError
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
@@ -203,11 +203,24 @@ class MultipartUploader:
             await self._dispatch(memoryview(self._buffer)[: self._filled], fills_buffer=False)
         await self._drain()
         self._closed = True
-        result = await self._client.complete_multipart_upload(
-            self.bucket, self.key, self._require_upload_id(), self._parts
-        )
+        try:
+            result = await self._client.complete_multipart_upload(
+                self.bucket, self.key, self._require_upload_id(), self._parts
+            )
+        except S3Error:
+            if any(part.size for part in self._parts):
+                raise
+            self.result = await self._put_empty_instead()
+            return self.result
         self.result = self._verified(result)
         return self.result
+
+    async def _put_empty_instead(self) -> PutResult:
+        """Some servers refuse a multipart upload of one empty part; an empty object still is."""
+        await self._client.abort_multipart_upload(self.bucket, self.key, self._require_upload_id())
+        return await self._client.put_object(
+            self.bucket, self.key, b"", content_type=self._content_type, metadata=self._metadata
+        )
 
     async def abort(self) -> None:
         """Stop sending, and abort the multipart upload so the server frees its parts.

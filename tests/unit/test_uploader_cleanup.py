@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rawS3 import MultipartUploader, PutResult, TransportError, UploadedPart
+from rawS3 import EntityTooSmall, MultipartUploader, PutResult, TransportError, UploadedPart
 
 PART = 5 * 1024 * 1024
 
@@ -70,3 +70,42 @@ async def test_a_part_failing_during_writes_aborts_at_the_next_write() -> None:
 
     assert client.aborted == ["upload-1"]
     assert client.completed == 0
+
+
+class RefusesEmptyMultipart(StubClient):
+    """A server that will not complete a multipart upload made of one empty part."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.puts: list[bytes] = []
+
+    async def complete_multipart_upload(self, *args: Any) -> PutResult:
+        raise EntityTooSmall(code="EntityTooSmall", message="", status=400)
+
+    async def put_object(self, bucket: str, key: str, body: bytes, **kwargs: Any) -> PutResult:
+        self.puts.append(body)
+        return PutResult('"d41d8cd98f00b204e9800998ecf8427e"')
+
+
+async def test_an_empty_upload_the_server_refuses_becomes_an_empty_put() -> None:
+    client = RefusesEmptyMultipart()
+
+    async with MultipartUploader(client, "bucket", "key", part_size=PART) as up:  # type: ignore[arg-type]
+        await up.write(b"")
+
+    assert client.aborted == ["upload-1"]
+    assert client.puts == [b""]
+    assert up.result is not None
+    assert up.result.etag == '"d41d8cd98f00b204e9800998ecf8427e"'
+
+
+async def test_a_refused_complete_with_data_is_raised_not_replaced() -> None:
+    client = RefusesEmptyMultipart()
+    client.upload_part = StubClient().upload_part  # type: ignore[method-assign]
+
+    with pytest.raises(EntityTooSmall):
+        async with MultipartUploader(client, "bucket", "key", part_size=PART) as up:  # type: ignore[arg-type]
+            await up.write(b"c" * 10)
+
+    assert client.aborted == ["upload-1"]
+    assert client.puts == []
