@@ -3,7 +3,9 @@
 Import time is the wall time of ``python -c "import X"`` minus that of ``python -c "pass"``
 (the interpreter's own start-up), the median of several runs in alternating order, after one
 unmeasured run that writes the bytecode caches. ``X`` is what a user imports to make a client.
-A second figure adds making the client object (botocore loads its service model then).
+A second figure adds making the client ready to send inside ``asyncio.run`` where the client is
+asynchronous (botocore loads its service model then; rawS3 loads asyncio and aiohttp, which it
+imports on first use).
 
 The closure is the client's distribution plus everything it requires, recursively, as
 installed in this environment (extras not asked for are left out), sized from the files each
@@ -34,7 +36,7 @@ PROJECT = "rawS3"
 ROOT = Path(__file__).resolve().parent.parent
 
 IMPORTS = {
-    "rawS3": "import rawS3",
+    "rawS3": "from rawS3 import S3Client",
     "aiobotocore": "from aiobotocore.session import get_session",
     "aioboto3": "import aioboto3",
     "miniopy-async": "from miniopy_async import Minio",
@@ -44,7 +46,13 @@ IMPORTS = {
 """What a user writes to get at each client."""
 
 MAKE_CLIENT = {
-    "rawS3": "rawS3.S3Client('http://127.0.0.1:1', 'k', 's')",
+    "rawS3": (
+        "import asyncio\n"
+        "async def m():\n"
+        "    async with S3Client('http://127.0.0.1:1', 'k', 's'):\n"
+        "        pass\n"
+        "asyncio.run(m())"
+    ),
     "aiobotocore": (
         "import asyncio\n"
         "async def m():\n"

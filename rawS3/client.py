@@ -4,28 +4,25 @@ Each public method validates its arguments first (nothing is sent for bad input)
 request as a ``_Call``, and hands it to ``_perform``, which signs every attempt afresh, sends
 it with aiohttp exactly as signed, maps error answers to ``S3Error`` subclasses, and retries
 what the ``RetryPolicy`` allows.
+
+asyncio and aiohttp (with yarl and ssl) are imported where first needed, not with this module:
+they are most of rawS3's import time and memory, and presigning never needs them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
-import email.utils
 import functools
 import logging
 import os
 import random
-import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
-
-import aiohttp
-from yarl import URL
 
 from rawS3 import sigv4, xml
 from rawS3.bodies import DEFAULT_CHUNK_SIZE, BufferBody, SignedChunkedBody
@@ -62,7 +59,10 @@ from rawS3.validation import (
 )
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncIterable
+
+    import aiohttp
 
     from rawS3.transfer import MultipartUploader
 
@@ -128,6 +128,10 @@ class ObjectStream:
         Raises:
             TransportError: the connection failed before the body ended.
         """
+        import asyncio
+
+        import aiohttp
+
         try:
             async for chunk in self._response.content.iter_chunked(size):
                 yield chunk
@@ -243,6 +247,7 @@ class S3Client:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def __aenter__(self) -> S3Client:
+        self._http()
         return self
 
     async def __aexit__(
@@ -260,6 +265,8 @@ class S3Client:
             await session.close()
 
     def _http(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl)
             self._session = aiohttp.ClientSession(
@@ -271,6 +278,8 @@ class S3Client:
         return self._session
 
     def _client_timeout(self) -> aiohttp.ClientTimeout:
+        import aiohttp
+
         t = self._timeouts
         return aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.read)
 
@@ -833,6 +842,8 @@ class S3Client:
         except (S3Error, TransportError) as exc:
             if not self._should_retry(call, exc, 1):
                 raise
+            import asyncio
+
             await asyncio.sleep(self._retry.backoff(1, random.random()))
             upload_id = xml.parse_initiate_multipart_upload((await self._send(call)).body).upload_id
             await self._abort_strays(bucket, key, upload_id, started)
@@ -1191,6 +1202,8 @@ class S3Client:
                     raise
                 delay = self._retry.backoff(retry_number, random.random())
                 log.debug("retry %d of %s in %.3fs after %s", retry_number, call.method, delay, exc)
+            import asyncio
+
             await asyncio.sleep(delay)
 
     def _should_retry(self, call: _Call, exc: S3Error | TransportError, retry_number: int) -> bool:
@@ -1200,6 +1213,8 @@ class S3Client:
             return False
         if isinstance(exc, S3Error):
             return self._retry.is_retryable(exc)
+        import aiohttp
+
         if isinstance(exc.__cause__, aiohttp.ClientConnectorCertificateError):
             return False  # a certificate refused once is refused again
         return call.method != "POST" or not isinstance(exc, TransportTimeout)
@@ -1234,6 +1249,11 @@ class S3Client:
             now=now,
         )
         data = body.payload(self._chunk_signer(now), _seed(signed)) if body else None
+        import asyncio
+
+        import aiohttp
+        from yarl import URL
+
         started = time.perf_counter()
         try:
             response = await self._http().request(
@@ -1394,6 +1414,10 @@ def _error_from_document(
 
 
 def _transport_error(exc: BaseException) -> TransportError:
+    import asyncio
+
+    import aiohttp
+
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return TransportTimeout(f"timed out: {exc or type(exc).__name__}")
     return TransportError(f"{type(exc).__name__}: {exc}")
@@ -1409,8 +1433,8 @@ def _parse_server_time(text: str | None) -> float | None:
         return None
     with contextlib.suppress(ValueError):
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    with contextlib.suppress(TypeError, ValueError):
-        return email.utils.parsedate_to_datetime(text).timestamp()
+    with contextlib.suppress(ValueError):
+        return xml.parse_http_date(text).timestamp()
     return None
 
 

@@ -5,12 +5,15 @@ Pure: the environment is passed in as a mapping.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rawS3.sigv4 import Credentials
 from rawS3.urls import Addressing, Endpoint, parse_endpoint
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["DEFAULT_REGION", "Settings", "Timeouts", "resolve_settings"]
 
@@ -152,4 +155,6 @@ def tls_context(*, verify: bool, ca_file: str | None) -> ssl.SSLContext | bool:
         return False
     if ca_file is None:
         return True
+    import ssl  # loaded with aiohttp anyway; not needed to import rawS3
+
     return ssl.create_default_context(cafile=ca_file)

@@ -5,18 +5,17 @@ without copying, to a part task, and a fresh one is started. A semaphore admits 
 ``concurrency`` part tasks, so ``write`` waits while they are all busy and memory stays near
 ``(concurrency + 1) * part_size``. Any failure or cancellation aborts the multipart upload
 (shielded, so the abort finishes even while the task is being cancelled) and re-raises.
+
+asyncio and aiohttp are imported on first use, as in ``rawS3.client``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
-
-import aiohttp
 
 from rawS3.checksums import check_algorithm
 from rawS3.config import Timeouts
@@ -40,6 +39,8 @@ from rawS3.validation import (
 from rawS3.xml import strip_etag
 
 if TYPE_CHECKING:
+    import asyncio
+
     from rawS3.client import S3Client
 
 __all__ = ["MultipartUploader", "fetch_and_upload", "stream_upload", "upload_stream"]
@@ -111,6 +112,8 @@ class MultipartUploader:
         self._metadata = check_metadata(metadata or {})
         self._checksum = check_algorithm(checksum)
         self._content_md5 = content_md5
+        import asyncio
+
         self._slots = asyncio.Semaphore(self._concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._parts: list[UploadedPart] = []
@@ -232,6 +235,8 @@ class MultipartUploader:
         Raises:
             asyncio.CancelledError: the calling task was cancelled while the abort ran.
         """
+        import asyncio
+
         self._closed = True
         for task in self._tasks:
             task.cancel()
@@ -247,6 +252,8 @@ class MultipartUploader:
             raise asyncio.CancelledError
 
     async def _cancel_and_abort(self) -> None:
+        import asyncio
+
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._upload_id is None:
             return
@@ -277,6 +284,8 @@ class MultipartUploader:
         except BaseException:
             self._slots.release()
             raise
+        import asyncio
+
         number = self._next_part
         self._next_part += 1
         task = asyncio.ensure_future(self._send_part(number, data))
@@ -311,6 +320,8 @@ class MultipartUploader:
             self._failure = task.exception()
 
     async def _drain(self) -> None:
+        import asyncio
+
         if self._tasks:
             await asyncio.wait(set(self._tasks))
         self._check_failure()
@@ -494,6 +505,10 @@ async def _download(url: str, timeouts: Timeouts) -> AsyncIterator[bytes]:
     The client's connect and read limits apply; there is no limit on the whole download, which
     may rightly take as long as the upload it feeds.
     """
+    import asyncio
+
+    import aiohttp
+
     limits = aiohttp.ClientTimeout(
         total=None, sock_connect=timeouts.connect, sock_read=timeouts.read
     )

@@ -137,8 +137,26 @@ def test_version_is_the_project_version() -> None:
 
 
 def test_the_isolated_import_does_see_what_a_module_imports() -> None:
-    # Guards the check below: the client module, imported the same way, must show aiohttp.
-    assert {"aiohttp", "asyncio"} <= modules_loaded_by("client")
+    # Guards the check below: the CLI module, imported the same way, must show aiohttp.
+    assert {"aiohttp", "asyncio"} <= modules_loaded_by("cli")
+
+
+def test_importing_the_client_defers_aiohttp_and_asyncio_to_first_use() -> None:
+    code = """
+import json, sys
+from rawS3 import MultipartUploader, S3Client
+before = sorted(sys.modules)
+import asyncio
+async def use():
+    async with S3Client("http://127.0.0.1:9", "k", "s") as s3:
+        return s3.presign_get("bucket", "key")
+asyncio.run(use())
+print(json.dumps([before, sorted(sys.modules)]))
+"""
+    before, after = (set(names) for names in json.loads(run_python(code)))
+
+    assert {"aiohttp", "asyncio", "yarl", "ssl"} & before == set()
+    assert {"aiohttp", "yarl"} <= after
 
 
 @pytest.mark.parametrize("module", PURE_MODULES)
