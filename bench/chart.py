@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from bench.clients import CEILING
+from bench.clients import CEILING, UNHASHED
 from bench.common import MB
 from bench.report import RAWS3, Measurements, Stat, footprint_stat, stat
 
@@ -41,7 +41,8 @@ def _bars(
         [s.high - s.median for _, s in shown],
     ]
     colours = [
-        OURS if c == RAWS3 else CEILING_COLOUR if c == CEILING else PEER for c in names
+        OURS if c == RAWS3 else CEILING_COLOUR if c in (CEILING, UNHASHED) else PEER
+        for c in names
     ]
     positions = range(len(names))
     ax.barh(positions, medians, xerr=whiskers, color=colours, capsize=3)
@@ -61,7 +62,7 @@ def _bars(
 def draw(m: Measurements, path: Path) -> None:
     """Draw the chart of ``m`` to ``path``."""
     clients = m.clients
-    real = [c for c in clients if c != CEILING]
+    real = [c for c in clients if c not in (CEILING, UNHASHED)]
     fig, axes = plt.subplots(2, 5, figsize=(24, 9))
     a = axes.flat
     _bars(a[0], f"1. Large upload {m.sizes.large // 2**20} MiB, matched", clients,
@@ -88,7 +89,8 @@ def draw(m: Measurements, path: Path) -> None:
           [footprint_stat(m, c, "closure") for c in real], "MB", better="lower")
     fig.suptitle(
         f"rawS3 vs peers — {m.machine.get('server', '')}; medians of {m.repetitions} "
-        "repetition(s), whiskers min–max; red = rawS3, blue = server ceiling",
+        "repetition(s), whiskers min–max; red = rawS3, blue = references (server ceiling, "
+        "rawS3 with no payload hash)",
         fontsize=12,
     )
     fig.tight_layout()

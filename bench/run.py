@@ -244,7 +244,8 @@ def run_worker(spec: dict[str, Any], env: dict[str, str], timeout: float) -> tup
 
 
 def one_run(
-    m: Any, srv: Server, bucket: str, source_url: str, workload: str, client: str, plan: Plan
+    m: Any, srv: Server, bucket: str, source_url: str, workload: str, client: str, rep: int,
+    plan: Plan,
 ) -> None:
     from bench.common import endpoint_env
 
@@ -279,7 +280,7 @@ def one_run(
         m.fail(workload, client, error.splitlines()[0])
         print(f"  {workload:15} {client:18} ERROR: {error}", file=sys.stderr, flush=True)
     else:
-        m.add(workload, client, result)
+        m.add(workload, client, {**result, "repetition": rep})
         print(f"  {workload:15} {client:18} ok ({elapsed:.1f} s)", flush=True)
 
 
@@ -296,7 +297,7 @@ def measure_all(m: Any, srv: Server, plan: Plan) -> None:
                     for client in order_for(plan.clients, rep):
                         if (client, workload) in SKIPPED:
                             continue
-                        one_run(m, srv, bucket, source_url, workload, client, plan)
+                        one_run(m, srv, bucket, source_url, workload, client, rep, plan)
     finally:
         drop_bucket(srv.endpoint, bucket)
 

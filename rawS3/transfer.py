@@ -119,8 +119,11 @@ class MultipartUploader:
         self._parts: list[UploadedPart] = []
         self._failure: BaseException | None = None
         self._upload_id: str | None = None
-        self._buffer = bytearray(self.part_size)
+        self._buffer: bytearray | None = None
         self._filled = 0
+        # Buffers whose parts are done, reused rather than allocated and zeroed anew: at most
+        # concurrency + 1 part buffers ever exist, and freed ones cannot fragment the heap.
+        self._spare: list[bytearray] = []
         self._next_part = 1
         self._closed = False
         self.result: PutResult | None = None
@@ -166,19 +169,20 @@ class MultipartUploader:
         view = memoryview(check_buffer("data", data)).cast("B")
         self._check_open()
         while view.nbytes:
-            size = len(self._buffer)
+            size = self._size_of(self._next_part)
             if not self._filled and view.readonly and view.nbytes >= size:
                 # Immutable bytes cannot change under the part task: send a slice, no copy.
-                await self._dispatch(view[:size], fills_buffer=False)
+                await self._dispatch(view[:size])
                 view = view[size:]
                 continue
-            room = size - self._filled
-            take = min(room, view.nbytes)
-            self._buffer[self._filled : self._filled + take] = view[:take]
+            buffer = self._part_buffer(size)
+            take = min(size - self._filled, view.nbytes)
+            buffer[self._filled : self._filled + take] = view[:take]
             self._filled += take
             view = view[take:]
-            if self._filled == len(self._buffer):
-                await self._dispatch(self._buffer)
+            if self._filled == size:
+                self._buffer, self._filled = None, 0
+                await self._dispatch(buffer)
 
     async def complete(self) -> PutResult:
         """Send the last part, wait for all parts, and join them into the object.
@@ -202,8 +206,10 @@ class MultipartUploader:
             raise
 
     async def _complete(self) -> PutResult:
-        if self._filled or (not self._parts and not self._tasks):
-            await self._dispatch(memoryview(self._buffer)[: self._filled], fills_buffer=False)
+        if self._buffer is not None:
+            await self._dispatch(memoryview(self._buffer)[: self._filled])
+        elif not self._parts and not self._tasks:
+            await self._dispatch(memoryview(b""))
         await self._drain()
         self._closed = True
         try:
@@ -268,7 +274,7 @@ class MultipartUploader:
                 exc,
             )
 
-    async def _dispatch(self, data: bytearray | memoryview, *, fills_buffer: bool = True) -> None:
+    async def _dispatch(self, data: bytearray | memoryview) -> None:
         """Hand a full (or the last) part to a part task; a filled buffer becomes the task's."""
         await self._slots.acquire()
         try:
@@ -291,10 +297,16 @@ class MultipartUploader:
         task = asyncio.ensure_future(self._send_part(number, data))
         self._tasks.add(task)
         task.add_done_callback(self._part_done)
-        size = self._size_of(self._next_part)
-        if fills_buffer or len(self._buffer) != size:
+
+    def _part_buffer(self, size: int) -> bytearray:
+        """The buffer being filled: a spare one of the right size if any, else a new one."""
+        while self._buffer is None and self._spare:
+            spare = self._spare.pop()
+            if len(spare) == size:
+                self._buffer = spare
+        if self._buffer is None:
             self._buffer = bytearray(size)
-            self._filled = 0
+        return self._buffer
 
     def _size_of(self, part_number: int) -> int:
         return self.part_size if self._fixed else part_size_at(part_number, self.part_size)
@@ -313,6 +325,8 @@ class MultipartUploader:
             self._parts.append(part)
         finally:
             self._slots.release()
+            if isinstance(data, bytearray):
+                self._spare.append(data)
 
     def _part_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

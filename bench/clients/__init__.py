@@ -28,16 +28,22 @@ MODULES = {
     "boto3": "bench.clients.boto3_client",
     "aiohttp-s3-client": "bench.clients.aiohttp_s3",
     "ceiling": "bench.clients.ceiling",
+    "rawS3-unhashed": "bench.clients.raws3_unhashed",
 }
 """Client name -> adapter module."""
 
 PEERS = ("aiobotocore", "aioboto3", "miniopy-async", "boto3", "aiohttp-s3-client")
 CEILING = "ceiling"
+UNHASHED = "rawS3-unhashed"
+"""rawS3 with no payload hash: a reference row, like the ceiling, not a peer."""
 
 SKIPPED: dict[tuple[str, str], str] = {
     ("aioboto3", "small"): "same client object as aiobotocore (aioboto3 wraps it)",
     ("ceiling", "large-defaults"): "the ceiling client has no defaults of its own",
     ("ceiling", "stream"): "the issue measures the ceiling for small PUTs and the large upload",
+    (UNHASHED, "large-defaults"): "a reference row for the matched large upload only",
+    (UNHASHED, "stream"): "a reference row for the matched large upload only",
+    (UNHASHED, "small"): "a reference row for the matched large upload only",
 }
 """(client, workload) pairs that are not run, with why."""
 

