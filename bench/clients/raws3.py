@@ -10,6 +10,8 @@ from rawS3 import MultipartUploader, S3Client
 
 class Client:
     blocking = False
+    payload_signing = "auto"
+    content_md5: bool | None = None
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.s3 = S3Client(
@@ -18,6 +20,7 @@ class Client:
             endpoint.secret_key,
             region=endpoint.region,
             max_connections=POOL_SIZE,
+            payload_signing=self.payload_signing,
         )
 
     async def __aenter__(self) -> Client:
@@ -36,11 +39,11 @@ class Client:
         self, bucket: str, key: str, data: bytes, transfer: Transfer | None
     ) -> None:
         if transfer is None:
-            uploader = MultipartUploader(self.s3, bucket, key)
+            uploader = MultipartUploader(self.s3, bucket, key, content_md5=self.content_md5)
         else:
             uploader = MultipartUploader(
                 self.s3, bucket, key, part_size=transfer.part_size,
-                concurrency=transfer.concurrency,
+                concurrency=transfer.concurrency, content_md5=self.content_md5,
             )
         async with uploader:
             await uploader.write(data)

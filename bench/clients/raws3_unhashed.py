@@ -10,28 +10,8 @@ the SHA-256 that its default (signed) payload has both ends compute.
 from __future__ import annotations
 
 from bench.clients import raws3
-from bench.common import POOL_SIZE, Endpoint, Transfer
-from rawS3 import MultipartUploader, S3Client
 
 
 class Client(raws3.Client):
-    def __init__(self, endpoint: Endpoint) -> None:
-        self.s3 = S3Client(
-            endpoint.url,
-            endpoint.access_key,
-            endpoint.secret_key,
-            region=endpoint.region,
-            max_connections=POOL_SIZE,
-            payload_signing="unsigned",
-        )
-
-    async def upload_buffer(
-        self, bucket: str, key: str, data: bytes, transfer: Transfer | None
-    ) -> None:
-        assert transfer is not None, "run in the matched rows only"
-        uploader = MultipartUploader(
-            self.s3, bucket, key, part_size=transfer.part_size,
-            concurrency=transfer.concurrency, content_md5=False,
-        )
-        async with uploader:
-            await uploader.write(data)
+    payload_signing = "unsigned"
+    content_md5 = False
