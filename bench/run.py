@@ -28,6 +28,7 @@ import importlib.util
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -384,6 +385,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
+    # A plain kill would skip the cleanup below and leave the throw-away RGW running.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     if missing_modules():
         reexec_in_venv(argv)
     from bench import chart, report
