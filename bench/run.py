@@ -8,7 +8,9 @@
    ``tests.servers.rgw``; starts the local HTTP source (``bench.source``).
 3. For each repetition, runs every (workload, client) pair in a fresh worker process
    (``bench.worker``), clients in an order that rotates and reverses from one repetition to the
-   next; checks each stored object's size and deletes it before the next run.
+   next; checks each stored object's size and deletes it before the next run. On its own RGW it
+   then frees the deleted data at once (``radosgw-admin gc process``): left to the gateway's
+   garbage collector, deletions piled up and the runs after them took up to twice the server CPU.
 4. Measures cold start (``bench.footprint``), then writes the Markdown report, the chart and the
    raw results (JSON) to the output directory.
 
@@ -34,7 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,8 @@ class Server:
     endpoint: Any
     pids: list[int]
     description: str
+    settle: Callable[[], None] = lambda: None
+    """Run after each run's object is deleted, so that no run pays for the previous one's."""
 
 
 @contextlib.contextmanager
@@ -116,12 +120,16 @@ def server() -> Iterator[Server]:
         yield Server(given, [], f"given endpoint {given.url}")
         return
     from bench.common import Endpoint
-    from tests.servers.rgw import running_rgw
+    from tests.servers.rgw import collect_garbage, running_rgw
 
     with running_rgw() as rgw:
         pids = [int(p.read_text()) for p in sorted((rgw.workdir / "run").glob("*.pid"))]
         endpoint = Endpoint(rgw.endpoint, rgw.access_key, rgw.secret_key, rgw.region)
-        yield Server(endpoint, pids, f"Ceph RGW {_rgw_version()} (memstore), started here")
+        description = (
+            f"Ceph RGW {_rgw_version()} (memstore), started here; deleted data freed "
+            "(radosgw-admin gc process) after every run"
+        )
+        yield Server(endpoint, pids, description, lambda: collect_garbage(rgw))
 
 
 def _rgw_version() -> str:
@@ -272,6 +280,7 @@ def one_run(
         error = check_and_delete(srv.endpoint, bucket, key, spec["size"]) or ""
     else:
         delete_prefix(srv.endpoint, bucket, key)
+    srv.settle()
     elapsed = time.monotonic() - started
     known = KNOWN_FAILURES.get((client, workload))
     if error and known and known[0] in error:

@@ -601,6 +601,26 @@ def stop_rgw(server: RGWServer) -> None:
     _stop_layout(_Layout(server.workdir))
 
 
+def collect_garbage(server: RGWServer, timeout: float = 60) -> None:
+    """Frees the data of deleted objects now instead of after ``rgw_gc_obj_min_wait``.
+
+    Benchmarks call it between runs: memory memstore has been given back is reused quickly,
+    while runs that came after a pile-up of deleted objects took up to twice the server CPU.
+
+    Args:
+        server: a running server.
+        timeout: seconds to allow ``radosgw-admin gc process``.
+
+    Raises:
+        subprocess.CalledProcessError: radosgw-admin failed.
+        subprocess.TimeoutExpired: it took longer than ``timeout``.
+    """
+    subprocess.run(
+        ["radosgw-admin", "gc", "process", "--include-all", "-n", GATEWAY_NAME],
+        env=_Layout(server.workdir).env(), capture_output=True, check=True, timeout=timeout,
+    )
+
+
 @contextlib.contextmanager
 def running_rgw(
     *,
