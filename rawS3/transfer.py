@@ -1,10 +1,11 @@
 """Streaming uploads: ``MultipartUploader``, ``upload_stream`` and the seed's download functions.
 
-One producer (the caller of ``write``) fills one preallocated part buffer; a full buffer is handed,
-without copying, to a part task, and a fresh one is started. A semaphore admits at most
-``concurrency`` part tasks, so ``write`` waits while they are all busy and memory stays near
-``(concurrency + 1) * part_size``. Any failure or cancellation aborts the multipart upload
-(shielded, so the abort finishes even while the task is being cancelled) and re-raises.
+One producer (the caller of ``write``) fills one part buffer; a full buffer is handed, without
+copying, to a part task, and the next part goes into the buffer of a finished part, or a new one.
+A semaphore admits at most ``concurrency`` part tasks, so ``write`` waits while they are all busy
+and no more than ``concurrency + 1`` part buffers ever exist. Any failure or cancellation aborts
+the multipart upload (shielded, so the abort finishes even while the task is being cancelled) and
+re-raises.
 
 asyncio and aiohttp are imported on first use, as in ``rawS3.client``.
 """
