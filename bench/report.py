@@ -360,8 +360,8 @@ def _medians_target(
 
 
 def _best_peer(m: Measurements) -> str:
-    peers = [c for c in m.clients if c in PEERS and stat(m, "large", c)]
-    return max(peers, key=lambda c: stat(m, "large", c).median, default="")  # type: ignore[union-attr]
+    medians = {c: s.median for c in m.clients if c in PEERS and (s := stat(m, "large", c))}
+    return max(medians, key=medians.__getitem__, default="")
 
 
 def targets(m: Measurements) -> list[Target]:

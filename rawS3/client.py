@@ -128,14 +128,10 @@ class ObjectStream:
         Raises:
             TransportError: the connection failed before the body ended.
         """
-        import asyncio
-
-        import aiohttp
-
         try:
             async for chunk in self._response.content.iter_chunked(size):
                 yield chunk
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except _transport_failures() as exc:
             raise _transport_error(exc) from exc
 
     async def read(self) -> bytes:
@@ -1249,9 +1245,6 @@ class S3Client:
             now=now,
         )
         data = body.payload(self._chunk_signer(now), _seed(signed)) if body else None
-        import asyncio
-
-        import aiohttp
         from yarl import URL
 
         started = time.perf_counter()
@@ -1265,7 +1258,7 @@ class S3Client:
                 allow_redirects=False,
                 ssl=self._ssl,
             )
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except _transport_failures() as exc:
             cause = getattr(body, "error", None)
             if cause is not None:
                 raise cause from exc
@@ -1276,7 +1269,7 @@ class S3Client:
                 raise await self._error(call, response, url, signed, now)
         try:
             return await consume(response)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except _transport_failures() as exc:
             response.release()
             raise _transport_error(exc) from exc
 
@@ -1411,6 +1404,15 @@ def _error_from_document(
         # The Date header lets a RequestTimeTooSkewed answer without ServerTime fix the clock.
         details={**doc.details, "Date": headers.get("Date", "")},
     )
+
+
+def _transport_failures() -> tuple[type[BaseException], ...]:
+    """What a failed exchange raises through aiohttp, for ``except``; imported on first need."""
+    import asyncio
+
+    import aiohttp
+
+    return (aiohttp.ClientError, asyncio.TimeoutError)
 
 
 def _transport_error(exc: BaseException) -> TransportError:
