@@ -27,11 +27,13 @@ from typing import TYPE_CHECKING, TypeVar
 from rawS3 import sigv4, xml
 from rawS3.bodies import DEFAULT_CHUNK_SIZE, BufferBody, SignedChunkedBody
 from rawS3.checksums import check_algorithm, checksum_element, checksum_header
+from rawS3.cleanup import abort_or_hand_over, run_to_end
 from rawS3.config import Timeouts, resolve_settings, tls_context
 from rawS3.errors import (
     IntegrityError,
     NoSuchKey,
     NoSuchUpload,
+    RawS3Error,
     RequestTimeTooSkewed,
     ResponseError,
     S3Error,
@@ -41,6 +43,7 @@ from rawS3.errors import (
     code_for_status,
     diagnose_signature_mismatch,
     make_s3_error,
+    redact_details,
     signing_texts_from_details,
 )
 from rawS3.parts import multipart_etag
@@ -52,6 +55,7 @@ from rawS3.validation import (
     check_buffer,
     check_byte_range,
     check_expires,
+    check_header,
     check_key,
     check_metadata,
     check_positive_int,
@@ -59,6 +63,7 @@ from rawS3.validation import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
     import ssl
     from collections.abc import AsyncIterable
 
@@ -76,6 +81,8 @@ ERROR_BODY_LIMIT = 64 * 1024
 XML_BODY_LIMIT = 64 * 1024 * 1024
 DELETE_BATCH = 1000
 STRAY_WINDOW = timedelta(seconds=60)
+# S3 refuses requests 15 minutes off; a clock this far off is not a clock to follow.
+MAX_CLOCK_CORRECTION = 24 * 3600.0
 _NO_AUTO_HEADERS = frozenset({"Content-Type", "Accept-Encoding"})
 
 
@@ -91,6 +98,8 @@ class _Call:
     body: Body | None = None
     ok: frozenset[int] = frozenset({200})
     retry: bool = True
+    retry_timeouts: bool = False
+    """Retry a POST that timed out: only where a request that took effect is cleaned up."""
     embedded_errors: bool = False
     """S3 may answer 200 and report failure in the body (Complete, Copy): look for it."""
 
@@ -126,8 +135,10 @@ class ObjectStream:
             The body's bytes, in order.
 
         Raises:
+            ValueError: ``size`` is less than 1.
             TransportError: the connection failed before the body ended.
         """
+        check_positive_int("size", size)
         try:
             async for chunk in self._response.content.iter_chunked(size):
                 yield chunk
@@ -209,6 +220,9 @@ class S3Client:
         )
         self._borrowed = session
         self._session: aiohttp.ClientSession | None = session
+        # The loop the client's own session was made on: aiohttp binds a session to it.
+        self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
         self._retry = retry or RetryPolicy()
         self._timeouts = timeouts or Timeouts()
         self._ssl = ssl_context or tls_context(verify=verify_tls, ca_file=ca_file)
@@ -243,6 +257,7 @@ class S3Client:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def __aenter__(self) -> S3Client:
+        self._closed = False
         self._http()
         return self
 
@@ -255,15 +270,31 @@ class S3Client:
         await self.close()
 
     async def close(self) -> None:
-        """Close the HTTP session if this client created it; a borrowed one stays open."""
+        """Close the HTTP session if this client created it; a borrowed one stays open.
+
+        Afterwards every request raises ``RuntimeError`` until ``async with`` opens the client
+        again; a request in flight fails with ``TransportError`` and is not retried.
+        """
+        self._closed = True
         session, self._session = self._session, self._borrowed
         if session is not None and session is not self._borrowed:
             await session.close()
 
     def _http(self) -> aiohttp.ClientSession:
+        import asyncio
+
         import aiohttp
 
+        if self._closed:
+            raise RuntimeError(
+                "this S3Client is closed; open it again with `async with client:` "
+                "or make a new one"
+            )
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._session is not self._borrowed:
+            self._forget_dead_session(loop)
         if self._session is None or self._session.closed:
+            self._session_loop = loop
             connector = aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl)
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=False, timeout=self._client_timeout()
@@ -272,6 +303,27 @@ class S3Client:
             # the old signature and unseen by the RetryPolicy; let the policy alone decide.
             self._session._retry_connection = False
         return self._session
+
+    def _forget_dead_session(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Drop a session made on an event loop that has ended (e.g. an earlier asyncio.run).
+
+        Its connections died with their loop and cannot be closed from this one; a session
+        of a loop still running belongs to that loop, and using it here is a mistake.
+        """
+        owner = self._session_loop
+        if owner is None or owner is loop:
+            return
+        if not owner.is_closed():
+            raise RuntimeError(
+                "this S3Client is in use on another running event loop; make one client "
+                "per event loop"
+            )
+        log.warning(
+            "S3Client was not closed before its event loop ended; its connections are lost. "
+            "Use `async with S3Client(...)` or `await client.close()` in each event loop."
+        )
+        # Closing needs its loop; the garbage collector closes the sockets instead.
+        self._session = None
 
     def _client_timeout(self) -> aiohttp.ClientTimeout:
         import aiohttp
@@ -421,12 +473,11 @@ class S3Client:
         checksum: str | None,
         chunk_size: int,
     ) -> Body:
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            if size is not None and size != memoryview(body).nbytes:
-                raise ValueError(f"size={size} but the body holds {memoryview(body).nbytes} bytes")
-            return BufferBody(body, sign=self._settings.sign_payload, md5=md5, checksum=checksum)
         if not hasattr(body, "__aiter__"):
-            check_buffer("body", body)
+            view = check_buffer("body", body)
+            if size is not None and size != view.nbytes:
+                raise ValueError(f"size={size} but the body holds {view.nbytes} bytes")
+            return BufferBody(view, sign=self._settings.sign_payload, md5=md5, checksum=checksum)
         if size is None:
             raise ValueError("an async iterable body needs its exact size (size=...)")
         if checksum is not None:
@@ -435,7 +486,7 @@ class S3Client:
             )
         check_positive_int("size", size, minimum=0)
         check_positive_int("chunk_size", chunk_size, minimum=8 * 1024)
-        return SignedChunkedBody(body, size=size, chunk_size=chunk_size)  # type: ignore[arg-type]
+        return SignedChunkedBody(body, size=size, chunk_size=chunk_size)
 
     async def get_object(
         self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
@@ -489,6 +540,7 @@ class S3Client:
         call = _Call("GET", bucket, key, headers=headers, ok=frozenset({200, 206}))
         response = await self._perform(call, _keep_open)
         try:
+            _require_delimited_body(response)
             yield ObjectStream(response)
         finally:
             response.release()
@@ -554,7 +606,14 @@ class S3Client:
                 is not the XML S3 specifies.
         """
         check_bucket(bucket)
-        wanted = [check_key(key) for key in keys]
+        if isinstance(keys, (str, bytes, bytearray, memoryview)):
+            # A string is an iterable of one-letter keys: deleting those is never meant.
+            raise TypeError(
+                f"keys must be an iterable of keys, not one {type(keys).__name__}; "
+                "wrap a single key in a list"
+            )
+        # A key named twice is deleted once; a request repeating keys only costs the server.
+        wanted = list(dict.fromkeys(check_key(key) for key in keys))
         deleted: list[xml.DeletedObject] = []
         errors: list[xml.DeleteError] = []
         for offset in range(0, len(wanted), DELETE_BATCH):
@@ -631,14 +690,15 @@ class S3Client:
         check_positive_int("page_size", page_size, maximum=1000)
         query = _listing_query(prefix, delimiter, start_after, page_size)
         token: str | None = None
+        seen: set[str] = set()
         while True:
             extra = (("continuation-token", token),) if token else ()
             reply = await self._send(_Call("GET", bucket, query=query + extra))
             page = xml.parse_list_objects_v2(reply.body)
             yield page
-            if not page.is_truncated or not page.next_continuation_token:
+            if not page.is_truncated:
                 return
-            token = page.next_continuation_token
+            token = _next_marker(page.next_continuation_token, seen, "continuation token")
 
     async def copy_object(
         self,
@@ -809,8 +869,10 @@ class S3Client:
     ) -> str:
         """Start a multipart upload and return its upload id.
 
-        Creating is not idempotent: when a failed first attempt is retried, uploads of the
-        same key that the first attempt may have started unseen are aborted.
+        Creating is not idempotent, so this call owns what it may have created until it
+        returns the id: when an attempt failed in a way that may have taken effect (a lost
+        or late answer, a 5xx) or the call is cancelled, uploads of the same key started
+        since the first attempt are aborted before the call returns or raises.
 
         Args:
             bucket: the bucket.
@@ -826,39 +888,63 @@ class S3Client:
             TypeError, ValueError: bad arguments (nothing is sent).
             NoSuchBucket, other S3Error; TransportError; ResponseError.
         """
+        import asyncio
+
         check_bucket(bucket)
         check_key(key)
         headers = _object_headers(content_type, metadata, None)
         if check_algorithm(checksum) is not None:
             headers["x-amz-checksum-algorithm"] = str(checksum).upper()
-        call = _Call("POST", bucket, key, query=(("uploads", None),), headers=headers)
-        started = self._now()
+        call = _Call(
+            "POST", bucket, key, query=(("uploads", None),), headers=headers, retry_timeouts=True
+        )
+        lost = _LostCreates(bucket, key, self._now())
+        request = asyncio.ensure_future(self._perform(call, _read_reply, lost.record))
+        upload_id: str | None = None
         try:
-            reply = await self._send(dataclasses.replace(call, retry=False))
-        except (S3Error, TransportError) as exc:
-            if not self._should_retry(call, exc, 1):
-                raise
-            import asyncio
+            # Shielded: a cancelled caller must not cut the request off unseen mid-flight.
+            reply = await asyncio.shield(request)
+            upload_id = lost.read(reply.body)
+            if lost.possible:
+                await self._abort_strays(lost, keep=upload_id)
+        except BaseException:
+            await run_to_end(self._undo_create(request, lost, upload_id))
+            raise
+        return upload_id
 
-            await asyncio.sleep(self._retry.backoff(1, random.random()))
-            upload_id = xml.parse_initiate_multipart_upload((await self._send(call)).body).upload_id
-            await self._abort_strays(bucket, key, upload_id, started)
-            return upload_id
-        return xml.parse_initiate_multipart_upload(reply.body).upload_id
+    async def _undo_create(
+        self, request: asyncio.Future[_Reply], lost: _LostCreates, upload_id: str | None
+    ) -> None:
+        """Leave nothing behind of a Create that will not hand its id to the caller."""
+        request.cancel()
+        with contextlib.suppress(BaseException):
+            await request
+        if lost.possible or request.cancelled():
+            try:
+                await self._abort_strays(lost, keep=upload_id)
+            except RawS3Error as exc:
+                log.warning(
+                    "a failed Create may have left an upload of %s/%s that could not be "
+                    "looked for: %s",
+                    lost.bucket,
+                    lost.key,
+                    exc,
+                )
+        if upload_id is not None:
+            await abort_or_hand_over(self, lost.bucket, lost.key, upload_id)
 
-    async def _abort_strays(self, bucket: str, key: str, ours: str, since: datetime) -> None:
+    async def _abort_strays(self, lost: _LostCreates, *, keep: str | None) -> None:
         """Abort uploads a failed Create may have started although its answer never came.
 
-        Creating is not idempotent: a retried Create whose first answer was lost leaves that
-        first upload behind. Uploads of the same key started in the window around the first
-        attempt are taken to be it (another writer of the very same key in that window would
-        lose its upload: writing one key concurrently is a race S3 resolves for one of them).
+        Uploads of the same key started in the window around the first attempt are taken to
+        be it (another writer of the very same key in that window would lose its upload:
+        writing one key concurrently is a race S3 resolves for one of them).
         """
-        earliest = since - STRAY_WINDOW
-        for upload in await self.list_multipart_uploads(bucket, prefix=key):
-            if upload.key == key and upload.upload_id != ours and upload.initiated >= earliest:
+        earliest = lost.since - STRAY_WINDOW
+        for upload in await self.list_multipart_uploads(lost.bucket, prefix=lost.key):
+            if upload.key == lost.key and upload.upload_id != keep and upload.initiated >= earliest:
                 with contextlib.suppress(NoSuchUpload):
-                    await self.abort_multipart_upload(bucket, key, upload.upload_id)
+                    await self.abort_multipart_upload(lost.bucket, lost.key, upload.upload_id)
 
     async def upload_part(
         self,
@@ -1087,15 +1173,23 @@ class S3Client:
         check_key(key)
         check_upload_id(upload_id)
         parts: list[xml.PartInfo] = []
-        marker: int | None = 0
-        while marker is not None:
+        marker = 0
+        while True:
             query = (("part-number-marker", str(marker)), ("uploadId", upload_id))
             page = xml.parse_list_parts(
                 (await self._send(_Call("GET", bucket, key, query=query))).body
             )
             parts.extend(page.parts)
-            marker = page.next_part_number_marker if page.is_truncated else None
-        return parts
+            if not page.is_truncated:
+                return parts
+            following = page.next_part_number_marker
+            if following is None or following <= marker:
+                # A marker that does not move on would list the same page forever.
+                raise ResponseError(
+                    f"ListParts is truncated but its NextPartNumberMarker ({following}) "
+                    f"does not move past {marker}"
+                )
+            marker = following
 
     async def list_multipart_uploads(
         self, bucket: str, *, prefix: str | None = None
@@ -1116,6 +1210,7 @@ class S3Client:
         check_bucket(bucket)
         uploads: list[xml.UploadInfo] = []
         markers: tuple[tuple[str, str | None], ...] = ()
+        seen: set[str] = set()
         while True:
             query = (("uploads", None),) + ((("prefix", prefix),) if prefix else ()) + markers
             reply = await self._send(_Call("GET", bucket, query=query))
@@ -1123,10 +1218,10 @@ class S3Client:
             uploads.extend(page.uploads)
             if not page.is_truncated:
                 return uploads
-            markers = (
-                ("key-marker", page.next_key_marker or ""),
-                ("upload-id-marker", page.next_upload_id_marker or ""),
-            )
+            key_marker = page.next_key_marker or ""
+            upload_marker = page.next_upload_id_marker or ""
+            _next_marker(f"{key_marker}\n{upload_marker}".strip(), seen, "upload markers")
+            markers = (("key-marker", key_marker), ("upload-id-marker", upload_marker))
 
     def multipart_uploader(
         self,
@@ -1179,20 +1274,33 @@ class S3Client:
         return await self._perform(call, _read_reply)
 
     async def _perform(
-        self, call: _Call, consume: Callable[[aiohttp.ClientResponse], Awaitable[T]]
+        self,
+        call: _Call,
+        consume: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        on_failure: Callable[[RawS3Error], None] | None = None,
     ) -> T:
-        """Send ``call`` until it succeeds or the retry policy gives up."""
+        """Send ``call`` until it succeeds or the retry policy gives up.
+
+        ``on_failure`` hears of every failed attempt, the last included, so a caller can tell
+        whether an attempt may have taken effect unseen.
+        """
         retry_number = 0
         skew_corrected = False
         while True:
             try:
                 return await self._attempt(call, consume)
             except RequestTimeTooSkewed as exc:
+                if on_failure is not None:
+                    on_failure(exc)
                 if skew_corrected or not self._correct_clock(exc):
                     raise
                 skew_corrected = True
                 continue
-            except (S3Error, TransportError) as exc:
+            except (S3Error, TransportError, ResponseError) as exc:
+                if on_failure is not None:
+                    on_failure(exc)
+                if isinstance(exc, ResponseError):
+                    raise
                 retry_number += 1
                 if not self._should_retry(call, exc, retry_number):
                     raise
@@ -1203,7 +1311,7 @@ class S3Client:
             await asyncio.sleep(delay)
 
     def _should_retry(self, call: _Call, exc: S3Error | TransportError, retry_number: int) -> bool:
-        if not call.retry or retry_number >= self._retry.attempts:
+        if not call.retry or retry_number >= self._retry.attempts or self._closed:
             return False
         if call.body is not None and not call.body.replayable:
             return False
@@ -1213,13 +1321,19 @@ class S3Client:
 
         if isinstance(exc.__cause__, aiohttp.ClientConnectorCertificateError):
             return False  # a certificate refused once is refused again
-        return call.method != "POST" or not isinstance(exc, TransportTimeout)
+        return call.method != "POST" or call.retry_timeouts or not isinstance(exc, TransportTimeout)
 
     def _correct_clock(self, exc: RequestTimeTooSkewed) -> bool:
         server = _parse_server_time(exc.details.get("ServerTime") or exc.details.get("Date"))
         if server is None:
             return False
-        self.clock_offset = server - self._clock()
+        offset = server - self._clock()
+        if abs(offset) > MAX_CLOCK_CORRECTION:
+            # A server claiming a time this far off is wrong or hostile; trusting it would
+            # break every later signature (and dates past year 9999 cannot be formatted).
+            log.warning("ignoring a server time %.0fs away from ours", offset)
+            return False
+        self.clock_offset = offset
         log.info(
             "server clock differs by %.1fs; signing with its time from now on", self.clock_offset
         )
@@ -1264,12 +1378,13 @@ class S3Client:
                 raise cause from exc
             raise _transport_error(exc) from exc
         _log_exchange(call, url, signed, response, started)
-        if response.status not in call.ok:
-            async with response:
-                raise await self._error(call, response, url, signed, now)
         try:
+            if response.status not in call.ok:
+                async with response:
+                    raise await self._error(call, response, url, signed, now)
             return await consume(response)
         except _transport_failures() as exc:
+            # An answer cut off or stalled mid-body, an error answer's included.
             response.release()
             raise _transport_error(exc) from exc
 
@@ -1292,7 +1407,8 @@ class S3Client:
         now: datetime,
     ) -> S3Error:
         raw = await _read_capped(response, ERROR_BODY_LIMIT)
-        error = _error_from(response.status, response.headers, raw, call)
+        token = self._settings.credentials.session_token
+        error = _error_from(response.status, response.headers, raw, call, token)
         if isinstance(error, SignatureDoesNotMatch):
             error.diagnosis = self._diagnose(call, url, signed, now, error)
         return error
@@ -1336,6 +1452,38 @@ async def _read_checked_reply(call: _Call, response: aiohttp.ClientResponse) -> 
     raise _error_from_document(doc, reply.status, reply.headers, call)
 
 
+@dataclass
+class _LostCreates:
+    """What a CreateMultipartUpload call knows of uploads it may have started unseen."""
+
+    bucket: str
+    key: str
+    since: datetime
+    possible: bool = False
+
+    def record(self, failure: RawS3Error) -> None:
+        # A 4xx refusal created nothing; a lost, late or 5xx answer may hide a created upload.
+        if not (isinstance(failure, S3Error) and 400 <= failure.status < 500):
+            self.possible = True
+
+    def read(self, body: bytes) -> str:
+        try:
+            return xml.parse_initiate_multipart_upload(body).upload_id
+        except ResponseError:
+            self.possible = True
+            raise
+
+
+def _next_marker(marker: str | None, seen: set[str], what: str) -> str:
+    """Return where a truncated listing goes on; a missing or repeated marker never ends."""
+    if not marker:
+        raise ResponseError(f"the listing is truncated but the server sent no next {what}")
+    if marker in seen:
+        raise ResponseError(f"the server sent the same {what} twice; the listing would not end")
+    seen.add(marker)
+    return marker
+
+
 def _uploaded_parts(parts: Iterable[object]) -> list[UploadedPart]:
     checked: list[UploadedPart] = []
     for index, part in enumerate(parts):
@@ -1350,6 +1498,16 @@ def _uploaded_parts(parts: Iterable[object]) -> list[UploadedPart]:
 
 async def _keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
     return response
+
+
+def _require_delimited_body(response: aiohttp.ClientResponse) -> None:
+    """Refuse a body that only the connection's close ends: a cut one would pass as whole."""
+    chunked = "chunked" in response.headers.get("Transfer-Encoding", "").lower()
+    if "Content-Length" not in response.headers and not chunked:
+        raise ResponseError(
+            "the object's body has neither Content-Length nor chunked framing, so a body "
+            "cut off by a closed connection could not be told from a whole one"
+        )
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
@@ -1368,11 +1526,15 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return bytes(body)
 
 
-def _error_from(status: int, headers: Mapping[str, str], raw: bytes, call: _Call) -> S3Error:
+def _error_from(
+    status: int, headers: Mapping[str, str], raw: bytes, call: _Call, token: str | None
+) -> S3Error:
     """Turn an error answer into the S3Error its code names (from the status if no body)."""
     if raw.strip():
         try:
-            return _error_from_document(xml.parse_error(raw), status, headers, call)
+            doc = xml.parse_error(raw)
+            doc = dataclasses.replace(doc, details=redact_details(doc.details, token))
+            return _error_from_document(doc, status, headers, call)
         except ResponseError as exc:
             message = f"unreadable error body ({exc})"
     else:
@@ -1420,6 +1582,14 @@ def _transport_error(exc: BaseException) -> TransportError:
 
     import aiohttp
 
+    info = getattr(exc, "request_info", None)
+    if isinstance(exc, aiohttp.ClientResponseError) and isinstance(info, aiohttp.RequestInfo):
+        # The error is chained to ours and its repr shows the request's headers: hide the
+        # signature and the session token there too.
+        from multidict import CIMultiDict, CIMultiDictProxy
+
+        hidden = CIMultiDictProxy(CIMultiDict(redact_headers(info.headers)))
+        exc.request_info = info._replace(headers=hidden)
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return TransportTimeout(f"timed out: {exc or type(exc).__name__}")
     return TransportError(f"{type(exc).__name__}: {exc}")
@@ -1443,10 +1613,12 @@ def _parse_server_time(text: str | None) -> float | None:
 def _object_headers(
     content_type: str | None, metadata: Mapping[str, str] | None, headers: Mapping[str, str] | None
 ) -> dict[str, str]:
-    out = dict(headers or {})
+    if headers is not None and not isinstance(headers, Mapping):
+        raise TypeError(f"headers must be a mapping of str to str, not {type(headers).__name__}")
+    out = dict(check_header(name, value) for name, value in (headers or {}).items())
     if content_type is not None:
-        out["Content-Type"] = content_type
-    for name, value in check_metadata(metadata or {}).items():
+        out["Content-Type"] = check_header("Content-Type", content_type)[1]
+    for name, value in (check_metadata(metadata) if metadata is not None else {}).items():
         out[f"x-amz-meta-{name}"] = value
     return out
 
@@ -1539,9 +1711,10 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
         A new dict; the signature and the token read ``***``.
     """
     out = dict(headers)
-    if "Authorization" in out:
-        head, sep, _ = out["Authorization"].partition("Signature=")
-        out["Authorization"] = f"{head}{sep}***" if sep else "***"
-    if "x-amz-security-token" in out:
-        out["x-amz-security-token"] = "***"
+    for name, value in out.items():
+        if name.lower() == "authorization":
+            head, sep, _ = value.partition("Signature=")
+            out[name] = f"{head}{sep}***" if sep else "***"
+        elif name.lower() == "x-amz-security-token":
+            out[name] = "***"
     return out

@@ -19,18 +19,22 @@ Every exception rawS3 raises on purpose derives from :class:`RawS3Error`::
     │   └── TransportTimeout       ... because a time limit ran out
     ├── ResponseError              the answer is not what S3 specifies (bad XML, a DTD, ...)
     ├── SourceError                the source URL of an upload could not be read
-    └── IntegrityError             an ETag or checksum does not match what was sent
+    ├── IntegrityError             an ETag or checksum does not match what was sent
+    └── UploadNotAborted           a failed multipart upload could not be aborted: its id
+                                   is carried, to abort (or resume) it later
 
 An error code with no class of its own (S3 has many) raises a plain :class:`S3Error`
 whose ``code`` attribute holds the code. Messages never carry secrets: session tokens and
-presigned query strings are masked before they reach ``str()``.
+presigned query strings are masked before they reach ``str()``, and a session token that a
+server echoes in an error document (``CanonicalRequest`` and its hex ``...Bytes`` form) is
+masked before it reaches ``details``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 # The S3 error classes are named exactly like the codes S3 sends, not "...Error".
 # ruff: noqa: N818
@@ -79,11 +83,13 @@ __all__ = [
     "TemporaryRedirect",
     "TransportError",
     "TransportTimeout",
+    "UploadNotAborted",
     "XAmzContentSHA256Mismatch",
     "code_for_status",
     "diagnose_signature_mismatch",
     "error_class_for",
     "make_s3_error",
+    "redact_details",
     "signing_texts_from_details",
 ]
 
@@ -545,6 +551,67 @@ class IntegrityError(RawS3Error):
         super().__init__(message)
         self.expected = expected
         self.actual = actual
+
+
+class UploadNotAborted(RawS3Error):
+    """A multipart upload failed and could not be aborted: it is still on the server.
+
+    Raised in place of the failure that made rawS3 abort (that failure is ``__context__``;
+    the abort's own error is ``__cause__``), so the caller learns the id to abort, or to
+    resume, once the server can be reached again.
+
+    Attributes:
+        bucket: the upload's bucket.
+        key: the upload's key.
+        upload_id: the upload still on the server.
+    """
+
+    def __init__(self, bucket: str, key: str, upload_id: str) -> None:
+        super().__init__(bucket, key, upload_id)
+        self.bucket = bucket
+        self.key = key
+        self.upload_id = upload_id
+
+    def __str__(self) -> str:
+        return (
+            f"multipart upload {self.upload_id} of {self.bucket}/{self.key} failed and could "
+            "not be aborted; abort it later with abort_multipart_upload"
+        )
+
+
+def redact_details(details: Mapping[str, str], token: str | None) -> dict[str, str]:
+    """Return an error document's fields with the session token masked wherever it appears.
+
+    Servers that explain ``SignatureDoesNotMatch`` echo the canonical request, which holds the
+    token as a header line or a presigned query parameter, as text and as hex bytes.
+
+    Args:
+        details: :attr:`S3Error.details` as parsed.
+        token: the session token the request carried, if any.
+
+    Returns:
+        A new dict: token lines and parameters read ``***``; ``...Bytes`` fields are decoded,
+        masked and encoded again.
+    """
+    return {name: _redacted_field(name, value, token) for name, value in details.items()}
+
+
+def _redacted_field(name: str, value: str, token: str | None) -> str:
+    if name.endswith("Bytes"):
+        try:
+            text = bytes.fromhex(value).decode("utf-8")
+        except ValueError:
+            return "***" if token and token.encode().hex() in value.replace(" ", "") else value
+        return " ".join(f"{byte:02x}" for byte in _redacted_text(text, token).encode("utf-8"))
+    return _redacted_text(value, token)
+
+
+def _redacted_text(text: str, token: str | None) -> str:
+    masked = "\n".join(_mask(line) for line in text.split("\n"))
+    if token:
+        for form in {token, quote(token, safe=""), quote(token, safe="/")}:
+            masked = masked.replace(form, "***")
+    return masked
 
 
 def signing_texts_from_details(details: Mapping[str, str]) -> tuple[str | None, str | None]:

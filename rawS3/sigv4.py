@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 from rawS3.urls import encode_query, host_for_url
+from rawS3.validation import MAX_PRESIGN_SECONDS, check_header
 
 __all__ = [
     "ALGORITHM",
@@ -69,7 +70,7 @@ CHUNK_ALGORITHM = "AWS4-HMAC-SHA256-PAYLOAD"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 STREAMING_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-MAX_PRESIGN_EXPIRES = 604800
+MAX_PRESIGN_EXPIRES = MAX_PRESIGN_SECONDS
 
 # Proxies and the HTTP stack may rewrite or drop these, so a signature over them breaks.
 _UNSIGNED_HEADERS = frozenset(
@@ -106,7 +107,6 @@ _ENCODED_PATH = re.compile(r"(?:[A-Za-z0-9\-._~/]|%[0-9A-F]{2})*")
 _ENCODED_QUERY_PART = re.compile(r"(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})*")
 _HEX_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 _METHOD = re.compile(r"[A-Z]+")
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _STREAMING_HASHES = frozenset(
     {
         STREAMING_PAYLOAD,
@@ -294,13 +294,7 @@ def _signable(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def _header_key(name: object, value: object) -> str:
-    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-        raise ValueError(f"{name!r} is not a valid HTTP header name")
-    if not isinstance(value, str):
-        raise TypeError(f"header {name!r} must have a str value, not {type(value).__name__}")
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"header {name!r} value must not contain CR or LF")
-    return name.lower()
+    return check_header(name, value)[0].lower()
 
 
 def canonical_headers(headers: Mapping[str, str]) -> str:

@@ -12,6 +12,7 @@ asyncio and aiohttp are imported on first use, as in ``rawS3.client``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
@@ -19,8 +20,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from rawS3.checksums import check_algorithm
+from rawS3.cleanup import abort_or_hand_over, run_to_end
 from rawS3.config import Timeouts
-from rawS3.errors import IntegrityError, RawS3Error, S3Error, SourceError
+from rawS3.errors import IntegrityError, S3Error, SourceError
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
@@ -32,6 +34,7 @@ from rawS3.results import PutResult, UploadedPart
 from rawS3.validation import (
     check_bucket,
     check_buffer,
+    check_header,
     check_key,
     check_metadata,
     check_positive_int,
@@ -109,8 +112,10 @@ class MultipartUploader:
         self._fixed = size is not None
         self.part_size = part_size_for_total(size, base) if size is not None else base
         self._concurrency = check_positive_int("concurrency", concurrency, maximum=1000)
-        self._content_type = content_type
-        self._metadata = check_metadata(metadata or {})
+        self._content_type = (
+            None if content_type is None else check_header("Content-Type", content_type)[1]
+        )
+        self._metadata = check_metadata(metadata) if metadata is not None else {}
         self._checksum = check_algorithm(checksum)
         self._content_md5 = content_md5
         import asyncio
@@ -120,11 +125,15 @@ class MultipartUploader:
         self._parts: list[UploadedPart] = []
         self._failure: BaseException | None = None
         self._upload_id: str | None = None
+        # The one CreateMultipartUpload in flight: abort() must wait for it, or its upload
+        # would be created after the abort and left behind.
+        self._creating: asyncio.Future[str] | None = None
         self._buffer: bytearray | None = None
         self._filled = 0
         # Buffers whose parts are done, reused rather than allocated and zeroed anew: at most
         # concurrency + 1 part buffers ever exist, and freed ones cannot fragment the heap.
         self._spare: list[bytearray] = []
+        self._in_flight = 0  # parts sent and not yet answered: each holds a part's bytes
         self._next_part = 1
         self._closed = False
         self.result: PutResult | None = None
@@ -158,27 +167,29 @@ class MultipartUploader:
         multipart upload on the server.
 
         Args:
-            data: the object's next bytes. A mutable buffer is copied, so the caller may reuse
-                it; whole parts of immutable ``bytes`` are sent as slices, without a copy.
+            data: the object's next bytes, any contiguous buffer. They are copied, so the
+                caller may reuse or change the buffer once ``write`` returns; only a ``bytes``
+                object of exactly one part, which cannot change, is sent as it is.
 
         Raises:
             TypeError: ``data`` is not bytes-like.
+            ValueError: ``data`` is not contiguous.
             RuntimeError: the upload is already completed or aborted.
             RawS3Error: creating the upload or an earlier part failed; leaving the
                 ``async with`` block with it aborts the upload.
         """
-        view = memoryview(check_buffer("data", data)).cast("B")
+        view = check_buffer("data", data)
         self._check_open()
         while view.nbytes:
             size = self._size_of(self._next_part)
-            if not self._filled and view.readonly and view.nbytes >= size:
-                # Immutable bytes cannot change under the part task: send a slice, no copy.
-                await self._dispatch(view[:size])
-                view = view[size:]
-                continue
+            if not self._filled and _is_whole_immutable_part(view, size):
+                await self._dispatch(view)
+                return
             buffer = self._part_buffer(size)
             take = min(size - self._filled, view.nbytes)
-            buffer[self._filled : self._filled + take] = view[:take]
+            # Through a view: bytearray slice assignment would first copy the source whole.
+            with memoryview(buffer) as target:
+                target[self._filled : self._filled + take] = view[:take]
             self._filled += take
             view = view[take:]
             if self._filled == size:
@@ -236,68 +247,76 @@ class MultipartUploader:
         """Stop sending, and abort the multipart upload so the server frees its parts.
 
         Runs to the end even if the calling task is cancelled meanwhile (the cancellation is
-        re-raised afterwards). A server error while aborting is logged, not raised: the
-        caller is usually already handling the failure that made it abort.
+        re-raised afterwards). A Create still in flight is waited for and its upload aborted
+        too. An upload already gone (completed or aborted) is nothing left behind.
 
         Raises:
+            UploadNotAborted: the server could not be told; it carries the upload id (also
+                kept in ``upload_id``). When the calling task is being cancelled, the
+                cancellation is raised instead and the id is logged.
             asyncio.CancelledError: the calling task was cancelled while the abort ran.
         """
-        import asyncio
-
         self._closed = True
         for task in self._tasks:
             task.cancel()
-        cleanup = asyncio.ensure_future(self._cancel_and_abort())
-        cancelled = False
-        while not cleanup.done():
-            try:
-                await asyncio.shield(cleanup)
-            except asyncio.CancelledError:
-                cancelled = True
-        cleanup.result()
-        if cancelled:
-            raise asyncio.CancelledError
+        await run_to_end(self._cancel_and_abort())
 
     async def _cancel_and_abort(self) -> None:
         import asyncio
 
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._upload_id is None:
-            return
-        try:
-            await self._client.abort_multipart_upload(self.bucket, self.key, self._upload_id)
-        except RawS3Error as exc:
-            log.warning(
-                "could not abort upload %s of %s/%s: %s",
-                self._upload_id,
-                self.bucket,
-                self.key,
-                exc,
-            )
+        if self._upload_id is None and self._creating is not None:
+            # Not cancelled: the Create's answer names the upload to abort.
+            with contextlib.suppress(BaseException):
+                self._upload_id = await self._creating
+        if self._upload_id is not None:
+            await abort_or_hand_over(self._client, self.bucket, self.key, self._upload_id)
 
     async def _dispatch(self, data: bytearray | memoryview) -> None:
         """Hand a full (or the last) part to a part task; a filled buffer becomes the task's."""
         await self._slots.acquire()
         try:
             self._check_open()
-            if self._upload_id is None:
-                self._upload_id = await self._client.create_multipart_upload(
+            await self._started()
+        except BaseException:
+            self._slots.release()
+            raise
+        import asyncio
+
+        self._trim_spares()
+        self._in_flight += 1
+        number = self._next_part
+        self._next_part += 1
+        task = asyncio.ensure_future(self._send_part(number, data))
+        self._tasks.add(task)
+        task.add_done_callback(self._part_done)
+
+    async def _started(self) -> None:
+        """Create the upload on the server unless it exists; abort() may run meanwhile."""
+        import asyncio
+
+        if self._upload_id is not None:
+            return
+        if self._creating is None:
+            self._creating = asyncio.ensure_future(
+                self._client.create_multipart_upload(
                     self.bucket,
                     self.key,
                     content_type=self._content_type,
                     metadata=self._metadata,
                     checksum=self._checksum,
                 )
-        except BaseException:
-            self._slots.release()
-            raise
-        import asyncio
+            )
+        # A cancelled writer cancels the Create, which then cleans up after itself.
+        self._upload_id = await self._creating
+        self._check_open()
 
-        number = self._next_part
-        self._next_part += 1
-        task = asyncio.ensure_future(self._send_part(number, data))
-        self._tasks.add(task)
-        task.add_done_callback(self._part_done)
+    def _trim_spares(self) -> None:
+        """Drop spare buffers so parts in flight, spares and the buffer in hand stay within
+        ``concurrency + 1`` parts; a part sent without a copy holds a part's worth too."""
+        budget = self._concurrency - self._in_flight
+        budget -= 1 if self._buffer is not None else 0
+        del self._spare[max(budget, 0) :]
 
     def _part_buffer(self, size: int) -> bytearray:
         """The buffer being filled: a spare one of the right size if any, else a new one."""
@@ -325,6 +344,7 @@ class MultipartUploader:
             )
             self._parts.append(part)
         finally:
+            self._in_flight -= 1
             self._slots.release()
             if isinstance(data, bytearray):
                 self._spare.append(data)
@@ -373,6 +393,17 @@ class MultipartUploader:
         # RGW's first Complete answer carries an empty ETag; the parts determine it anyway.
         etag = result.etag if got else f'"{expected}"'
         return PutResult(etag, result.version_id, len(parts), size)
+
+
+def _is_whole_immutable_part(view: memoryview, size: int) -> bool:
+    """Whether ``view`` may be sent without a copy: the whole of a ``bytes`` of one part.
+
+    ``bytes`` cannot change after ``write`` returns, and a view of exactly one whole
+    ``bytes`` keeps nothing alive beyond the part itself (a slice would keep its whole source
+    chunk, and a read-only view of a ``bytearray`` can still change under the part task).
+    """
+    source = view.obj
+    return isinstance(source, bytes) and len(source) == size == view.nbytes
 
 
 async def upload_stream(

@@ -12,8 +12,6 @@ import ipaddress
 import re
 from collections.abc import Mapping
 
-from rawS3.sigv4 import MAX_PRESIGN_EXPIRES
-
 __all__ = [
     "MAX_KEY_BYTES",
     "MAX_PRESIGN_SECONDS",
@@ -21,6 +19,7 @@ __all__ = [
     "check_buffer",
     "check_byte_range",
     "check_expires",
+    "check_header",
     "check_key",
     "check_metadata",
     "check_positive_int",
@@ -29,12 +28,13 @@ __all__ = [
 ]
 
 MAX_KEY_BYTES = 1024
-MAX_PRESIGN_SECONDS = MAX_PRESIGN_EXPIRES
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's limit for a SigV4 presigned URL
 _BUCKET_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
 # RFC 9110 token characters: what an HTTP header name may hold.
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @functools.lru_cache(maxsize=256)
@@ -116,23 +116,65 @@ def check_key(key: object) -> str:
     return text
 
 
-def check_buffer(name: str, data: object) -> bytes | bytearray | memoryview:
-    """Return ``data`` if it is a bytes-like body (``bytes``, ``bytearray``, ``memoryview``).
+def check_buffer(name: str, data: object) -> memoryview:
+    """Return a byte view of ``data``, any contiguous buffer (bytes, bytearray, array, ...).
 
     Args:
         name: the argument's name, for the error message.
         data: the value given.
 
     Returns:
-        ``data`` unchanged.
+        A one-dimensional view of ``data``'s bytes, not a copy: ``view.obj`` is ``data``'s
+        exporter, which tells whether the bytes can change.
 
     Raises:
-        TypeError: anything else, ``str`` included (encode it first).
+        TypeError: not a buffer (``str`` included: encode it first).
+        ValueError: a buffer whose bytes are not contiguous (e.g. a strided view).
     """
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return data
-    hint = " (encode text first, e.g. text.encode())" if isinstance(data, str) else ""
-    raise TypeError(f"{name} must be bytes, bytearray or memoryview, not {_kind(data)}{hint}")
+    if isinstance(data, str):
+        raise TypeError(
+            f"{name} must be bytes, bytearray or memoryview, not str "
+            "(encode text first, e.g. text.encode())"
+        )
+    try:
+        view = memoryview(data)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"{name} must be bytes, bytearray or memoryview, not {_kind(data)}"
+        ) from None
+    if not view.c_contiguous:
+        raise ValueError(f"{name} must be a contiguous buffer; copy a strided view first")
+    return view.cast("B") if view.format != "B" or view.ndim != 1 else view
+
+
+def check_header(name: object, value: object) -> tuple[str, str]:
+    """Return a request header ``(name, value)`` if HTTP can carry it exactly as signed.
+
+    Args:
+        name: the header's name.
+        value: the header's value.
+
+    Returns:
+        ``(name, value)`` unchanged.
+
+    Raises:
+        TypeError: a value that is not a ``str``.
+        ValueError: a name that is not an HTTP token, or a value with a line break, another
+            control character, or text UTF-8 cannot encode (a lone surrogate).
+    """
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise ValueError(f"{name!r} is not a valid HTTP header name")
+    if not isinstance(value, str):
+        raise TypeError(f"header {name!r} must have a str value, not {_kind(value)}")
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"header {name!r} value must not contain CR or LF")
+    if _CONTROL.search(value):
+        raise ValueError(f"header {name!r} value {value!r} holds a control character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"header {name!r} value is not valid text: {exc.reason}") from None
+    return name, value
 
 
 def check_metadata(metadata: object) -> dict[str, str]:
@@ -153,6 +195,8 @@ def check_metadata(metadata: object) -> dict[str, str]:
     """
     if not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a mapping of str to str, not {_kind(metadata)}")
+    if len({key.lower() for key in metadata if isinstance(key, str)}) < len(metadata):
+        raise ValueError("metadata keys differ only in case; S3 stores them lowercased as one")
     checked: dict[str, str] = {}
     for key, value in metadata.items():
         _require_str("metadata key", key)
@@ -165,6 +209,11 @@ def check_metadata(metadata: object) -> dict[str, str]:
             raise ValueError(
                 f"metadata value for {key!r} must be printable ASCII (no line breaks or "
                 "control characters); percent-encode other text"
+            )
+        if value != value.strip(" "):
+            raise ValueError(
+                f"metadata value for {key!r} has leading or trailing spaces, which S3 would "
+                "drop (storing another value than the one given)"
             )
         checked[key] = value
     return checked

@@ -141,6 +141,48 @@ def test_the_isolated_import_does_see_what_a_module_imports() -> None:
     assert {"aiohttp", "asyncio"} <= modules_loaded_by("cli")
 
 
+def module_imports(path: Path, modules: set[str]) -> set[str]:
+    """The rawS3 modules a module imports when it loads (not in functions or TYPE_CHECKING)."""
+    found = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module in modules:
+            # "from rawS3 import xml" needs the module rawS3.xml, not rawS3/__init__.py.
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in modules else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names} & modules
+    return found
+
+
+def import_cycles() -> list[list[str]]:
+    names = {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in PACKAGE.rglob("*.py")
+    }
+    graph = {name: module_imports(path, set(names)) - {name} for name, path in names.items()}
+    cycles, done, stack = [], set(), []
+
+    def visit(name: str) -> None:
+        stack.append(name)
+        for needed in sorted(graph[name]):
+            if needed in stack:
+                cycles.append([*stack[stack.index(needed) :], needed])
+            elif needed not in done:
+                visit(needed)
+        stack.pop()
+        done.add(name)
+
+    for name in sorted(graph):
+        if name not in done:
+            visit(name)
+    return cycles
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    assert import_cycles() == []
+
+
 def test_importing_the_client_defers_aiohttp_and_asyncio_to_first_use() -> None:
     code = """
 import json, sys
@@ -235,6 +277,9 @@ def test_py_typed_ships_in_the_built_package(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "rawS3" / "py.typed").is_file()
     assert (tmp_path / "out" / "rawS3" / "client.py").is_file()
+    # Subpackages (rawS3.cli) too: an installed raws3 needs every module.
+    shipped = {p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*.py")}
+    assert shipped == {p.relative_to(ROOT) for p in PACKAGE.rglob("*.py")}
 
 
 def test_the_only_runtime_requirement_is_aiohttp() -> None:

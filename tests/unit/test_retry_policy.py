@@ -25,10 +25,12 @@ from rawS3 import (
     Timeouts,
     TransportError,
     TransportTimeout,
+    UploadedPart,
 )
 from rawS3.errors import make_s3_error
 from rawS3.retry import RETRYABLE_STATUSES
 
+PART_ONE = UploadedPart(1, '"' + "0" * 32 + '"', 1)
 POLICIES = [RetryPolicy(), RetryPolicy(attempts=10, base=0.05, cap=1.0), RetryPolicy(base=0, cap=0)]
 
 
@@ -314,7 +316,7 @@ async def test_timeout_of_a_post_is_not_retried(serve: Callable[..., Any]) -> No
     fake, endpoint = await serve(stall, ok)
     async with client_for(endpoint, timeouts=Timeouts(read=0.2)) as client:
         with pytest.raises(TransportTimeout):
-            await client.create_multipart_upload("bucket", "key")
+            await client.complete_multipart_upload("bucket", "key", "up-1", [PART_ONE])
     assert len(fake.requests) == 1
 
 

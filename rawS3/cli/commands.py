@@ -1,0 +1,170 @@
+"""The ``raws3`` commands that move no object bodies: ls, mb, rb, rm, presign and head.
+
+Each takes the ``App`` and the parsed arguments and returns the exit status; S3's refusals
+propagate as exceptions, for ``main`` to print.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rawS3.cli.app import EXIT_FAILED, EXIT_OK, App
+from rawS3.cli.locations import bucket_name, object_location, parse_s3_url
+
+__all__ = ["DELETE_BATCH", "head", "ls", "mb", "presign", "rb", "rm"]
+
+DELETE_BATCH = 1000
+
+
+async def ls(app: App, args: argparse.Namespace) -> int:
+    """``raws3 ls``: the buckets, or the keys (and prefixes) under ``s3://bucket[/prefix]``.
+
+    Args:
+        app: the client and the output streams.
+        args: ``url`` (``None`` for the buckets) and ``recursive``.
+
+    Returns:
+        The exit status.
+    """
+    if args.url is None:
+        for bucket in await app.client.list_buckets():
+            print(f"{bucket.creation_date:%Y-%m-%d %H:%M:%S}  {bucket.name}", file=app.stdout)
+        return EXIT_OK
+    location = parse_s3_url(args.url)
+    pages = app.client.list_pages(
+        location.bucket,
+        prefix=location.key or None,
+        delimiter=None if args.recursive else "/",
+    )
+    async for page in pages:
+        for prefix in page.common_prefixes:
+            print(f"{'':19}  {'PRE':>12}  {prefix}", file=app.stdout)
+        for item in page.contents:
+            print(f"{item.last_modified:%Y-%m-%d %H:%M:%S}  {item.size:>12}  {item.key}",
+                  file=app.stdout)
+    return EXIT_OK
+
+
+async def mb(app: App, args: argparse.Namespace) -> int:
+    """``raws3 mb``: make a bucket.
+
+    Args:
+        app: the client and the output streams.
+        args: ``url``, ``s3://bucket``.
+
+    Returns:
+        The exit status.
+    """
+    bucket = bucket_name(args.url, "mb")
+    await app.client.create_bucket(bucket)
+    app.say(f"make_bucket: s3://{bucket}")
+    return EXIT_OK
+
+
+async def rb(app: App, args: argparse.Namespace) -> int:
+    """``raws3 rb``: remove a bucket; with ``--force``, empty it first.
+
+    Args:
+        app: the client and the output streams.
+        args: ``url``, ``s3://bucket``, and ``force``.
+
+    Returns:
+        The exit status: 1 when some object could not be deleted (the bucket stays).
+    """
+    bucket = bucket_name(args.url, "rb")
+    if args.force:
+        for upload in await app.client.list_multipart_uploads(bucket):
+            await app.client.abort_multipart_upload(bucket, upload.key, upload.upload_id)
+        if await _delete_prefix(app, bucket, "", DELETE_BATCH):
+            return EXIT_FAILED
+    await app.client.delete_bucket(bucket)
+    app.say(f"remove_bucket: s3://{bucket}")
+    return EXIT_OK
+
+
+async def rm(app: App, args: argparse.Namespace) -> int:
+    """``raws3 rm``: delete an object, or with ``--recursive`` every key under a prefix.
+
+    Args:
+        app: the client and the output streams.
+        args: ``url``, ``recursive`` and ``batch_size``.
+
+    Returns:
+        The exit status: 1 when some key could not be deleted.
+    """
+    if args.recursive:
+        location = parse_s3_url(args.url)
+        failures = await _delete_prefix(app, location.bucket, location.key, args.batch_size)
+        return EXIT_FAILED if failures else EXIT_OK
+    location = object_location(args.url, "rm (without --recursive)")
+    await app.client.delete_object(location.bucket, location.key)
+    app.say(f"delete: {location}")
+    return EXIT_OK
+
+
+async def _delete_prefix(app: App, bucket: str, prefix: str, batch_size: int) -> int:
+    """Delete every key under ``prefix`` in batches as the listing goes; return the failures."""
+    failures = 0
+    batch: list[str] = []
+    async for item in app.client.list_objects(bucket, prefix=prefix or None):
+        batch.append(item.key)
+        if len(batch) == batch_size:
+            failures += await _delete_batch(app, bucket, batch)
+            batch = []
+    if batch:
+        failures += await _delete_batch(app, bucket, batch)
+    return failures
+
+
+async def _delete_batch(app: App, bucket: str, keys: list[str]) -> int:
+    result = await app.client.delete_objects(bucket, keys)
+    failed = {error.key for error in result.errors}
+    for error in result.errors:
+        print(f"{error.code}: {error.message} (s3://{bucket}/{error.key})", file=app.stderr)
+    for key in keys:
+        if key not in failed:
+            app.say(f"delete: s3://{bucket}/{key}")
+    return len(failed)
+
+
+async def presign(app: App, args: argparse.Namespace) -> int:
+    """``raws3 presign``: print a presigned GET (or, with ``--put``, PUT) URL.
+
+    Args:
+        app: the client and the output streams.
+        args: ``url``, ``put`` and ``expires``.
+
+    Returns:
+        The exit status.
+    """
+    location = object_location(args.url, "presign")
+    sign = app.client.presign_put if args.put else app.client.presign_get
+    print(sign(location.bucket, location.key, expires=args.expires), file=app.stdout)
+    return EXIT_OK
+
+
+async def head(app: App, args: argparse.Namespace) -> int:
+    """``raws3 head``: an object's size, ETag, type, date and metadata, one per line.
+
+    Args:
+        app: the client and the output streams.
+        args: ``url``.
+
+    Returns:
+        The exit status.
+    """
+    location = object_location(args.url, "head")
+    stored = await app.client.head_object(location.bucket, location.key)
+    fields = [
+        ("url", str(location)),
+        ("size", str(stored.size)),
+        ("etag", stored.etag),
+        ("content-type", stored.content_type or ""),
+        ("last-modified", stored.last_modified or ""),
+    ]
+    if stored.version_id:
+        fields.append(("version-id", stored.version_id))
+    fields.extend((f"meta-{name}", value) for name, value in sorted(stored.metadata.items()))
+    for name, value in fields:
+        print(f"{name + ':':<15}{value}", file=app.stdout)
+    return EXIT_OK

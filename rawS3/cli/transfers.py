@@ -1,0 +1,229 @@
+"""The ``raws3`` commands that move object bodies: put, get, cat and cp.
+
+Local files are read and written with plain blocking calls of at most 1 MiB, each followed by
+a yield to the event loop. Reading 1 MiB from a local file takes well under a millisecond from
+the page cache, so the part uploads sharing the loop barely notice, and without threads a
+Ctrl-C cancels cleanly (the multipart upload is aborted, nothing is left behind). Only a pipe
+on stdin, which may block for as long as its writer likes, is read through the event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import mimetypes
+import os
+import stat
+import sys
+from collections.abc import AsyncIterator, Iterator
+from typing import BinaryIO, TextIO
+
+from rawS3.cli.app import EXIT_OK, App
+from rawS3.cli.locations import S3Location, UsageError, object_location, parse_s3_url
+from rawS3.cli.meter import Counter
+from rawS3.progress import format_bytes
+from rawS3.results import PutResult
+from rawS3.transfer import stream_upload, upload_stream
+from rawS3.validation import check_key, check_source_url
+
+__all__ = ["READ_SIZE", "cat", "cp", "get", "put"]
+
+READ_SIZE = 1024 * 1024
+
+
+async def put(app: App, args: argparse.Namespace) -> int:
+    """``raws3 put``: upload a local file or stdin, in parts when it is larger than one.
+
+    Args:
+        app: the client and the output streams.
+        args: ``file`` (``-`` for stdin), ``url``, ``part_size``, ``concurrency``,
+            ``content_type`` and ``metadata``.
+
+    Returns:
+        The exit status.
+    """
+    location = parse_s3_url(args.url)
+    key = _upload_key(location, args.file)
+    content_type = args.content_type
+    if content_type is None and args.file != "-":
+        content_type = mimetypes.guess_type(args.file)[0]
+    async with _reading(args.file) as (chunks, size), app.meter(size):
+        result = await upload_stream(
+            app.client,
+            location.bucket,
+            key,
+            chunks,
+            size=size,
+            part_size=args.part_size,
+            concurrency=args.concurrency,
+            content_type=content_type,
+            metadata=dict(args.metadata),
+        )
+    app.say(f"upload: {args.file} -> s3://{location.bucket}/{key} ({_summary(result)})")
+    return EXIT_OK
+
+
+def _upload_key(location: S3Location, path: str) -> str:
+    key = location.key
+    if not key or key.endswith("/"):
+        if path == "-":
+            raise UsageError("uploading stdin needs a full key: s3://bucket/key")
+        key += os.path.basename(path)
+    return check_key(key)
+
+
+def _summary(result: PutResult) -> str:
+    how = f"{result.parts} parts" if result.parts else "1 request"
+    return f"{format_bytes(result.size)} in {how}, ETag {result.etag}"
+
+
+@contextlib.asynccontextmanager
+async def _reading(path: str) -> AsyncIterator[tuple[AsyncIterator[bytes], int | None]]:
+    """Open a local file (or stdin for ``-``): its chunks, and its size when it has one."""
+    if path != "-":
+        with _open_local(path) as handle:
+            yield _file_chunks(handle), os.fstat(handle.fileno()).st_size
+        return
+    stdin = sys.stdin.buffer
+    info = os.fstat(stdin.fileno())
+    if stat.S_ISREG(info.st_mode):
+        yield _file_chunks(stdin), info.st_size - stdin.tell()
+        return
+    async with _pipe_chunks(stdin) as chunks:
+        yield chunks, None
+
+
+def _open_local(path: str) -> BinaryIO:
+    # Blocking on purpose, like the reads: a local open returns at once.
+    return open(path, "rb")
+
+
+async def _file_chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
+    # Blocking reads of a local file are short (see the module docstring); the sleep(0)
+    # lets part uploads run between them.
+    while chunk := handle.read(READ_SIZE):
+        yield chunk
+        await asyncio.sleep(0)
+
+
+@contextlib.asynccontextmanager
+async def _pipe_chunks(stream: BinaryIO) -> AsyncIterator[AsyncIterator[bytes]]:
+    """Read a pipe or terminal through the event loop: its writer may take any time."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=READ_SIZE)
+    descriptor = os.dup(stream.fileno())
+    pipe = os.fdopen(descriptor, "rb", buffering=0)
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), pipe
+    )
+
+    async def chunks() -> AsyncIterator[bytes]:
+        while chunk := await reader.read(READ_SIZE):
+            yield chunk
+
+    try:
+        yield chunks()
+    finally:
+        # The pipe transport made the shared file description non-blocking; a shell reading
+        # the same terminal afterwards expects blocking reads.
+        with contextlib.suppress(OSError):
+            os.set_blocking(stream.fileno(), True)
+        transport.close()
+
+
+async def get(app: App, args: argparse.Namespace) -> int:
+    """``raws3 get``: download an object to a local file, or to stdout for ``-``.
+
+    Args:
+        app: the client and the output streams.
+        args: ``url`` and ``file`` (``None``: the key's last segment).
+
+    Returns:
+        The exit status.
+    """
+    location = object_location(args.url, "get")
+    target = _local_target(args.file, location.key)
+    received = Counter()
+    async with app.client.open_object(location.bucket, location.key) as stream:
+        with _writing(target, app.stdout) as out:
+            async with app.meter(stream.head.size, received):
+                async for chunk in stream.iter_chunks(READ_SIZE):
+                    out.write(chunk)
+                    received.value += len(chunk)
+    if target != "-":
+        app.say(f"download: {location} -> {target} ({format_bytes(received.value)})")
+    return EXIT_OK
+
+
+async def cat(app: App, args: argparse.Namespace) -> int:
+    """``raws3 cat``: write an object to stdout; ``get URL -`` by another name.
+
+    Args:
+        app: the client and the output streams.
+        args: ``url``.
+
+    Returns:
+        The exit status.
+    """
+    args.file = "-"
+    return await get(app, args)
+
+
+def _local_target(given: str | None, key: str) -> str:
+    """The file to download into: as given, or the key's last segment (inside a directory)."""
+    if given is None:
+        return _last_segment(key)
+    if given != "-" and os.path.isdir(given):
+        return os.path.join(given, _last_segment(key))
+    return given
+
+
+def _last_segment(key: str) -> str:
+    name = key.rsplit("/", 1)[-1]
+    if not name:
+        raise UsageError(f"cannot name a local file after the key {key!r}; give FILE")
+    return name
+
+
+@contextlib.contextmanager
+def _writing(target: str, stdout: TextIO) -> Iterator[BinaryIO]:
+    """Write to stdout, or to a temporary file that replaces ``target`` only when complete."""
+    if target == "-":
+        yield stdout.buffer
+        stdout.buffer.flush()
+        return
+    partial = f"{target}.raws3-{os.getpid()}.part"
+    try:
+        with open(partial, "xb") as handle:
+            yield handle
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
+async def cp(app: App, args: argparse.Namespace) -> int:
+    """``raws3 cp``: stream an http(s) URL into an object, part by part (``stream_upload``).
+
+    Args:
+        app: the client and the output streams.
+        args: ``source``, ``url``, ``part_size`` and ``concurrency``.
+
+    Returns:
+        The exit status.
+    """
+    check_source_url(args.source)
+    location = object_location(args.url, "cp")
+    async with app.meter(None):
+        result = await stream_upload(
+            app.client,
+            location.bucket,
+            location.key,
+            args.source,
+            part_size=args.part_size,
+            concurrency=args.concurrency,
+        )
+    app.say(f"copy: {args.source} -> {location} ({_summary(result)})")
+    return EXIT_OK
