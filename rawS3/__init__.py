@@ -41,6 +41,7 @@ from rawS3.errors import (
     SourceError,
     TransportError,
     TransportTimeout,
+    UploadNotAborted,
 )
 from rawS3.results import ObjectHead, PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
@@ -83,6 +84,7 @@ __all__ = [
     "Timeouts",
     "TransportError",
     "TransportTimeout",
+    "UploadNotAborted",
     "UploadedPart",
     "__version__",
     "upload_stream",

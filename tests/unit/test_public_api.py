@@ -53,6 +53,7 @@ EXPECTED_ALL = [
     "Timeouts",
     "TransportError",
     "TransportTimeout",
+    "UploadNotAborted",
     "UploadedPart",
     "__version__",
     "upload_stream",

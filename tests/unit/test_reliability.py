@@ -38,9 +38,9 @@ from rawS3 import (
     Timeouts,
     TransportError,
     UploadedPart,
+    UploadNotAborted,
     upload_stream,
 )
-from rawS3.errors import UploadNotAborted
 
 PART = 5 * 1024 * 1024
 QUICK = RetryPolicy(attempts=4, base=0.001, cap=0.002)
