@@ -168,8 +168,10 @@ class MultipartUploader:
 
         Args:
             data: the object's next bytes, any contiguous buffer. They are copied, so the
-                caller may reuse or change the buffer once ``write`` returns; only a ``bytes``
-                object of exactly one part, which cannot change, is sent as it is.
+                caller may reuse or change the buffer once ``write`` returns. ``bytes``, which
+                cannot change, are sent without a copy when they are exactly one part, or
+                span at least ``concurrency`` parts; ``write`` then returns once those parts
+                are sent, so no part outlives the call holding a larger object alive.
 
         Raises:
             TypeError: ``data`` is not bytes-like.
@@ -178,13 +180,21 @@ class MultipartUploader:
             RawS3Error: creating the upload or an earlier part failed; leaving the
                 ``async with`` block with it aborts the upload.
         """
+        import asyncio
+
         view = check_buffer("data", data)
         self._check_open()
+        borrowed = isinstance(view.obj, bytes) and view.nbytes >= self._concurrency * self.part_size
+        lent: list[asyncio.Future[None]] = []
         while view.nbytes:
             size = self._size_of(self._next_part)
             if not self._filled and _is_whole_immutable_part(view, size):
                 await self._dispatch(view)
                 return
+            if not self._filled and borrowed and view.nbytes >= size:
+                lent.append(await self._dispatch(view[:size]))
+                view = view[size:]
+                continue
             buffer = self._part_buffer(size)
             take = min(size - self._filled, view.nbytes)
             # Through a view: bytearray slice assignment would first copy the source whole.
@@ -195,6 +205,9 @@ class MultipartUploader:
             if self._filled == size:
                 self._buffer, self._filled = None, 0
                 await self._dispatch(buffer)
+        if lent:
+            # The caller holds ``data`` only until this returns: its parts must be sent by then.
+            await asyncio.wait(lent)
 
     async def complete(self) -> PutResult:
         """Send the last part, wait for all parts, and join them into the object.
@@ -272,7 +285,7 @@ class MultipartUploader:
         if self._upload_id is not None:
             await abort_or_hand_over(self._client, self.bucket, self.key, self._upload_id)
 
-    async def _dispatch(self, data: bytearray | memoryview) -> None:
+    async def _dispatch(self, data: bytearray | memoryview) -> asyncio.Future[None]:
         """Hand a full (or the last) part to a part task; a filled buffer becomes the task's."""
         await self._slots.acquire()
         try:
@@ -290,6 +303,7 @@ class MultipartUploader:
         task = asyncio.ensure_future(self._send_part(number, data))
         self._tasks.add(task)
         task.add_done_callback(self._part_done)
+        return task
 
     async def _started(self) -> None:
         """Create the upload on the server unless it exists; abort() may run meanwhile."""

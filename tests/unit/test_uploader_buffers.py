@@ -97,3 +97,19 @@ async def test_a_part_never_keeps_a_larger_source_chunk_alive() -> None:
 
     assert len(client.parts) == 3
     assert len(client.buffers) >= 1
+
+
+async def test_bytes_of_many_parts_are_lent_only_for_the_write_call() -> None:
+    # Sent without a copy, but write() returns only once those parts are sent, so none of
+    # them keeps the caller's object alive afterwards.
+    client = RecordingClient()
+    data = bytes(range(256)) * (4 * PART // 256) + b"tail"
+
+    uploader = MultipartUploader(client, "bucket", "key", part_size=PART, concurrency=2)  # type: ignore[arg-type]
+    async with uploader:
+        await uploader.write(data)
+        assert client.in_flight == set()
+        assert sorted(client.parts) == [1, 2, 3, 4]
+
+    assert b"".join(client.parts[n] for n in sorted(client.parts)) == data
+    assert client.buffers == set()  # no whole part was copied; the tail is sent as a view
