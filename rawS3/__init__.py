@@ -17,7 +17,7 @@ requests sent directly over aiohttp, S3's XML read and written with the standard
 Errors: everything raised on purpose derives from ``RawS3Error``; see ``rawS3.errors``.
 """
 
-from rawS3.client import ObjectStream, S3Client
+from rawS3.client import S3Client
 from rawS3.config import Timeouts
 from rawS3.errors import (
     AccessDenied,
@@ -43,11 +43,15 @@ from rawS3.errors import (
     TransportTimeout,
     UploadNotAborted,
 )
+from rawS3.operations.buckets import Bucket
+from rawS3.operations.listing import ObjectInfo
+from rawS3.operations.objects import DeleteResult
+from rawS3.raw import PreparedRequest, RawResponse, RawStream
 from rawS3.results import ObjectHead, PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
 from rawS3.sigv4 import Credentials
+from rawS3.streams import ObjectStream
 from rawS3.transfer import MultipartUploader, upload_stream
-from rawS3.xml import Bucket, DeleteResult, ObjectInfo
 
 __version__ = "0.1.0"
 
@@ -71,8 +75,11 @@ __all__ = [
     "ObjectHead",
     "ObjectInfo",
     "ObjectStream",
+    "PreparedRequest",
     "PutResult",
+    "RawResponse",
     "RawS3Error",
+    "RawStream",
     "RequestTimeTooSkewed",
     "ResponseError",
     "RetryPolicy",

@@ -5,21 +5,29 @@ Pure: the environment is passed in as a mapping.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime, timezone
 
 from rawS3.sigv4 import Credentials
 from rawS3.urls import Addressing, Endpoint, parse_endpoint
+from rawS3.xml import parse_http_date
 
-if TYPE_CHECKING:
-    import ssl
-
-__all__ = ["DEFAULT_REGION", "Settings", "Timeouts", "resolve_settings"]
+__all__ = [
+    "DEFAULT_REGION",
+    "MAX_CLOCK_CORRECTION",
+    "Settings",
+    "SigningClock",
+    "Timeouts",
+    "resolve_settings",
+]
 
 DEFAULT_REGION = "us-east-1"
 _ADDRESSING = ("path", "virtual")
 _PAYLOAD_SIGNING = ("auto", "signed", "unsigned")
+# S3 refuses requests 15 minutes off; a clock this far off is not a clock to follow.
+MAX_CLOCK_CORRECTION = 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,25 +144,50 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
-def tls_context(*, verify: bool, ca_file: str | None) -> ssl.SSLContext | bool:
-    """Return what aiohttp's ``ssl=`` takes: verification on by default, a CA file if given.
+class SigningClock:
+    """The time requests are signed with: a clock, plus the offset a server's time taught.
 
     Args:
-        verify: check the server's certificate.
-        ca_file: a PEM file of CA certificates to trust instead of the system's.
+        read: seconds since the epoch, e.g. ``time.time``; called, never stored as a value.
 
-    Returns:
-        ``False`` (no verification), ``True`` (the system's CAs) or a context trusting
-        ``ca_file``.
-
-    Raises:
-        OSError: ``ca_file`` cannot be read.
-        ssl.SSLError: ``ca_file`` holds no usable certificate.
+    Attributes:
+        offset: seconds added to ``read()`` since a server said our time was off.
     """
-    if not verify:
-        return False
-    if ca_file is None:
-        return True
-    import ssl  # loaded with aiohttp anyway; not needed to import rawS3
 
-    return ssl.create_default_context(cafile=ca_file)
+    def __init__(self, read: Callable[[], float]) -> None:
+        self.read = read
+        self.offset = 0.0
+
+    def now(self) -> datetime:
+        """Return the time to sign with.
+
+        Returns:
+            ``read() + offset`` as an aware UTC time.
+        """
+        return datetime.fromtimestamp(self.read() + self.offset, tz=timezone.utc)
+
+    def follow(self, server_time: str | None) -> bool:
+        """Adopt the time a ``RequestTimeTooSkewed`` answer gave, if it is believable.
+
+        Args:
+            server_time: ``ServerTime`` (ISO 8601) or an HTTP ``Date`` value.
+
+        Returns:
+            Whether the offset changed: not for a missing or unreadable time, nor one more
+            than a day away (wrong or hostile; dates past year 9999 cannot even be signed).
+        """
+        server = _parse_server_time(server_time)
+        if server is None or abs(server - self.read()) > MAX_CLOCK_CORRECTION:
+            return False
+        self.offset = server - self.read()
+        return True
+
+
+def _parse_server_time(text: str | None) -> float | None:
+    if not text:
+        return None
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    with contextlib.suppress(ValueError):
+        return parse_http_date(text).timestamp()
+    return None

@@ -4,10 +4,8 @@ The flow for a header-signed request (``sign``):
 
 1. ``request_headers`` adds ``x-amz-date``, ``x-amz-content-sha256`` and, with temporary
    credentials, ``x-amz-security-token``; ``with_host`` adds the Host taken from the URL.
-2. ``canonical_request``: method, ``canonical_uri`` (the URL path exactly as sent, never
-   normalized), ``canonical_query_string`` (pairs sorted by name then value),
-   ``canonical_headers`` and ``signed_headers`` (lower-case, trimmed, hop-by-hop headers left
-   out) and the payload hash.
+2. ``canonical_request`` (``rawS3.canonical``): method, the URL path exactly as sent, the
+   query pairs sorted, the signed headers and the payload hash.
 3. ``string_to_sign``: algorithm, ``amz_date``, ``credential_scope`` and the SHA-256 of the
    canonical request.
 4. ``signing_key``: the HMAC chain over date, region, service and ``aws4_request`` (cached).
@@ -30,10 +28,18 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit
 
+# The payload-hash values are defined beside the check that accepts them; they are exported
+# here too because a caller picks one when it signs.
+from rawS3.canonical import (
+    STREAMING_PAYLOAD,
+    UNSIGNED_PAYLOAD,
+    canonical_request,
+    signed_headers,
+    split_url,
+)
 from rawS3.urls import encode_query, host_for_url
-from rawS3.validation import MAX_PRESIGN_SECONDS, check_header
+from rawS3.validation import MAX_PRESIGN_SECONDS
 
 __all__ = [
     "ALGORITHM",
@@ -43,10 +49,6 @@ __all__ = [
     "Credentials",
     "amz_date",
     "authorization_header",
-    "canonical_headers",
-    "canonical_query_string",
-    "canonical_request",
-    "canonical_uri",
     "chunk_frame",
     "chunk_string_to_sign",
     "credential_scope",
@@ -59,7 +61,6 @@ __all__ = [
     "sign_chunk",
     "signature",
     "signature_from_authorization",
-    "signed_headers",
     "signing_key",
     "string_to_sign",
     "with_host",
@@ -67,27 +68,9 @@ __all__ = [
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 CHUNK_ALGORITHM = "AWS4-HMAC-SHA256-PAYLOAD"
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
-STREAMING_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_PRESIGN_EXPIRES = MAX_PRESIGN_SECONDS
 
-# Proxies and the HTTP stack may rewrite or drop these, so a signature over them breaks.
-_UNSIGNED_HEADERS = frozenset(
-    {
-        "authorization",
-        "connection",
-        "expect",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "user-agent",
-    }
-)
 # Stale values from an earlier signing must not survive a re-sign (retries use a fresh date).
 _REPLACED_HEADERS = frozenset(
     {"authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}
@@ -103,17 +86,7 @@ _PRESIGN_NAMES = frozenset(
         "x-amz-signature",
     }
 )
-_ENCODED_PATH = re.compile(r"(?:[A-Za-z0-9\-._~/]|%[0-9A-F]{2})*")
-_ENCODED_QUERY_PART = re.compile(r"(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})*")
 _HEX_SIGNATURE = re.compile(r"[0-9a-f]{64}")
-_METHOD = re.compile(r"[A-Z]+")
-_STREAMING_HASHES = frozenset(
-    {
-        STREAMING_PAYLOAD,
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -220,164 +193,6 @@ def credential_scope(now: datetime.datetime, region: str, service: str) -> str:
     return f"{date_stamp(now)}/{region}/{service}/aws4_request"
 
 
-# --- canonical request ---------------------------------------------------------------------
-
-
-def _split(url: str) -> SplitResult:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"url must be an absolute http(s) URL, got {url!r}")
-    if parts.fragment or url.endswith("#"):
-        raise ValueError(f"url must not contain a fragment ('#' is %23 in keys), got {url!r}")
-    return parts
-
-
-def canonical_uri(url: str) -> str:
-    """The canonical URI: the URL's path exactly as sent (S3 never normalizes it).
-
-    Args:
-        url: The request URL, path already percent-encoded (see ``urls.encode_key``).
-
-    Returns:
-        The path, or ``"/"`` when the URL has none.
-
-    Raises:
-        ValueError: the URL is not absolute http(s), or the path holds a character that
-            should have been percent-encoded (allowed: A-Z a-z 0-9 - _ . ~ / and %XX).
-    """
-    path = _split(url).path or "/"
-    if not _ENCODED_PATH.fullmatch(path):
-        raise ValueError(
-            f"url path {path!r} is not percent-encoded S3-style "
-            "(allowed: A-Z a-z 0-9 - _ . ~ / and %XX with upper-case hex)"
-        )
-    return path
-
-
-def canonical_query_string(url: str) -> str:
-    """The canonical query string: the URL's encoded pairs sorted by name, then value.
-
-    Args:
-        url: The request URL, query already encoded (see ``urls.encode_query``).
-
-    Returns:
-        ``name=value`` pairs joined by ``&``; a name without ``=`` gets an empty value.
-
-    Raises:
-        ValueError: the URL is not absolute http(s), or a name or value is not encoded
-            (allowed: A-Z a-z 0-9 - _ . ~ and %XX with upper-case hex).
-    """
-    pairs = [_query_pair(part) for part in _split(url).query.split("&") if part]
-    return "&".join(f"{name}={value}" for name, value in sorted(pairs))
-
-
-def _query_pair(part: str) -> tuple[str, str]:
-    name, _, value = part.partition("=")
-    for text in (name, value):
-        if not _ENCODED_QUERY_PART.fullmatch(text):
-            raise ValueError(
-                f"query parameter {part!r} is not percent-encoded "
-                "(allowed: A-Z a-z 0-9 - _ . ~ and %XX with upper-case hex)"
-            )
-    return name, value
-
-
-def _signable(headers: Mapping[str, str]) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for name, value in headers.items():
-        key = _header_key(name, value)
-        if key in result:
-            raise ValueError(f"header {name!r} is given twice (names are case-insensitive)")
-        if key not in _UNSIGNED_HEADERS:
-            result[key] = " ".join(value.split())
-    return dict(sorted(result.items()))
-
-
-def _header_key(name: object, value: object) -> str:
-    return check_header(name, value)[0].lower()
-
-
-def canonical_headers(headers: Mapping[str, str]) -> str:
-    """The canonical headers block: ``name:value\\n`` per signed header, sorted by name.
-
-    Args:
-        headers: The headers to sign (Host included). Hop-by-hop headers, ``user-agent``,
-            ``expect`` and ``authorization`` are left out.
-
-    Returns:
-        The block, ending with a newline.
-
-    Raises:
-        ValueError: a bad header name, a CR/LF in a value, or a name given twice.
-        TypeError: a value is not a str.
-    """
-    return _header_block(_signable(headers))
-
-
-def _header_block(signable: Mapping[str, str]) -> str:
-    return "".join(f"{name}:{value}\n" for name, value in signable.items())
-
-
-def signed_headers(headers: Mapping[str, str]) -> str:
-    """The signed header names, lower-case, sorted, joined by ``;``.
-
-    Args:
-        headers: The headers to sign (same filtering as ``canonical_headers``).
-
-    Returns:
-        For example ``"host;range;x-amz-content-sha256;x-amz-date"``.
-
-    Raises:
-        ValueError: as for ``canonical_headers``.
-        TypeError: as for ``canonical_headers``.
-    """
-    return ";".join(_signable(headers))
-
-
-def canonical_request(method: str, url: str, headers: Mapping[str, str], payload_hash: str) -> str:
-    """The canonical request text whose SHA-256 goes into the string to sign.
-
-    Args:
-        method: Upper-case HTTP method.
-        url: The request URL as sent.
-        headers: The headers to sign, Host included (see ``with_host``).
-        payload_hash: Hex SHA-256 of the body, ``UNSIGNED_PAYLOAD`` or a ``STREAMING-*`` value.
-
-    Returns:
-        The six canonical-request lines joined by newlines.
-
-    Raises:
-        ValueError: a bad method, URL, header or payload hash.
-        TypeError: a header value or the payload hash is not a str.
-    """
-    if not isinstance(method, str) or not _METHOD.fullmatch(method):
-        raise ValueError(f"method must be an upper-case HTTP method such as 'GET', not {method!r}")
-    _check_payload_hash(payload_hash)
-    signable = _signable(headers)
-    return "\n".join(
-        [
-            method,
-            canonical_uri(url),
-            canonical_query_string(url),
-            _header_block(signable),
-            ";".join(signable),
-            payload_hash,
-        ]
-    )
-
-
-def _check_payload_hash(payload_hash: str) -> None:
-    if not isinstance(payload_hash, str):
-        raise TypeError(f"payload_hash must be a str, not {type(payload_hash).__name__}")
-    if payload_hash in _STREAMING_HASHES or payload_hash == UNSIGNED_PAYLOAD:
-        return
-    if not _HEX_SIGNATURE.fullmatch(payload_hash):
-        raise ValueError(
-            "payload_hash must be a lower-case hex SHA-256, UNSIGNED-PAYLOAD or a "
-            f"STREAMING-* value, not {payload_hash!r}"
-        )
-
-
 # --- string to sign, key, signature --------------------------------------------------------
 
 
@@ -449,7 +264,7 @@ def authorization_header(access_key: str, scope: str, signed_headers: str, signa
     Args:
         access_key: The access key id.
         scope: The credential scope.
-        signed_headers: From ``signed_headers``.
+        signed_headers: From ``rawS3.canonical.signed_headers``.
         signature: From ``signature``.
 
     Returns:
@@ -659,7 +474,7 @@ def presign(
         ValueError: expires out of range, the URL already carries ``X-Amz-*`` auth
             parameters, or a bad method, URL, region or service.
     """
-    existing = _split(url).query
+    existing = split_url(url).query
     if any(part.partition("=")[0].lower() in _PRESIGN_NAMES for part in existing.split("&")):
         raise ValueError("url already carries X-Amz-* authentication parameters")
     query = encode_query(presign_parameters(credentials, now, region, expires, service))

@@ -176,7 +176,7 @@ def test_the_walk_reaches_every_module_and_kind() -> None:
         "rawS3.client.S3Client.put_object",
         "rawS3.client.S3Client.open_object",
         "rawS3.client.S3Client.region",
-        "rawS3.client.ObjectStream.iter_chunks",
+        "rawS3.streams.ObjectStream.iter_chunks",
         "rawS3.transfer.MultipartUploader.write",
         "rawS3.transfer.upload_stream",
         "rawS3.retry.RetryPolicy.backoff",
@@ -185,7 +185,7 @@ def test_the_walk_reaches_every_module_and_kind() -> None:
     ):
         assert expected in names
     walked = {obj.__module__ for _, kind, obj in CALLABLES if kind != "property"}
-    assert walked >= {module.__name__ for module in MODULES[1:]} - {"rawS3.__main__"}
+    assert walked >= {m.__name__ for m in MODULES[1:]} - {"rawS3.__main__", "rawS3.operations"}
     assert "rawS3.cli.parsing" in walked  # subpackages too
 
 

@@ -5,6 +5,7 @@ import pickle
 import pytest
 
 from rawS3 import errors
+from rawS3.diagnosis import diagnose_signature_mismatch, signing_texts_from_details
 from rawS3.errors import (
     RETRYABLE_CODES,
     IntegrityError,
@@ -19,10 +20,8 @@ from rawS3.errors import (
     TransportError,
     TransportTimeout,
     code_for_status,
-    diagnose_signature_mismatch,
     error_class_for,
     make_s3_error,
-    signing_texts_from_details,
 )
 
 DESIGN_CODES = [

@@ -610,7 +610,7 @@ async def test_a_call_after_close_raises_and_opens_nothing(fake: tuple[Uploads, 
     await client.close()
     with pytest.raises(RuntimeError, match="is closed"):
         await client.put_object("bucket", "key", b"x")
-    assert client._session is None
+    assert client._engine.own_session is None
     assert server.count("put") == 1
     async with client:  # opening it again is explicit
         await client.put_object("bucket", "key", b"x")
@@ -634,7 +634,7 @@ async def test_close_during_a_request_fails_it_and_leaves_no_session(
     await client.close()
     with pytest.raises(TransportError):
         await asyncio.wait_for(request, 5)
-    assert client._session is None
+    assert client._engine.own_session is None
     assert server.count("put") == 1
 
 

@@ -14,7 +14,7 @@ import botocore.awsrequest as botocore_awsrequest
 import botocore.credentials as botocore_credentials
 import pytest
 
-from rawS3 import sigv4
+from rawS3 import canonical, sigv4
 from rawS3.sigv4 import Credentials
 from rawS3.urls import build_url, encode_query, parse_endpoint
 
@@ -57,7 +57,7 @@ def _stage_params(cases: list[dict[str, Any]]) -> list[Any]:
 def _s3_header_stages(case: dict[str, Any]) -> dict[str, str]:
     common = {"now": S3_NOW, "payload_hash": case["payload_hash"], "credentials": S3_CREDENTIALS}
     headers = sigv4.with_host(case["url"], sigv4.request_headers(case["headers"], **common))
-    creq = sigv4.canonical_request(case["method"], case["url"], headers, case["payload_hash"])
+    creq = canonical.canonical_request(case["method"], case["url"], headers, case["payload_hash"])
     scope = sigv4.credential_scope(S3_NOW, S3["region"], S3["service"])
     sts = sigv4.string_to_sign(S3_NOW, scope, creq)
     key = sigv4.signing_key(S3_CREDENTIALS.secret_key, S3_NOW, S3["region"], S3["service"])
@@ -98,7 +98,7 @@ def _presign_stages(case: dict[str, Any]) -> dict[str, str]:
     params = sigv4.presign_parameters(S3_CREDENTIALS, S3_NOW, S3["region"], case["expires"])
     unsigned = f"{case['url']}?{encode_query(params)}"
     host = {"host": "examplebucket.s3.amazonaws.com"}
-    creq = sigv4.canonical_request(case["method"], unsigned, host, sigv4.UNSIGNED_PAYLOAD)
+    creq = canonical.canonical_request(case["method"], unsigned, host, sigv4.UNSIGNED_PAYLOAD)
     scope = sigv4.credential_scope(S3_NOW, S3["region"], "s3")
     sts = sigv4.string_to_sign(S3_NOW, scope, creq)
     key = sigv4.signing_key(S3_CREDENTIALS.secret_key, S3_NOW, S3["region"], "s3")
@@ -190,7 +190,7 @@ def test_seed_signature_is_read_back_from_the_authorization_header() -> None:
 
 def _suite_stages(case: dict[str, Any]) -> dict[str, str]:
     payload = hashlib.sha256(case["body"].encode()).hexdigest()
-    creq = sigv4.canonical_request(case["method"], case["url"], case["headers"], payload)
+    creq = canonical.canonical_request(case["method"], case["url"], case["headers"], payload)
     scope = sigv4.credential_scope(SUITE_NOW, SUITE["region"], SUITE["service"])
     sts = sigv4.string_to_sign(SUITE_NOW, scope, creq)
     key = sigv4.signing_key(
@@ -198,7 +198,7 @@ def _suite_stages(case: dict[str, Any]) -> dict[str, str]:
     )
     sig = sigv4.signature(key, sts)
     authz = sigv4.authorization_header(
-        SUITE_CREDENTIALS.access_key, scope, sigv4.signed_headers(case["headers"]), sig
+        SUITE_CREDENTIALS.access_key, scope, canonical.signed_headers(case["headers"]), sig
     )
     return {
         "canonical_request": creq,
@@ -382,7 +382,7 @@ def test_session_token_is_sent_and_signed() -> None:
 
 
 def test_header_values_are_trimmed_and_folded() -> None:
-    assert sigv4.canonical_headers({"X-Amz-Meta-A": "  a   b \t c  "}) == "x-amz-meta-a:a b c\n"
+    assert canonical.canonical_headers({"X-Amz-Meta-A": "  a   b \t c  "}) == "x-amz-meta-a:a b c\n"
 
 
 @pytest.mark.parametrize(
@@ -395,7 +395,7 @@ def test_header_values_are_trimmed_and_folded() -> None:
 )
 def test_bad_headers_are_refused(headers: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        sigv4.canonical_headers(headers)
+        canonical.canonical_headers(headers)
 
 
 @pytest.mark.parametrize(
@@ -411,36 +411,36 @@ def test_bad_headers_are_refused(headers: dict[str, str], message: str) -> None:
 )
 def test_unencoded_or_relative_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="url"):
-        sigv4.canonical_uri(url)
+        canonical.canonical_uri(url)
 
 
 @pytest.mark.parametrize("query", ["a=b c", "prefix=a/b", "a=1+2", "k=%2f"])
 def test_unencoded_query_is_refused(query: str) -> None:
     with pytest.raises(ValueError, match="not percent-encoded"):
-        sigv4.canonical_query_string(f"https://h/b?{query}")
+        canonical.canonical_query_string(f"https://h/b?{query}")
 
 
 def test_canonical_uri_keeps_the_path_exactly() -> None:
-    assert sigv4.canonical_uri("https://h") == "/"
-    assert sigv4.canonical_uri("https://h/b/a//b/./x/../y") == "/b/a//b/./x/../y"
-    assert sigv4.canonical_uri("https://h/b/%2B%20~") == "/b/%2B%20~"
+    assert canonical.canonical_uri("https://h") == "/"
+    assert canonical.canonical_uri("https://h/b/a//b/./x/../y") == "/b/a//b/./x/../y"
+    assert canonical.canonical_uri("https://h/b/%2B%20~") == "/b/%2B%20~"
 
 
 def test_canonical_query_sorts_by_name_then_value_and_fills_empty_values() -> None:
     url = "https://h/b?uploads&prefix=b&max-keys=2&prefix=a&&acl="
-    assert sigv4.canonical_query_string(url) == "acl=&max-keys=2&prefix=a&prefix=b&uploads="
+    assert canonical.canonical_query_string(url) == "acl=&max-keys=2&prefix=a&prefix=b&uploads="
 
 
 @pytest.mark.parametrize("payload_hash", ["", "E3B0", "x" * 64, "STREAMING-FOO"])
 def test_payload_hash_is_checked(payload_hash: str) -> None:
     with pytest.raises(ValueError, match="payload_hash"):
-        sigv4.canonical_request("GET", "https://h/", {"host": "h"}, payload_hash)
+        canonical.canonical_request("GET", "https://h/", {"host": "h"}, payload_hash)
 
 
 @pytest.mark.parametrize("method", ["get", "", "GET "])
 def test_method_is_checked(method: str) -> None:
     with pytest.raises(ValueError, match="method"):
-        sigv4.canonical_request(method, "https://h/", {"host": "h"}, sigv4.EMPTY_SHA256)
+        canonical.canonical_request(method, "https://h/", {"host": "h"}, sigv4.EMPTY_SHA256)
 
 
 # --- presign() -------------------------------------------------------------------------------

@@ -6,29 +6,30 @@ from datetime import datetime, timezone
 import pytest
 
 from rawS3.errors import ResponseError
-from rawS3.xml import (
-    S3_NAMESPACE,
+from rawS3.operations.buckets import (
     Bucket,
+    build_create_bucket_configuration,
+    parse_list_buckets,
+)
+from rawS3.operations.listing import parse_list_objects_v2
+from rawS3.operations.multipart_xml import (
     CompleteResult,
+    InitiateResult,
+    build_complete_multipart_upload,
+    parse_complete_multipart_upload,
+    parse_initiate_multipart_upload,
+    parse_list_multipart_uploads,
+    parse_list_parts,
+)
+from rawS3.operations.objects import (
     CopyResult,
     DeletedObject,
     DeleteError,
-    InitiateResult,
-    build_complete_multipart_upload,
-    build_create_bucket_configuration,
     build_delete_objects,
-    find_error,
-    parse_complete_multipart_upload,
     parse_copy_result,
     parse_delete_objects,
-    parse_error,
-    parse_initiate_multipart_upload,
-    parse_list_buckets,
-    parse_list_multipart_uploads,
-    parse_list_objects_v2,
-    parse_list_parts,
-    strip_etag,
 )
+from rawS3.xml import S3_NAMESPACE, find_error, parse_error, strip_etag
 
 DECL = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 NS = S3_NAMESPACE.encode()

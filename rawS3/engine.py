@@ -1,0 +1,454 @@
+"""The one place rawS3 does I/O: it performs a :class:`~rawS3.operations.request.Request`.
+
+Each attempt is signed afresh with the client's clock (and the offset a server taught it),
+sent over aiohttp exactly as signed (``yarl.URL(..., encoded=True)``), and its answer read: a
+status the request counts as success goes to the caller's reader; any other becomes the typed
+``S3Error`` its code names, with a diagnosis for ``SignatureDoesNotMatch``; an exchange that
+breaks becomes a ``TransportError`` raised from the aiohttp error. What the ``RetryPolicy``
+allows is retried, and a ``RequestTimeTooSkewed`` answer corrects the clock once.
+
+The facade imports this module when its first session opens, so importing rawS3 (or only
+presigning) never loads asyncio or aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import TypeVar
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from rawS3 import sigv4
+from rawS3.canonical import canonical_request
+from rawS3.config import Settings, SigningClock, Timeouts
+from rawS3.diagnosis import diagnose_signature_mismatch, signing_texts_from_details
+from rawS3.errors import (
+    RawS3Error,
+    RequestTimeTooSkewed,
+    ResponseError,
+    S3Error,
+    SignatureDoesNotMatch,
+    TransportError,
+    TransportTimeout,
+)
+from rawS3.operations.request import Reply, Request, error_from_document, read_error
+from rawS3.retry import RetryPolicy
+from rawS3.urls import build_url, host_header
+from rawS3.xml import find_error
+
+__all__ = ["TRANSPORT_FAILURES", "Engine", "redact_headers", "transport_error"]
+
+log = logging.getLogger("rawS3")
+T = TypeVar("T")
+# Error bodies are small; a hostile server must not make us buffer an unbounded one.
+ERROR_BODY_LIMIT = 64 * 1024
+XML_BODY_LIMIT = 64 * 1024 * 1024
+FailureHook = Callable[[RawS3Error], None] | None
+_NO_AUTO_HEADERS = frozenset({"Content-Type", "Accept-Encoding"})
+TRANSPORT_FAILURES = (aiohttp.ClientError, asyncio.TimeoutError)
+"""What a failed exchange raises through aiohttp."""
+
+
+class Engine:
+    """Sends requests for one client: its session, signing, retries and error answers.
+
+    Args:
+        settings: endpoint, credentials, region, addressing, payload signing.
+        clock: the signing clock, shared with the facade's presigning.
+        session: a borrowed session, used as is and never closed; else one is made.
+        retry: what to retry and how long to wait.
+        timeouts: the limits of the session the engine makes.
+        ssl: what aiohttp's ``ssl=`` takes.
+        max_connections: the size of the pool the engine makes.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: SigningClock,
+        *,
+        session: aiohttp.ClientSession | None,
+        retry: RetryPolicy,
+        timeouts: Timeouts,
+        ssl: object,
+        max_connections: int,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.retry = retry
+        self.timeouts = timeouts
+        self._ssl = ssl
+        self._max_connections = max_connections
+        self._borrowed = session
+        self._session = session
+        # The loop the engine's own session was made on: aiohttp binds a session to it.
+        self._session_loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def session(self) -> aiohttp.ClientSession:
+        """Return the session to send with, making one for the running loop if needed.
+
+        Returns:
+            The borrowed session, or the engine's own.
+
+        Raises:
+            RuntimeError: the engine is closed, or its session belongs to another running
+                event loop.
+        """
+        if self.closed:
+            raise RuntimeError(
+                "this S3Client is closed; open it again with `async with client:` "
+                "or make a new one"
+            )
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._session is not self._borrowed:
+            self._forget_dead_session(loop)
+        if self._session is None or self._session.closed:
+            self._session_loop = loop
+            self._session = self._new_session()
+        return self._session
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        t = self.timeouts
+        connector = aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl)  # type: ignore[arg-type]
+        session = aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=False,
+            timeout=aiohttp.ClientTimeout(
+                total=t.total, sock_connect=t.connect, sock_read=t.read
+            ),
+        )
+        # aiohttp would resend an idempotent request once on a dropped connection, with
+        # the old signature and unseen by the RetryPolicy; let the policy alone decide.
+        session._retry_connection = False
+        return session
+
+    def _forget_dead_session(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Drop a session made on an event loop that has ended (e.g. an earlier asyncio.run).
+
+        Its connections died with their loop and cannot be closed from this one; a session
+        of a loop still running belongs to that loop, and using it here is a mistake.
+        """
+        owner = self._session_loop
+        if owner is None or owner is loop:
+            return
+        if not owner.is_closed():
+            raise RuntimeError(
+                "this S3Client is in use on another running event loop; make one client "
+                "per event loop"
+            )
+        log.warning(
+            "S3Client was not closed before its event loop ended; its connections are lost. "
+            "Use `async with S3Client(...)` or `await client.close()` in each event loop."
+        )
+        # Closing needs its loop; the garbage collector closes the sockets instead.
+        self._session = None
+
+    def reopen(self) -> None:
+        """Allow requests again after :meth:`close` (``async with`` on the facade)."""
+        self.closed = False
+
+    async def close(self) -> None:
+        """Close the engine's own session (a borrowed one stays open); later requests fail."""
+        self.closed = True
+        session, self._session = self._session, self._borrowed
+        if session is not None and session is not self._borrowed:
+            await session.close()
+
+    @property
+    def own_session(self) -> aiohttp.ClientSession | None:
+        """The session the engine made and has not closed, if any."""
+        return None if self._session is self._borrowed else self._session
+
+    # -- requests ----------------------------------------------------------------------------
+
+    async def send(self, request: Request, on_failure: FailureHook = None) -> Reply:
+        """Perform ``request`` and read its answer whole (capped: S3 answers are short).
+
+        Args:
+            request: what to send.
+            on_failure: hears of every failed attempt, the last included.
+
+        Returns:
+            The answer.
+
+        Raises:
+            S3Error: the server refused (also inside a 200, where the request allows it).
+            TransportError: no usable answer. ResponseError: an answer S3 would not send.
+        """
+        if request.embedded_errors:
+            checked = functools.partial(_read_checked_reply, request)
+            return await self.perform(request, checked, on_failure)
+        return await self.perform(request, _read_reply, on_failure)
+
+    async def open(self, request: Request) -> aiohttp.ClientResponse:
+        """Perform ``request`` and return the answer with its body unread; release it after.
+
+        Args:
+            request: what to send.
+
+        Returns:
+            The response; its length is known (Content-Length or chunked framing).
+
+        Raises:
+            S3Error, TransportError; ResponseError: a body only a closed connection ends,
+                which a cut-off body could not be told from.
+        """
+        response = await self.perform(request, _keep_open)
+        chunked = "chunked" in response.headers.get("Transfer-Encoding", "").lower()
+        if "Content-Length" not in response.headers and not chunked:
+            response.release()
+            raise ResponseError(
+                "the object's body has neither Content-Length nor chunked framing, so a body "
+                "cut off by a closed connection could not be told from a whole one"
+            )
+        return response
+
+    async def perform(
+        self,
+        request: Request,
+        consume: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        on_failure: FailureHook = None,
+    ) -> T:
+        """Send ``request`` until it succeeds or the retry policy gives up.
+
+        Args:
+            request: what to send.
+            consume: reads a successful response.
+            on_failure: hears of every failed attempt, the last included, so a caller can
+                tell whether an attempt may have taken effect unseen.
+
+        Returns:
+            What ``consume`` returned.
+
+        Raises:
+            S3Error, TransportError, ResponseError: the last attempt's failure.
+        """
+        retry_number = 0
+        skew_corrected = False
+        while True:
+            try:
+                return await self._attempt(request, consume)
+            except RequestTimeTooSkewed as exc:
+                if on_failure is not None:
+                    on_failure(exc)
+                details = exc.details.get("ServerTime") or exc.details.get("Date")
+                if skew_corrected or not self.clock.follow(details):
+                    raise
+                log.info("server clock differs by %.1fs; signing with its time", self.clock.offset)
+                skew_corrected = True
+                continue
+            except (S3Error, TransportError, ResponseError) as exc:
+                if on_failure is not None:
+                    on_failure(exc)
+                if isinstance(exc, ResponseError):
+                    raise
+                retry_number += 1
+                if not self._should_retry(request, exc, retry_number):
+                    raise
+                delay = self.retry.backoff(retry_number, random.random())
+                log.debug("retry %d of %s in %.3fs: %s", retry_number, request.method, delay, exc)
+            await asyncio.sleep(delay)
+
+    def _should_retry(self, request: Request, exc: S3Error | TransportError, number: int) -> bool:
+        if not request.retry or number >= self.retry.attempts or self.closed:
+            return False
+        if request.body is not None and not request.body.replayable:
+            return False
+        if isinstance(exc, S3Error):
+            return self.retry.is_retryable(exc)
+        if isinstance(exc.__cause__, aiohttp.ClientConnectorCertificateError):
+            return False  # a certificate refused once is refused again
+        posted = request.method == "POST" and not request.retry_timeouts
+        return not (posted and isinstance(exc, TransportTimeout))
+
+    async def _attempt(
+        self, request: Request, consume: Callable[[aiohttp.ClientResponse], Awaitable[T]]
+    ) -> T:
+        s = self.settings
+        url = build_url(
+            s.endpoint, request.bucket, request.key, request.query, addressing=s.addressing
+        )
+        now = self.clock.now()
+        body = request.body
+        # Given here, Host is signed and sent as is, and sign() need not parse the URL for it.
+        host = host_header(s.endpoint, request.bucket, s.addressing)
+        headers = {"Host": host, **request.headers, **(body.headers if body else {})}
+        signed = sigv4.sign(
+            request.method,
+            url,
+            headers,
+            payload_hash=body.payload_hash if body else sigv4.EMPTY_SHA256,
+            credentials=s.credentials,
+            region=s.region,
+            now=now,
+        )
+        seed = sigv4.signature_from_authorization(signed["Authorization"])
+        data = body.payload(self._chunk_signer(now), seed) if body else None
+        started = time.perf_counter()
+        try:
+            response = await self.session().request(
+                request.method,
+                URL(url, encoded=True),
+                headers=signed,
+                data=data,
+                skip_auto_headers=_NO_AUTO_HEADERS,
+                allow_redirects=False,
+                ssl=self._ssl,
+            )
+        except TRANSPORT_FAILURES as exc:
+            cause = getattr(body, "error", None)
+            if cause is not None:
+                raise cause from exc
+            raise transport_error(exc) from exc
+        _log_exchange(request, url, signed, response, started)
+        try:
+            if response.status not in request.ok:
+                async with response:
+                    raise await self._error(request, response, url, signed, now)
+            return await consume(response)
+        except TRANSPORT_FAILURES as exc:
+            # An answer cut off or stalled mid-body, an error answer's included.
+            response.release()
+            raise transport_error(exc) from exc
+
+    def _chunk_signer(self, now: datetime) -> Callable[[bytes, str], str]:
+        s = self.settings
+
+        def sign(chunk: bytes, previous: str) -> str:
+            return sigv4.sign_chunk(
+                chunk, previous, credentials=s.credentials, region=s.region, now=now
+            )
+
+        return sign
+
+    async def _error(
+        self,
+        request: Request,
+        response: aiohttp.ClientResponse,
+        url: str,
+        signed: Mapping[str, str],
+        now: datetime,
+    ) -> S3Error:
+        raw = await _read_capped(response, ERROR_BODY_LIMIT)
+        token = self.settings.credentials.session_token
+        error = read_error(response.status, response.headers, raw, request, token)
+        if isinstance(error, SignatureDoesNotMatch):
+            error.diagnosis = self._diagnose(request, url, signed, now, error)
+        return error
+
+    def _diagnose(
+        self, request: Request, url: str, signed: Mapping[str, str], now: datetime, error: S3Error
+    ) -> str:
+        # sign() covered Host although aiohttp, not the dict, supplies it on the wire.
+        headers = sigv4.with_host(url, signed)
+        ours = canonical_request(request.method, url, headers, signed["x-amz-content-sha256"])
+        scope = sigv4.credential_scope(now, self.settings.region, "s3")
+        server_request, server_string = signing_texts_from_details(error.details)
+        return diagnose_signature_mismatch(
+            server_request, server_string, ours, sigv4.string_to_sign(now, scope, ours)
+        )
+
+
+async def _read_reply(response: aiohttp.ClientResponse) -> Reply:
+    async with response:
+        body = await _read_capped(response, XML_BODY_LIMIT)
+        return Reply(response.status, response.headers, body)
+
+
+async def _read_checked_reply(request: Request, response: aiohttp.ClientResponse) -> Reply:
+    """Read a 200 that may still be an error: raised here, it is retried like any other."""
+    reply = await _read_reply(response)
+    doc = find_error(reply.body)
+    if doc is None:
+        return reply
+    raise error_from_document(doc, reply.status, reply.headers, request)
+
+
+async def _keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
+    return response
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    # StreamReader.read(n) returns whatever has arrived (one chunk of a chunked answer),
+    # not n bytes; read until the end or until the cap is passed.
+    body = bytearray()  # appending to bytes would copy the whole body for every block
+    while len(body) <= limit:
+        block = await response.content.read(limit + 1 - len(body))
+        if not block:
+            break
+        body += block
+    if len(body) > limit:
+        raise ResponseError(
+            f"the server sent more than {limit:,} bytes where S3 sends a short answer"
+        )
+    return bytes(body)
+
+
+def transport_error(exc: BaseException) -> TransportError:
+    """Return the ``TransportError`` for an aiohttp failure, to raise ``from`` it.
+
+    Args:
+        exc: what aiohttp (or asyncio's timeout) raised.
+
+    Returns:
+        ``TransportTimeout`` for a time limit, else ``TransportError``. The aiohttp error's
+        request headers are redacted in place, since it is chained and shown in tracebacks.
+    """
+    info = getattr(exc, "request_info", None)
+    if isinstance(exc, aiohttp.ClientResponseError) and isinstance(info, aiohttp.RequestInfo):
+        hidden = CIMultiDictProxy(CIMultiDict(redact_headers(info.headers)))
+        exc.request_info = info._replace(headers=hidden)
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return TransportTimeout(f"timed out: {exc or type(exc).__name__}")
+    return TransportError(f"{type(exc).__name__}: {exc}")
+
+
+def _log_exchange(
+    request: Request,
+    url: str,
+    signed: Mapping[str, str],
+    response: aiohttp.ClientResponse,
+    started: float,
+) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    elapsed = (time.perf_counter() - started) * 1000
+    log.debug(
+        "%s %s -> %d (request id %s, %.1f ms) headers=%s",
+        request.method,
+        url,
+        response.status,
+        response.headers.get("x-amz-request-id"),
+        elapsed,
+        redact_headers(signed),
+    )
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return ``headers`` with the Authorization signature and security token hidden.
+
+    Args:
+        headers: request headers as signed.
+
+    Returns:
+        A new dict; the signature and the token read ``***``.
+    """
+    out = dict(headers)
+    for name, value in out.items():
+        if name.lower() == "authorization":
+            head, sep, _ = value.partition("Signature=")
+            out[name] = f"{head}{sep}***" if sep else "***"
+        elif name.lower() == "x-amz-security-token":
+            out[name] = "***"
+    return out

@@ -1,0 +1,387 @@
+"""S3Client's multipart calls, one request at a time, and the ground every facade part stands on.
+
+``Facade`` holds what a client is made of (settings, the signing clock, and the engine, made
+on first use so that importing rawS3 loads neither asyncio nor aiohttp). ``MultipartCalls``
+adds CreateMultipartUpload (which owns what it may have created until it returns an id),
+UploadPart, UploadPartCopy, Complete (with the lost-answer safeguard), Abort, ListParts and
+ListMultipartUploads. ``rawS3.client.S3Client`` builds on both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from rawS3.cleanup import abort_or_hand_over, run_to_end
+from rawS3.config import Settings, SigningClock, Timeouts
+from rawS3.errors import NoSuchKey, NoSuchUpload, RawS3Error, ResponseError, make_s3_error
+from rawS3.operations import multipart, multipart_xml, objects
+from rawS3.operations.listing import next_marker
+from rawS3.operations.request import Query, Reply
+from rawS3.parts import multipart_etag
+from rawS3.results import PutResult, UploadedPart
+from rawS3.retry import RetryPolicy
+from rawS3.xml import strip_etag
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import aiohttp
+
+    from rawS3.engine import Engine
+
+__all__ = ["Facade", "MultipartCalls"]
+
+log = logging.getLogger("rawS3")
+STRAY_WINDOW = timedelta(seconds=60)
+
+
+class Facade:
+    """What every part of ``S3Client`` shares: its settings, its clock and its engine."""
+
+    _settings: Settings
+    _clock: SigningClock
+    _borrowed: aiohttp.ClientSession | None
+    _retry: RetryPolicy
+    _timeouts: Timeouts
+    _ssl: object
+    _max_connections: int
+    _made: Engine | None
+
+    @property
+    def _engine(self) -> Engine:
+        # The one lazy boundary: asyncio and aiohttp load with the engine, on first use.
+        if self._made is None:
+            from rawS3.engine import Engine
+
+            self._made = Engine(
+                self._settings,
+                self._clock,
+                session=self._borrowed,
+                retry=self._retry,
+                timeouts=self._timeouts,
+                ssl=self._ssl,
+                max_connections=self._max_connections,
+            )
+        return self._made
+
+
+class MultipartCalls(Facade):
+    """The multipart operations of ``S3Client``, each one request (or a short exchange)."""
+
+    async def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        checksum: str | None = None,
+    ) -> str:
+        """Start a multipart upload and return its upload id.
+
+        Creating is not idempotent, so this call owns what it may have created until it
+        returns the id: when an attempt failed in a way that may have taken effect (a lost
+        or late answer, a 5xx) or the call is cancelled, uploads of the same key started
+        since the first attempt are aborted before the call returns or raises.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            content_type: stored with the object.
+            metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            checksum: ``"crc32"`` or ``"sha256"``: the algorithm every part will carry.
+
+        Returns:
+            The new upload's id.
+
+        Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
+            NoSuchBucket, other S3Error; TransportError; ResponseError.
+        """
+        import asyncio  # loaded already: the engine below imports it
+
+        request = multipart.create_multipart_upload(
+            bucket, key, content_type=content_type, metadata=metadata, checksum=checksum
+        )
+        lost = multipart.LostCreates(bucket, key, self._clock.now())
+        sending = asyncio.ensure_future(self._engine.send(request, lost.record))
+        upload_id: str | None = None
+        try:
+            # Shielded: a cancelled caller must not cut the request off unseen mid-flight.
+            upload_id = lost.read(await asyncio.shield(sending))
+            if lost.possible:
+                await self._abort_strays(lost, keep=upload_id)
+        except BaseException:
+            await run_to_end(self._undo_create(sending, lost, upload_id))
+            raise
+        return upload_id
+
+    async def _undo_create(
+        self, sending: asyncio.Future[Reply], lost: multipart.LostCreates, upload_id: str | None
+    ) -> None:
+        """Leave nothing behind of a Create that will not hand its id to the caller."""
+        sending.cancel()
+        with contextlib.suppress(BaseException):
+            await sending
+        if lost.possible or sending.cancelled():
+            try:
+                await self._abort_strays(lost, keep=upload_id)
+            except RawS3Error as exc:
+                log.warning(
+                    "a failed Create may have left an upload of %s/%s that could not be "
+                    "looked for: %s",
+                    lost.bucket,
+                    lost.key,
+                    exc,
+                )
+        if upload_id is not None:
+            await abort_or_hand_over(self, lost.bucket, lost.key, upload_id)
+
+    async def _abort_strays(self, lost: multipart.LostCreates, *, keep: str | None) -> None:
+        """Abort uploads a failed Create may have started although its answer never came.
+
+        Uploads of the same key started in the window around the first attempt are taken to
+        be it (another writer of the very same key in that window would lose its upload:
+        writing one key concurrently is a race S3 resolves for one of them).
+        """
+        earliest = lost.since - STRAY_WINDOW
+        for upload in await self.list_multipart_uploads(lost.bucket, prefix=lost.key):
+            if upload.key == lost.key and upload.upload_id != keep and upload.initiated >= earliest:
+                with contextlib.suppress(NoSuchUpload):
+                    await self.abort_multipart_upload(lost.bucket, lost.key, upload.upload_id)
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        data: bytes | bytearray | memoryview,
+        *,
+        content_md5: bool | None = None,
+        checksum: str | None = None,
+    ) -> UploadedPart:
+        """Upload one part (1..10000) and return its number and ETag.
+
+        Every part is guarded on the wire: the server refuses a corrupted one. With a signed
+        payload (plain http, by default) the server checks the part's signed SHA-256; when the
+        payload is not signed (https, by default) ``Content-MD5`` is sent instead and the
+        returned ETag is checked against it. MD5 is the costliest hash per byte, so it is not
+        paid twice; ``content_md5=True`` asks for it anyway. ``checksum`` adds an
+        ``x-amz-checksum-*`` header (the upload must have been created with the same one).
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+            part_number: 1 to 10,000.
+            data: the part's bytes; 5 MiB or more unless it is the last part.
+            content_md5: send ``Content-MD5`` and check the returned ETag against it;
+                ``None`` (the default) does so when the payload is not signed.
+            checksum: ``"crc32"`` or ``"sha256"``, as declared at creation.
+
+        Returns:
+            The part's number, ETag, size and checksum, as ``complete_multipart_upload``
+            takes them.
+
+        Raises:
+            TypeError, ValueError: a bad part number, upload id, ``data`` or ``checksum``
+                (nothing is sent).
+            IntegrityError: the ETag is not the MD5 of the part, or an echoed checksum
+                differs; NoSuchUpload, other S3Error; TransportError.
+        """
+        sign = self._settings.sign_payload
+        request = multipart.upload_part(
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            data,
+            sign=sign,
+            md5=not sign if content_md5 is None else content_md5,
+            checksum=checksum,
+        )
+        return multipart.read_upload_part(await self._engine.send(request), request)
+
+    async def upload_part_copy(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        source_bucket: str,
+        source_key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> UploadedPart:
+        """Copy an existing object, or its inclusive byte range ``start``..``end``, in as one part.
+
+        S3 takes only a closed range here, so ``start`` and ``end`` go together. Without a
+        range the source's size is read with HEAD, so the part's ``size`` is right.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+            part_number: 1 to 10,000.
+            source_bucket: the source's bucket.
+            source_key: the source's key.
+            start: the source's first byte to copy, from 0.
+            end: the source's last byte to copy, inclusive.
+
+        Returns:
+            The part's number, ETag and size, as ``complete_multipart_upload`` takes them.
+
+        Raises:
+            TypeError, ValueError: bad arguments, e.g. only one of ``start`` and ``end``
+                (nothing is sent).
+            NoSuchKey, NoSuchUpload, InvalidRange, other S3Error (also one S3 sends inside a
+                200 answer); TransportError; ResponseError.
+        """
+        request = multipart.upload_part_copy(
+            bucket, key, upload_id, part_number, (source_bucket, source_key), start=start, end=end
+        )
+        if start is not None and end is not None:
+            size = end - start + 1
+        else:
+            head = await self._engine.send(objects.head_object(source_bucket, source_key))
+            size = objects.read_head_object(head).size
+        result = objects.parse_copy_result((await self._engine.send(request)).body)
+        return UploadedPart(part_number, result.etag, size)
+
+    async def complete_multipart_upload(
+        self, bucket: str, key: str, upload_id: str, parts: Iterable[UploadedPart]
+    ) -> PutResult:
+        """Join the uploaded parts into the object.
+
+        If an earlier attempt's answer was lost and the retry hears ``NoSuchUpload``, the
+        object is checked with HEAD: an ETag equal to the expected ``md5-of-md5s-N`` counts
+        as success.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+            parts: what ``upload_part`` returned for each part, in any order.
+
+        Returns:
+            The object's ETag as the server sent it, version id, part count and size.
+
+        Raises:
+            TypeError: a part is not an ``UploadedPart``.
+            ValueError: no parts, a part number given twice, or an empty upload id (nothing
+                is sent).
+            EntityTooSmall, InvalidPart, NoSuchUpload, other S3Error (also one S3 sends inside
+                a 200 answer); TransportError; ResponseError.
+        """
+        request, ordered = multipart.complete_multipart_upload(bucket, key, upload_id, parts)
+        try:
+            reply = await self._engine.send(request)
+        except NoSuchUpload:
+            return await self._completed_earlier(bucket, key, ordered)
+        return multipart.read_complete(reply, ordered)
+
+    async def _completed_earlier(
+        self, bucket: str, key: str, parts: list[UploadedPart]
+    ) -> PutResult:
+        """After a lost Complete answer, accept the object if its ETag is the parts'."""
+        expected = multipart_etag(bytes.fromhex(strip_etag(p.etag)) for p in parts)
+        try:
+            head = objects.read_head_object(
+                await self._engine.send(objects.head_object(bucket, key))
+            )
+        except NoSuchKey:
+            head = None
+        if head is None or strip_etag(head.etag) != expected:
+            raise make_s3_error(
+                code="NoSuchUpload",
+                message="the upload is gone and the object is not ours",
+                status=404,
+                bucket=bucket,
+                key=key,
+            )
+        return PutResult(head.etag, head.version_id, len(parts), sum(p.size for p in parts))
+
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Abort a multipart upload, freeing its parts. ``NoSuchUpload`` if it is gone.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+
+        Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
+            NoSuchUpload, other S3Error; TransportError.
+        """
+        await self._engine.send(multipart.abort_multipart_upload(bucket, key, upload_id))
+
+    async def list_parts(
+        self, bucket: str, key: str, upload_id: str
+    ) -> list[multipart_xml.PartInfo]:
+        """Return every part uploaded so far, following pages.
+
+        Args:
+            bucket: the bucket.
+            key: the object's key.
+            upload_id: the id ``create_multipart_upload`` returned.
+
+        Returns:
+            The parts, in the server's order (ascending part number).
+
+        Raises:
+            TypeError, ValueError: bad arguments (nothing is sent).
+            NoSuchUpload, other S3Error; TransportError; ResponseError.
+        """
+        parts: list[multipart_xml.PartInfo] = []
+        marker = 0
+        while True:
+            request = multipart.list_parts(bucket, key, upload_id, marker=marker)
+            page = multipart_xml.parse_list_parts((await self._engine.send(request)).body)
+            parts.extend(page.parts)
+            if not page.is_truncated:
+                return parts
+            following = page.next_part_number_marker
+            if following is None or following <= marker:
+                # A marker that does not move on would list the same page forever.
+                raise ResponseError(
+                    f"ListParts is truncated but its NextPartNumberMarker ({following}) "
+                    f"does not move past {marker}"
+                )
+            marker = following
+
+    async def list_multipart_uploads(
+        self, bucket: str, *, prefix: str | None = None
+    ) -> list[multipart_xml.UploadInfo]:
+        """Return every multipart upload in progress in the bucket (under ``prefix``).
+
+        Args:
+            bucket: the bucket.
+            prefix: only uploads of keys that start with this.
+
+        Returns:
+            The uploads, following pages.
+
+        Raises:
+            TypeError, ValueError: a bad bucket name (nothing is sent).
+            NoSuchBucket, other S3Error; TransportError; ResponseError.
+        """
+        uploads: list[multipart_xml.UploadInfo] = []
+        markers: Query = ()
+        seen: set[str] = set()
+        while True:
+            request = multipart.list_multipart_uploads(bucket, prefix=prefix, markers=markers)
+            reply = await self._engine.send(request)
+            page = multipart_xml.parse_list_multipart_uploads(reply.body)
+            uploads.extend(page.uploads)
+            if not page.is_truncated:
+                return uploads
+            key_marker = page.next_key_marker or ""
+            upload_marker = page.next_upload_id_marker or ""
+            next_marker(f"{key_marker}\n{upload_marker}".strip(), seen, "upload markers")
+            markers = (("key-marker", key_marker), ("upload-id-marker", upload_marker))

@@ -1,0 +1,66 @@
+"""``ObjectStream``: a GetObject answer being read in pieces.
+
+The engine (and with it aiohttp) is loaded by the time a stream exists; it is imported where
+used so that importing rawS3 stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from rawS3.results import ObjectHead, head_from_headers
+from rawS3.validation import check_positive_int
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["ObjectStream"]
+
+
+class ObjectStream:
+    """A GetObject response being read: its ``head`` and a way to read the body in pieces.
+
+    Args:
+        response: the GetObject response, its body not yet read; its owner releases it.
+
+    Attributes:
+        head: the object's metadata, from the response headers.
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.head: ObjectHead = head_from_headers(response.headers)
+
+    async def iter_chunks(self, size: int = 256 * 1024) -> AsyncIterator[bytes]:
+        """Yield the body in pieces of at most ``size`` bytes.
+
+        Args:
+            size: the most bytes per piece.
+
+        Yields:
+            The body's bytes, in order.
+
+        Raises:
+            ValueError: ``size`` is less than 1.
+            TransportError: the connection failed before the body ended.
+        """
+        from rawS3.engine import TRANSPORT_FAILURES, transport_error
+
+        check_positive_int("size", size)
+        try:
+            async for chunk in self._response.content.iter_chunked(size):
+                yield chunk
+        except TRANSPORT_FAILURES as exc:
+            raise transport_error(exc) from exc
+
+    async def read(self) -> bytes:
+        """Return the rest of the body.
+
+        Returns:
+            The bytes not yet read.
+
+        Raises:
+            TransportError: the connection failed before the body ended.
+        """
+        return b"".join([chunk async for chunk in self.iter_chunks()])
