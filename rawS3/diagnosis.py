@@ -13,7 +13,7 @@ every line it shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 __all__ = [
@@ -23,37 +23,42 @@ __all__ = [
 ]
 
 
-def redact_details(details: Mapping[str, str], token: str | None) -> dict[str, str]:
-    """Return an error document's fields with the session token masked wherever it appears.
+def redact_details(details: Mapping[str, str], secrets: Iterable[str]) -> dict[str, str]:
+    """Return an error document's fields with the request's secrets masked wherever they appear.
 
     Servers that explain ``SignatureDoesNotMatch`` echo the canonical request, which holds the
-    token as a header line or a presigned query parameter, as text and as hex bytes.
+    session token as a header line or a presigned query parameter, as text and as hex bytes,
+    and some (Swift, AWS) the signature that was sent (``SignatureProvided``).
 
     Args:
         details: :attr:`~rawS3.errors.S3Error.details` as parsed.
-        token: the session token the request carried, if any.
+        secrets: what the request carried that must not show: its session token and signature.
 
     Returns:
-        A new dict: token lines and parameters read ``***``; ``...Bytes`` fields are decoded,
-        masked and encoded again.
+        A new dict: token lines and parameters and every secret read ``***``; ``...Bytes``
+        fields are decoded, masked and encoded again.
     """
-    return {name: _redacted_field(name, value, token) for name, value in details.items()}
+    hidden = [secret for secret in secrets if secret]
+    return {name: _redacted_field(name, value, hidden) for name, value in details.items()}
 
 
-def _redacted_field(name: str, value: str, token: str | None) -> str:
+def _redacted_field(name: str, value: str, secrets: list[str]) -> str:
+    if name == "SignatureProvided":
+        return "***"
     if name.endswith("Bytes"):
         try:
             text = bytes.fromhex(value).decode("utf-8")
         except ValueError:
-            return "***" if token and token.encode().hex() in value.replace(" ", "") else value
-        return " ".join(f"{byte:02x}" for byte in _redacted_text(text, token).encode("utf-8"))
-    return _redacted_text(value, token)
+            packed = value.replace(" ", "")
+            return "***" if any(s.encode().hex() in packed for s in secrets) else value
+        return " ".join(f"{byte:02x}" for byte in _redacted_text(text, secrets).encode("utf-8"))
+    return _redacted_text(value, secrets)
 
 
-def _redacted_text(text: str, token: str | None) -> str:
+def _redacted_text(text: str, secrets: list[str]) -> str:
     masked = "\n".join(_mask(line) for line in text.split("\n"))
-    if token:
-        for form in {token, quote(token, safe=""), quote(token, safe="/")}:
+    for secret in secrets:
+        for form in {secret, quote(secret, safe=""), quote(secret, safe="/")}:
             masked = masked.replace(form, "***")
     return masked
 

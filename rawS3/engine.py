@@ -341,8 +341,11 @@ class Engine:
         now: datetime,
     ) -> S3Error:
         raw = await _read_capped(response, ERROR_BODY_LIMIT)
-        token = self.settings.credentials.session_token
-        error = read_error(response.status, response.headers, raw, request, token)
+        secrets = (
+            self.settings.credentials.session_token or "",
+            sigv4.signature_from_authorization(signed["Authorization"]),
+        )
+        error = read_error(response.status, response.headers, raw, request, secrets)
         if isinstance(error, SignatureDoesNotMatch):
             error.diagnosis = self._diagnose(request, url, signed, now, error)
         return error

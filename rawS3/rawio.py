@@ -185,7 +185,7 @@ async def _decide(
         return response
     body = await _read_capped(response)
     answer = RawResponse(response.status, response.headers, body, sent)
-    error = read_error(answer.status, answer.headers, body, _described(sent), _token(sent))
+    error = read_error(answer.status, answer.headers, body, _described(sent), _secrets(sent))
     if _again(transport, sent, error, retry, attempt):
         return None
     if expected is not None:
@@ -252,13 +252,13 @@ def _described(sent: PreparedRequest) -> Request:
     return Request(sent.method, sent.bucket, sent.key)
 
 
-def _token(sent: PreparedRequest) -> str | None:
-    """The session token the request carried, to be masked where an answer echoes it."""
-    for name, value in sent.headers.items():
-        if name.lower() == "x-amz-security-token":
-            return value
+def _secrets(sent: PreparedRequest) -> tuple[str, ...]:
+    """The session token and signature the request carried, masked where an answer echoes them."""
+    headers = {name.lower(): value for name, value in sent.headers.items()}
     query = dict(parse_qsl(urlsplit(sent.url).query))
-    return query.get("X-Amz-Security-Token")
+    token = headers.get("x-amz-security-token") or query.get("X-Amz-Security-Token") or ""
+    signature = headers.get("authorization", "").rpartition("Signature=")[2]
+    return token, signature or query.get("X-Amz-Signature", "")
 
 
 async def _read_all(response: aiohttp.ClientResponse) -> bytes:

@@ -1,10 +1,11 @@
 """Fixtures shared by every test: the S3 server under test, clients, and throw-away buckets.
 
-``RAWS3_TEST_SERVER`` picks the server: ``rgw`` (a Ceph RGW started here), ``moto`` (in-process,
-signatures enforced), ``minio`` (a ``minio`` binary on PATH) or ``external`` (endpoint and keys
-from ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``). Unset: rgw when its
-binaries are installed, else minio when on PATH, else moto. A server that fails to start fails
-the run; it is never skipped.
+``RAWS3_TEST_SERVER`` picks the server: ``rgw`` (a Ceph RGW started here), ``swift`` (OpenStack
+Swift with its S3 API, started here), ``moto`` (in-process, signatures enforced), ``minio`` (a
+``minio`` binary on PATH) or ``external`` (endpoint and keys from ``AWS_ENDPOINT_URL``,
+``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``). Unset: rgw when its binaries are installed,
+else minio when on PATH, else moto; swift only when asked for. A server that fails to start
+fails the run; it is never skipped.
 
 A test a server cannot support carries ``@pytest.mark.unsupported("moto", reason=...)`` and is
 skipped on that server only, with the reason in the report.
@@ -39,8 +40,10 @@ class TestServer:
 def chosen_server() -> str:
     name = os.environ.get("RAWS3_TEST_SERVER", "").strip().lower()
     if name:
-        if name not in ("rgw", "moto", "minio", "external"):
-            raise pytest.UsageError(f"RAWS3_TEST_SERVER={name!r}: use rgw, moto, minio or external")
+        if name not in ("rgw", "swift", "moto", "minio", "external"):
+            raise pytest.UsageError(
+                f"RAWS3_TEST_SERVER={name!r}: use rgw, swift, moto, minio or external"
+            )
         return name
     if shutil.which("radosgw") and shutil.which("ceph-mon"):
         return "rgw"
@@ -81,6 +84,19 @@ def s3_server() -> Iterator[TestServer]:
                 rgw.region,
                 rgw.https_endpoint,
                 str(rgw.ca_file) if rgw.ca_file else None,
+            )
+    elif name == "swift":
+        from tests.servers.swift import running_swift
+
+        with running_swift(https=True) as swift:
+            yield TestServer(
+                "swift",
+                swift.endpoint,
+                swift.access_key,
+                swift.secret_key,
+                swift.region,
+                swift.https_endpoint,
+                str(swift.ca_file) if swift.ca_file else None,
             )
     elif name == "moto":
         from tests.servers.moto_server import running_moto
@@ -166,3 +182,35 @@ def boto(s3_server: TestServer) -> object:
         region_name=s3_server.region,
         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
     )
+
+
+# -- Hypothesis profiles and the property tests' figures -----------------------------------------
+# RAWS3_HYPOTHESIS_PROFILE=long searches much longer; "ci" (the default) is seeded and short.
+
+
+def _hypothesis_profiles() -> None:
+    from hypothesis import HealthCheck, Phase, settings
+
+    common = {
+        "deadline": None,
+        "database": None,
+        "print_blob": True,
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    }
+    # No "explain" phase in ci: it replays a failure under a tracer, which is slow with I/O.
+    quick = tuple(phase for phase in Phase if phase is not Phase.explain)
+    settings.register_profile("ci", max_examples=20, derandomize=True, phases=quick, **common)
+    settings.register_profile("long", max_examples=400, **common)
+    settings.load_profile(os.environ.get("RAWS3_HYPOTHESIS_PROFILE", "ci"))
+
+
+_hypothesis_profiles()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    import sys
+
+    fakes3 = sys.modules.get("tests.fakes3")
+    if fakes3 is not None and fakes3.TALLY.runs:
+        terminalreporter.write_sep("-", "property tests (tests/fakes3.py)")
+        terminalreporter.write_line(fakes3.TALLY.summary())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rawS3.bodies import BufferBody, SignedChunkedBody
@@ -193,7 +193,11 @@ def check_echoed_checksum(
 
 
 def read_error(
-    status: int, headers: Mapping[str, str], body: bytes, request: Request, token: str | None
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    request: Request,
+    secrets: Iterable[str] = (),
 ) -> S3Error:
     """Turn an error answer into the ``S3Error`` its code names (from the status if no body).
 
@@ -202,7 +206,8 @@ def read_error(
         headers: the response headers.
         body: the (capped) body; may be empty (HEAD) or not S3's XML.
         request: what was sent, for the bucket and key.
-        token: the session token sent, masked wherever the answer echoes it.
+        secrets: what the request carried (session token, signature), masked wherever the
+            answer echoes it.
 
     Returns:
         The error to raise.
@@ -213,7 +218,7 @@ def read_error(
         except ResponseError as exc:
             message = f"unreadable error body ({exc})"
         else:
-            doc = dataclasses.replace(doc, details=redact_details(doc.details, token))
+            doc = dataclasses.replace(doc, details=redact_details(doc.details, secrets))
             return error_from_document(doc, status, headers, request)
     else:
         message = ""

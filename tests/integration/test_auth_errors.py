@@ -105,6 +105,11 @@ async def test_a_wrong_secret_on_head_is_a_bodiless_403(
     assert_no_secret(caught.value, s3_server)
 
 
+@pytest.mark.unsupported(
+    "swift",
+    reason="Swift's s3api with tempauth answers an unknown access key 403 "
+    "SignatureDoesNotMatch, not InvalidAccessKeyId",
+)
 async def test_an_unknown_access_key_is_invalid_access_key_id(
     s3_server: TestServer, bucket: str
 ) -> None:

@@ -17,6 +17,11 @@ from rawS3 import (
 )
 from tests.conftest import TestServer, fresh_name
 
+SWIFT_ONE_REGION = (
+    "Swift's s3api accepts only the region it is configured with (us-east-1): a request "
+    "signed for eu-west-1 gets 400 AuthorizationHeaderMalformed"
+)
+
 
 def other_region(server: TestServer) -> str:
     # RGW accepts only its zonegroup's api name as a location constraint (the test gateway
@@ -60,6 +65,7 @@ async def test_create_head_list_delete(client: S3Client, boto: Any, spare_name: 
     assert spare_name not in [b.name for b in await client.list_buckets()]
 
 
+@pytest.mark.unsupported("swift", reason=SWIFT_ONE_REGION)
 async def test_create_with_a_location_constraint(
     s3_server: TestServer, boto: Any, spare_name: str
 ) -> None:
@@ -119,6 +125,7 @@ async def test_deleting_a_missing_bucket(client: S3Client) -> None:
     reason="RGW answers 200 when the owner re-creates its bucket, in any zonegroup "
     "(BucketAlreadyExists only comes for another user's bucket)",
 )
+@pytest.mark.unsupported("swift", reason=SWIFT_ONE_REGION)
 async def test_creating_an_owned_bucket_again(s3_server: TestServer, spare_name: str) -> None:
     # Outside us-east-1: there AWS (and moto) keep the legacy answer of 200 to the owner.
     async with regional_client(s3_server) as regional:

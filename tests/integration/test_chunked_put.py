@@ -24,6 +24,11 @@ MOTO_NO_CHUNK_CHECK = (
     "moto 5.2.5 does not verify aws-chunked frames: a body whose second chunk signature "
     "was replaced, or whose second chunk was altered after signing, is stored as sent"
 )
+SWIFT_NO_CHUNKED = (
+    "Swift 2.30's s3api answers every aws-chunked body 501 NotImplemented (\"Transfering "
+    "payloads in multiple chunks using aws-chunked is not supported.\")"
+)
+NOT_ON_SWIFT = pytest.mark.unsupported("swift", reason=SWIFT_NO_CHUNKED)
 
 
 async def pieces_of(data: bytes, size: int) -> AsyncIterator[bytes]:
@@ -58,9 +63,9 @@ async def assert_no_object(client: S3Client, bucket: str, key: str) -> None:
     ("size", "piece"),
     [
         pytest.param(0, 1, id="0B"),
-        pytest.param(1, 1, id="1B"),
-        pytest.param(64 * KiB, 1000, id="64KiB-in-1000B-pieces"),
-        pytest.param(10 * MiB, MiB + 3, id="10MiB"),
+        pytest.param(1, 1, id="1B", marks=NOT_ON_SWIFT),
+        pytest.param(64 * KiB, 1000, id="64KiB-in-1000B-pieces", marks=NOT_ON_SWIFT),
+        pytest.param(10 * MiB, MiB + 3, id="10MiB", marks=NOT_ON_SWIFT),
     ],
 )
 async def test_chunked_put_round_trip(
@@ -117,6 +122,7 @@ def corrupt_second_chunk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.mark.unsupported("moto", reason=MOTO_NO_CHUNK_CHECK)
+@NOT_ON_SWIFT
 async def test_wrong_chunk_signature_is_refused(
     client: S3Client, bucket: str, corrupt_second_signature: list[int]
 ) -> None:

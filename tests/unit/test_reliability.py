@@ -670,7 +670,7 @@ def _hex(text: str) -> str:
     return " ".join(f"{b:02x}" for b in text.encode())
 
 
-async def test_the_session_token_is_masked_in_a_signature_mismatch(
+async def test_the_session_token_and_signature_are_masked_in_a_signature_mismatch(
     fake: tuple[Uploads, str],
 ) -> None:
     server, endpoint = fake
@@ -679,8 +679,12 @@ async def test_the_session_token_is_masked_in_a_signature_mismatch(
         "host;x-amz-security-token\nUNSIGNED-PAYLOAD"
     )
 
+    sent: list[str] = []
+
     async def mismatch(request: web.Request) -> web.Response:
+        sent.append(request.headers["Authorization"].rpartition("Signature=")[2])
         fields = (
+            f"<SignatureProvided>{sent[-1]}</SignatureProvided>"
             f"<CanonicalRequest>{canonical}</CanonicalRequest>"
             f"<CanonicalRequestBytes>{_hex(canonical)}</CanonicalRequestBytes>"
             f"<StringToSign>AWS4-HMAC-SHA256</StringToSign>"
@@ -694,6 +698,8 @@ async def test_the_session_token_is_masked_in_a_signature_mismatch(
     error = caught.value
     shown = [str(error), repr(error), repr(error.details), repr(error.args)]
     assert not [text for text in shown if TOKEN in text or TOKEN.encode().hex() in text]
+    assert not [text for text in shown if sent[0] in text]
+    assert error.details["SignatureProvided"] == "***"
     assert "x-amz-security-token:***" in error.details["CanonicalRequest"]
     decoded = bytes.fromhex(error.details["CanonicalRequestBytes"]).decode()
     assert "x-amz-security-token:***" in decoded
