@@ -185,8 +185,9 @@ async def test_interrupt_aborts_the_upload_and_exits_130(
     s3_server: TestServer, bucket: str, client: S3Client, source: tuple[SourceFiles, HTTPServer]
 ) -> None:
     files, server = source
-    # 12 MiB dripping for ~2.4 s: the first 5 MiB part is sent after ~1 s.
-    url = str(server.make_url(files.add("endless.bin", pattern(12 * MiB, seed=8)))) + "?drip=0.05"
+    # 30 MiB dripping for ~6 s: the first 5 MiB part is sent after ~1 s, and the interrupt
+    # comes long before the end even on a loaded machine.
+    url = str(server.make_url(files.add("endless.bin", pattern(30 * MiB, seed=8)))) + "?drip=0.05"
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "rawS3", "cp", "--part-size", "5MiB", url, f"s3://{bucket}/k",
         env=cli_env(s3_server),
