@@ -124,9 +124,19 @@ class MultipartCalls(Facade):
         self, sending: asyncio.Future[Reply], lost: multipart.LostCreates, upload_id: str | None
     ) -> None:
         """Leave nothing behind of a Create that will not hand its id to the caller."""
+        import asyncio
+
+        if upload_id is None and not sending.done():
+            # Wait for the answer (a read timeout at most): it names the upload exactly, where
+            # cutting the request off would race the server's creating it against our search.
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(sending), self._timeouts.read)
         sending.cancel()
         with contextlib.suppress(BaseException):
             await sending
+        if upload_id is None and not sending.cancelled() and sending.exception() is None:
+            with contextlib.suppress(ResponseError):
+                upload_id = lost.read(sending.result())
         if lost.possible or sending.cancelled():
             try:
                 await self._abort_strays(lost, keep=upload_id)

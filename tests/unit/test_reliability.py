@@ -339,7 +339,7 @@ async def test_cancelled_while_create_is_in_flight_leaves_nothing(
         else:
             await upload_stream(client, "bucket", "key", chunks(bytes(2 * PART), 65536))
 
-    async with client_for(endpoint) as client:
+    async with client_for(endpoint, timeouts=Timeouts(read=0.3)) as client:
         task = asyncio.ensure_future(upload(client))
         await asyncio.wait_for(created.wait(), 5)
         task.cancel()
@@ -347,6 +347,36 @@ async def test_cancelled_while_create_is_in_flight_leaves_nothing(
             await task
     assert server.live == {}
     assert server.count("part") == 0
+
+
+async def test_a_create_that_takes_effect_after_the_cancellation_is_aborted(
+    fake: tuple[Uploads, str],
+) -> None:
+    # The server creates the upload only after the caller was cancelled: looking for strays at
+    # once would miss it; waiting for the answer names it.
+    server, endpoint = fake
+    arrived, cancelled, created = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def late_create(request: web.Request) -> web.StreamResponse | None:
+        arrived.set()
+        await cancelled.wait()
+        await asyncio.sleep(0.05)
+        answer = await server.on_create(request)
+        created.set()
+        return answer
+
+    server.hooks["create"] = late_create
+    async with client_for(endpoint) as client:
+        task = asyncio.ensure_future(client.create_multipart_upload("bucket", "key"))
+        await asyncio.wait_for(arrived.wait(), 5)
+        task.cancel()
+        cancelled.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(created.wait(), 5)
+        await asyncio.sleep(0.05)  # an abort sent after the answer has had time to arrive
+    assert server.count("create") == 1
+    assert server.live == {}
 
 
 async def test_abort_from_another_task_while_create_is_in_flight(
