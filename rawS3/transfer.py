@@ -208,6 +208,7 @@ class MultipartUploader:
         if lent:
             # The caller holds ``data`` only until this returns: its parts must be sent by then.
             await asyncio.wait(lent)
+            self._check_open()  # aborted meanwhile: those parts were not sent
 
     async def complete(self) -> PutResult:
         """Send the last part, wait for all parts, and join them into the object.
@@ -236,6 +237,9 @@ class MultipartUploader:
         elif not self._parts and not self._tasks:
             await self._dispatch(memoryview(b""))
         await self._drain()
+        # An abort() from another task meanwhile cancelled parts: completing with the parts
+        # that did arrive would store a shorter object.
+        self._check_open()
         self._closed = True
         try:
             result = await self._client.complete_multipart_upload(
