@@ -189,17 +189,26 @@ def boto(s3_server: TestServer) -> object:
 
 
 def _hypothesis_profiles() -> None:
+    import tempfile
+
     from hypothesis import HealthCheck, Phase, settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    # Hypothesis caches what it learns in .hypothesis/ of the working directory; not in the
+    # repository's tree.
+    set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "rawS3-hypothesis"))
 
     common = {
         "deadline": None,
-        "database": None,
         "print_blob": True,
         "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
     }
     # No "explain" phase in ci: it replays a failure under a tracer, which is slow with I/O.
     quick = tuple(phase for phase in Phase if phase is not Phase.explain)
-    settings.register_profile("ci", max_examples=20, derandomize=True, phases=quick, **common)
+    settings.register_profile(
+        "ci", max_examples=25, derandomize=True, database=None, phases=quick, **common
+    )
+    # Random, and failures kept (in the directory above) to be tried first on the next run.
     settings.register_profile("long", max_examples=400, **common)
     settings.load_profile(os.environ.get("RAWS3_HYPOTHESIS_PROFILE", "ci"))
 
