@@ -90,7 +90,9 @@ class Hostile:
         return await self._stream(request, status=500)
 
     async def on_huge_listing(self, request: web.Request) -> web.StreamResponse:
-        return await self._stream(request, status=200, total=70 * MiB)
+        # Far past the 64 MiB cap: what is left then must not fit in socket buffers, or the
+        # server could finish writing before the client hangs up.
+        return await self._stream(request, status=200, total=256 * MiB)
 
     async def _stream(
         self, request: web.Request, *, status: int, total: int = HUGE
