@@ -35,7 +35,6 @@ from rawS3.canonical import (
     STREAMING_PAYLOAD,
     UNSIGNED_PAYLOAD,
     canonical_request,
-    signed_headers,
     split_url,
 )
 from rawS3.urls import encode_query, host_for_url
@@ -387,10 +386,14 @@ def sign(
     result = request_headers(headers, now=now, payload_hash=payload_hash, credentials=credentials)
     to_sign = with_host(url, result)
     scope = credential_scope(now, region, service)
-    text = string_to_sign(now, scope, canonical_request(method, url, to_sign, payload_hash))
+    canonical = canonical_request(method, url, to_sign, payload_hash)
+    text = string_to_sign(now, scope, canonical)
     key = signing_key(credentials.secret_key, now, region, service)
+    # The signed-header line is the canonical request's fifth: reading it back spares
+    # normalizing every header a second time.
+    names = canonical.rsplit("\n", 2)[1]
     result["Authorization"] = authorization_header(
-        credentials.access_key, scope, signed_headers(to_sign), signature(key, text)
+        credentials.access_key, scope, names, signature(key, text)
     )
     return result
 

@@ -166,6 +166,8 @@ def check_header(name: object, value: object) -> tuple[str, str]:
         raise ValueError(f"{name!r} is not a valid HTTP header name")
     if not isinstance(value, str):
         raise TypeError(f"header {name!r} must have a str value, not {_kind(value)}")
+    if value.isascii() and value.isprintable():
+        return name, value  # the common case, checked once per header of every request
     if "\r" in value or "\n" in value:
         raise ValueError(f"header {name!r} value must not contain CR or LF")
     if _CONTROL.search(value):
