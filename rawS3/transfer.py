@@ -2,10 +2,12 @@
 
 One producer (the caller of ``write``) fills one part buffer; a full buffer is handed, without
 copying, to a part task, and the next part goes into the buffer of a finished part, or a new one.
-A semaphore admits at most ``concurrency`` part tasks, so ``write`` waits while they are all busy
-and no more than ``concurrency + 1`` part buffers ever exist. Any failure or cancellation aborts
-the multipart upload (shielded, so the abort finishes even while the task is being cancelled) and
-re-raises.
+A semaphore admits at most ``concurrency`` part tasks, so ``write`` waits while they are all busy;
+parts in flight, spare buffers and the buffer being filled never hold more than
+``concurrency + 1`` parts. Data is copied unless it cannot change and keeps nothing else alive
+(see ``write``). Any failure or cancellation aborts the multipart upload (shielded, so the abort
+finishes even while the task is being cancelled) and re-raises; an abort the server never hears
+raises ``UploadNotAborted`` with the upload's id.
 
 asyncio and aiohttp are imported on first use, as in ``rawS3.client``.
 """
