@@ -469,8 +469,7 @@ def retry_allowed(
     return not (posted and isinstance(exc, TransportTimeout))
 
 
-async def _read_reply(
-response: aiohttp.ClientResponse) -> Reply:
+async def _read_reply(response: aiohttp.ClientResponse) -> Reply:
     async with response:
         body = await _read_capped(response, XML_BODY_LIMIT)
         return Reply(response.status, response.headers, body)
