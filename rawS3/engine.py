@@ -7,6 +7,9 @@ status the request counts as success goes to the caller's reader; any other beco
 breaks becomes a ``TransportError`` raised from the aiohttp error. What the ``RetryPolicy``
 allows is retried, and a ``RequestTimeTooSkewed`` answer corrects the clock once.
 
+Raw requests (``rawS3.rawio``) go out through the same ``Engine.transmit``, round the same
+``retrying`` loop and under the same ``retry_allowed`` rule, judged by their own rules.
+
 The facade imports this module when its first session opens, so importing rawS3 (or only
 presigning) never loads asyncio or aiohttp.
 """
