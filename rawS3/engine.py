@@ -7,6 +7,9 @@ status the request counts as success goes to the caller's reader; any other beco
 breaks becomes a ``TransportError`` raised from the aiohttp error. What the ``RetryPolicy``
 allows is retried, and a ``RequestTimeTooSkewed`` answer corrects the clock once.
 
+Raw requests (``rawS3.rawio``) go out through the same ``Engine.transmit``, round the same
+``retrying`` loop and under the same ``retry_allowed`` rule, judged by their own rules.
+
 The facade imports this module when its first session opens, so importing rawS3 (or only
 presigning) never loads asyncio or aiohttp.
 """
@@ -44,7 +47,14 @@ from rawS3.retry import RetryPolicy
 from rawS3.urls import build_url, host_header
 from rawS3.xml import find_error
 
-__all__ = ["TRANSPORT_FAILURES", "Engine", "redact_headers", "transport_error"]
+__all__ = [
+    "TRANSPORT_FAILURES",
+    "Engine",
+    "redact_headers",
+    "retry_allowed",
+    "retrying",
+    "transport_error",
+]
 
 log = logging.getLogger("rawS3")
 T = TypeVar("T")
@@ -53,6 +63,7 @@ ERROR_BODY_LIMIT = 64 * 1024
 XML_BODY_LIMIT = 64 * 1024 * 1024
 FailureHook = Callable[[RawS3Error], None] | None
 _NO_AUTO_HEADERS = frozenset({"Content-Type", "Accept-Encoding"})
+_BARE = _NO_AUTO_HEADERS | {"Accept", "User-Agent"}
 TRANSPORT_FAILURES = (aiohttp.ClientError, asyncio.TimeoutError)
 """What a failed exchange raises through aiohttp."""
 
@@ -234,43 +245,55 @@ class Engine:
         Raises:
             S3Error, TransportError, ResponseError: the last attempt's failure.
         """
-        retry_number = 0
-        skew_corrected = False
-        while True:
-            try:
-                return await self._attempt(request, consume)
-            except RequestTimeTooSkewed as exc:
-                if on_failure is not None:
-                    on_failure(exc)
-                details = exc.details.get("ServerTime") or exc.details.get("Date")
-                if skew_corrected or not self.clock.follow(details):
-                    raise
-                log.info("server clock differs by %.1fs; signing with its time", self.clock.offset)
-                skew_corrected = True
-                continue
-            except (S3Error, TransportError, ResponseError) as exc:
-                if on_failure is not None:
-                    on_failure(exc)
-                if isinstance(exc, ResponseError):
-                    raise
-                retry_number += 1
-                if not self._should_retry(request, exc, retry_number):
-                    raise
-                delay = self.retry.backoff(retry_number, random.random())
-                log.debug("retry %d of %s in %.3fs: %s", retry_number, request.method, delay, exc)
-            await asyncio.sleep(delay)
+        tries = _Tries(self, request, on_failure)
+        return await retrying(functools.partial(self._attempt, request, consume), tries.again)
 
-    def _should_retry(self, request: Request, exc: S3Error | TransportError, number: int) -> bool:
-        if not request.retry or number >= self.retry.attempts or self.closed:
-            return False
-        if request.body is not None and not request.body.replayable:
-            return False
-        if isinstance(exc, S3Error):
-            return self.retry.is_retryable(exc)
-        if isinstance(exc.__cause__, aiohttp.ClientConnectorCertificateError):
-            return False  # a certificate refused once is refused again
-        posted = request.method == "POST" and not request.retry_timeouts
-        return not (posted and isinstance(exc, TransportTimeout))
+    async def transmit(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        data: object,
+        *,
+        body: object = None,
+        bare: bool = False,
+    ) -> aiohttp.ClientResponse:
+        """Send one request exactly as given and return the answer, its body unread.
+
+        The URL goes on the wire as encoded, the headers as given (aiohttp adds no
+        ``Content-Type`` or ``Accept-Encoding``, and with ``bare`` no ``Accept`` or
+        ``User-Agent`` either), and a redirect is not followed.
+
+        Args:
+            method: the HTTP method.
+            url: the wire URL, already encoded.
+            headers: the headers, signed already.
+            data: the body, as aiohttp's ``data=`` takes it.
+            body: what produces ``data``; its ``error``, if set, is what made the send fail.
+            bare: skip every header aiohttp would add of its own.
+
+        Returns:
+            The response; the caller releases it.
+
+        Raises:
+            TransportError: no answer (or the body's own failure, raised from it).
+            RuntimeError: the engine is closed.
+        """
+        try:
+            return await self.session().request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                data=data,
+                skip_auto_headers=_BARE if bare else _NO_AUTO_HEADERS,
+                allow_redirects=False,
+                ssl=self._ssl,
+            )
+        except TRANSPORT_FAILURES as exc:
+            cause = getattr(body, "error", None)
+            if cause is not None:
+                raise cause from exc  # the body's source failed, not the connection
+            raise transport_error(exc) from exc
 
     async def _attempt(
         self, request: Request, consume: Callable[[aiohttp.ClientResponse], Awaitable[T]]
@@ -296,21 +319,7 @@ class Engine:
         seed = sigv4.signature_from_authorization(signed["Authorization"])
         data = body.payload(self._chunk_signer(now), seed) if body else None
         started = time.perf_counter()
-        try:
-            response = await self.session().request(
-                request.method,
-                URL(url, encoded=True),
-                headers=signed,
-                data=data,
-                skip_auto_headers=_NO_AUTO_HEADERS,
-                allow_redirects=False,
-                ssl=self._ssl,
-            )
-        except TRANSPORT_FAILURES as exc:
-            cause = getattr(body, "error", None)
-            if cause is not None:
-                raise cause from exc
-            raise transport_error(exc) from exc
+        response = await self.transmit(request.method, url, signed, data, body=body)
         _log_exchange(request, url, signed, response, started)
         try:
             if response.status not in request.ok:
@@ -361,6 +370,106 @@ class Engine:
         return diagnose_signature_mismatch(
             server_request, server_string, ours, sigv4.string_to_sign(now, scope, ours)
         )
+
+
+class _Tries:
+    """The engine's judgement of each failed attempt: skew corrected once, then the policy."""
+
+    def __init__(self, engine: Engine, request: Request, on_failure: FailureHook) -> None:
+        self.engine = engine
+        self.request = request
+        self.on_failure = on_failure
+        self.number = 0
+        self.skew_corrected = False
+
+    def again(self, exc: RawS3Error) -> float | None:
+        if self.on_failure is not None:
+            self.on_failure(exc)
+        engine, request = self.engine, self.request
+        if isinstance(exc, RequestTimeTooSkewed):
+            details = exc.details.get("ServerTime") or exc.details.get("Date")
+            if self.skew_corrected or not engine.clock.follow(details):
+                return None
+            log.info("server clock differs by %.1fs; signing with its time", engine.clock.offset)
+            self.skew_corrected = True  # a correction is not a retry: it costs no attempt
+            return 0.0
+        if isinstance(exc, ResponseError) or engine.closed or not self.request.retry:
+            return None
+        self.number += 1
+        allowed = retry_allowed(
+            engine.retry,
+            exc,
+            self.number,
+            method=request.method,
+            replayable=request.body is None or request.body.replayable,
+            retry_timeouts=request.retry_timeouts,
+        )
+        if not allowed:
+            return None
+        delay = engine.retry.backoff(self.number, random.random())
+        log.debug("retry %d of %s in %.3fs: %s", self.number, request.method, delay, exc)
+        return delay
+
+
+async def retrying(
+    attempt: Callable[[], Awaitable[T]], again: Callable[[RawS3Error], float | None]
+) -> T:
+    """Run ``attempt`` until it succeeds or ``again`` gives up: the one retry loop.
+
+    Args:
+        attempt: builds, signs and sends one attempt, and reads its answer.
+        again: judges a failed attempt: the seconds to wait before the next, or ``None``
+            to raise the failure.
+
+    Returns:
+        What the successful attempt returned.
+
+    Raises:
+        S3Error, TransportError, ResponseError: the failure ``again`` gave up on.
+    """
+    while True:
+        try:
+            return await attempt()
+        except (S3Error, TransportError, ResponseError) as exc:
+            delay = again(exc)
+            if delay is None:
+                raise
+        if delay:
+            await asyncio.sleep(delay)
+
+
+def retry_allowed(
+    policy: RetryPolicy,
+    exc: RawS3Error,
+    number: int,
+    *,
+    method: str,
+    replayable: bool,
+    retry_timeouts: bool = False,
+) -> bool:
+    """Tell whether a failed attempt may be retried once more, as every sender judges it.
+
+    Args:
+        policy: how many attempts, and which errors are worth another.
+        exc: the failure.
+        number: which retry this would be, from 1.
+        method: the request's method: a POST that timed out may have taken effect.
+        replayable: whether the body can be sent again.
+        retry_timeouts: retry a POST that timed out all the same.
+
+    Returns:
+        Whether to try again.
+    """
+    if number >= policy.attempts or not replayable:
+        return False
+    if isinstance(exc, S3Error):
+        return policy.is_retryable(exc)
+    if not isinstance(exc, TransportError):
+        return False
+    if isinstance(exc.__cause__, aiohttp.ClientConnectorCertificateError):
+        return False  # a certificate refused once is refused again
+    posted = method == "POST" and not retry_timeouts
+    return not (posted and isinstance(exc, TransportTimeout))
 
 
 async def _read_reply(response: aiohttp.ClientResponse) -> Reply:

@@ -4,39 +4,27 @@
 on first use so that importing rawS3 loads neither asyncio nor aiohttp). ``MultipartCalls``
 adds CreateMultipartUpload (which owns what it may have created until it returns an id),
 UploadPart, UploadPartCopy, Complete (with the lost-answer safeguard), Abort, ListParts and
-ListMultipartUploads. ``rawS3.client.S3Client`` builds on both.
+ListMultipartUploads. The safeguards of Create and Complete, and the listing they use, are the
+engine's (``rawS3.safeguards``); ``rawS3.client.S3Client`` builds on both classes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from rawS3.cleanup import abort_or_hand_over, run_to_end
 from rawS3.config import Settings, SigningClock, Timeouts
-from rawS3.errors import NoSuchKey, NoSuchUpload, RawS3Error, ResponseError, make_s3_error
+from rawS3.errors import ResponseError
 from rawS3.operations import multipart, multipart_xml, objects
-from rawS3.operations.listing import next_marker
-from rawS3.operations.request import Query, Reply
-from rawS3.parts import multipart_etag
 from rawS3.results import PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
-from rawS3.xml import strip_etag
 
 if TYPE_CHECKING:
-    import asyncio
-
     import aiohttp
 
     from rawS3.engine import Engine
 
 __all__ = ["Facade", "MultipartCalls"]
-
-log = logging.getLogger("rawS3")
-STRAY_WINDOW = timedelta(seconds=60)
 
 
 class Facade:
@@ -102,67 +90,13 @@ class MultipartCalls(Facade):
             TypeError, ValueError: bad arguments (nothing is sent).
             NoSuchBucket, other S3Error; TransportError; ResponseError.
         """
-        import asyncio  # loaded already: the engine below imports it
+        from rawS3 import safeguards  # with the engine: importing rawS3 loads no asyncio
 
         request = multipart.create_multipart_upload(
             bucket, key, content_type=content_type, metadata=metadata, checksum=checksum
         )
         lost = multipart.LostCreates(bucket, key, self._clock.now())
-        sending = asyncio.ensure_future(self._engine.send(request, lost.record))
-        upload_id: str | None = None
-        try:
-            # Shielded: a cancelled caller must not cut the request off unseen mid-flight.
-            upload_id = lost.read(await asyncio.shield(sending))
-            if lost.possible:
-                await self._abort_strays(lost, keep=upload_id)
-        except BaseException:
-            await run_to_end(self._undo_create(sending, lost, upload_id))
-            raise
-        return upload_id
-
-    async def _undo_create(
-        self, sending: asyncio.Future[Reply], lost: multipart.LostCreates, upload_id: str | None
-    ) -> None:
-        """Leave nothing behind of a Create that will not hand its id to the caller."""
-        import asyncio
-
-        if upload_id is None and not sending.done():
-            # Wait for the answer (a read timeout at most): it names the upload exactly, where
-            # cutting the request off would race the server's creating it against our search.
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(asyncio.shield(sending), self._timeouts.read)
-        sending.cancel()
-        with contextlib.suppress(BaseException):
-            await sending
-        if upload_id is None and not sending.cancelled() and sending.exception() is None:
-            with contextlib.suppress(ResponseError):
-                upload_id = lost.read(sending.result())
-        if lost.possible or sending.cancelled():
-            try:
-                await self._abort_strays(lost, keep=upload_id)
-            except RawS3Error as exc:
-                log.warning(
-                    "a failed Create may have left an upload of %s/%s that could not be "
-                    "looked for: %s",
-                    lost.bucket,
-                    lost.key,
-                    exc,
-                )
-        if upload_id is not None:
-            await abort_or_hand_over(self, lost.bucket, lost.key, upload_id)
-
-    async def _abort_strays(self, lost: multipart.LostCreates, *, keep: str | None) -> None:
-        """Abort uploads a failed Create may have started although its answer never came.
-
-        Uploads of the same key started in the window around the first attempt are taken to
-        be it (another writer of the very same key in that window would lose its upload:
-        writing one key concurrently is a race S3 resolves for one of them).
-        """
-        earliest = lost.since - STRAY_WINDOW
-        for upload in await self.list_multipart_uploads(lost.bucket, prefix=lost.key):
-            if upload.key == lost.key and upload.upload_id != keep and upload.initiated >= earliest:
-                with contextlib.suppress(NoSuchUpload):
-                    await self.abort_multipart_upload(lost.bucket, lost.key, upload.upload_id)
+        return await safeguards.create(self._engine, request, lost)
 
     async def upload_part(
         self,
@@ -289,33 +223,10 @@ class MultipartCalls(Facade):
             EntityTooSmall, InvalidPart, NoSuchUpload, other S3Error (also one S3 sends inside
                 a 200 answer); TransportError; ResponseError.
         """
-        request, ordered = multipart.complete_multipart_upload(bucket, key, upload_id, parts)
-        try:
-            reply = await self._engine.send(request)
-        except NoSuchUpload:
-            return await self._completed_earlier(bucket, key, ordered)
-        return multipart.read_complete(reply, ordered)
+        from rawS3 import safeguards
 
-    async def _completed_earlier(
-        self, bucket: str, key: str, parts: list[UploadedPart]
-    ) -> PutResult:
-        """After a lost Complete answer, accept the object if its ETag is the parts'."""
-        expected = multipart_etag(bytes.fromhex(strip_etag(p.etag)) for p in parts)
-        try:
-            head = objects.read_head_object(
-                await self._engine.send(objects.head_object(bucket, key))
-            )
-        except NoSuchKey:
-            head = None
-        if head is None or strip_etag(head.etag) != expected:
-            raise make_s3_error(
-                code="NoSuchUpload",
-                message="the upload is gone and the object is not ours",
-                status=404,
-                bucket=bucket,
-                key=key,
-            )
-        return PutResult(head.etag, head.version_id, len(parts), sum(p.size for p in parts))
+        request, ordered = multipart.complete_multipart_upload(bucket, key, upload_id, parts)
+        return await safeguards.complete(self._engine, request, bucket, key, ordered)
 
     async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         """Abort a multipart upload, freeing its parts. ``NoSuchUpload`` if it is gone.
@@ -381,17 +292,6 @@ class MultipartCalls(Facade):
             TypeError, ValueError: a bad bucket name (nothing is sent).
             NoSuchBucket, other S3Error; TransportError; ResponseError.
         """
-        uploads: list[multipart_xml.UploadInfo] = []
-        markers: Query = ()
-        seen: set[str] = set()
-        while True:
-            request = multipart.list_multipart_uploads(bucket, prefix=prefix, markers=markers)
-            reply = await self._engine.send(request)
-            page = multipart_xml.parse_list_multipart_uploads(reply.body)
-            uploads.extend(page.uploads)
-            if not page.is_truncated:
-                return uploads
-            key_marker = page.next_key_marker or ""
-            upload_marker = page.next_upload_id_marker or ""
-            next_marker(f"{key_marker}\n{upload_marker}".strip(), seen, "upload markers")
-            markers = (("key-marker", key_marker), ("upload-id-marker", upload_marker))
+        from rawS3 import safeguards
+
+        return await safeguards.list_uploads(self._engine, bucket, prefix=prefix)

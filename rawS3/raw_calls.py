@@ -1,7 +1,7 @@
 """S3Client's raw calls: any request, signed as asked (``rawS3.client.S3Client`` inherits them).
 
 ``prepare`` hands the arguments to ``rawS3.raw.prepare_request`` with the client's settings and
-clock; ``request`` and ``stream`` send through ``rawS3.rawio`` on the engine's session. They
+clock; ``request`` and ``stream`` send through ``rawS3.rawio`` with the client's engine. They
 only wire the client's parts to those two modules.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from rawS3.multipart_calls import Facade
 from rawS3.raw import (
@@ -23,11 +23,7 @@ from rawS3.raw import (
 )
 
 if TYPE_CHECKING:
-    import ssl
-
     from typing_extensions import Unpack
-
-    from rawS3 import rawio
 
 __all__ = ["RawCalls"]
 
@@ -97,7 +93,7 @@ class RawCalls(Facade):
         from rawS3 import rawio
 
         build = self._raw_build(target, bucket, key, options)
-        return await rawio.fetch(self._raw_transport(), build, expect=expect, retry=retry)
+        return await rawio.fetch(self._engine, build, expect=expect, retry=retry)
 
     def stream(
         self,
@@ -132,7 +128,7 @@ class RawCalls(Facade):
         from rawS3 import rawio
 
         build = self._raw_build(target, bucket, key, options)
-        return rawio.open_stream(self._raw_transport(), build, expect=expect, retry=retry)
+        return rawio.open_stream(self._engine, build, expect=expect, retry=retry)
 
     def _raw_build(
         self,
@@ -146,9 +142,3 @@ class RawCalls(Facade):
         if bucket is not None or key is not None or options:
             raise TypeError("a PreparedRequest is sent as it is: give no bucket, key or options")
         return lambda: target
-
-    def _raw_transport(self) -> rawio.Transport:
-        from rawS3 import rawio
-
-        tls = cast("ssl.SSLContext | bool", self._ssl)
-        return rawio.Transport(self._engine.session, tls, self._retry)

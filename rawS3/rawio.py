@@ -1,9 +1,10 @@
 """Sending raw requests: a ``PreparedRequest`` goes on the wire exactly as prepared.
 
-The URL is sent as encoded (``yarl.URL(url, encoded=True)``) and the headers as given: aiohttp
-adds no ``User-Agent``, ``Accept``, ``Accept-Encoding`` or ``Content-Type``, only a
-``Content-Length: 0`` to a bodiless request other than GET, HEAD, OPTIONS or TRACE. Redirects
-are not followed.
+The engine sends it (``Engine.transmit``): the URL as encoded, the headers as given, no header
+aiohttp would add of its own but a ``Content-Length: 0`` to a bodiless request other than GET,
+HEAD, OPTIONS or TRACE, and no redirect followed. Attempts go round the engine's one retry loop
+(``rawS3.engine.retrying``) and are judged by its one rule (``retry_allowed``); what is raw is
+decided here.
 
 The answer is returned as it came, whatever its status, unless ``expect`` names the statuses
 that count as success; then any other raises the typed ``S3Error``. There is one attempt unless
@@ -12,65 +13,43 @@ and so signed, afresh by the caller's ``build``. A raw answer never moves the cl
 test that signs with a skewed date must not teach it the server's time.
 
 The client loads this module when a raw request is first sent (``S3Client.request`` and
-``S3Client.stream``) and passes in what sending needs (``Transport``): nothing here imports the
-client; the engine lends its transport-error mapping, the operations their error reader.
+``S3Client.stream``); nothing here imports the client.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import logging
 import random
-import ssl
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
-from yarl import URL
 
 from rawS3.bodies import SignedChunkedBody
-from rawS3.engine import TRANSPORT_FAILURES, transport_error
-from rawS3.errors import ResponseError, S3Error, TransportError, TransportTimeout
+from rawS3.engine import TRANSPORT_FAILURES, Engine, retry_allowed, retrying, transport_error
+from rawS3.errors import RawS3Error, ResponseError
 from rawS3.operations.request import Request, read_error
 from rawS3.raw import ChunkedBody, Expect, PreparedRequest, RawResponse, RawStream
-from rawS3.retry import RetryPolicy
 
-__all__ = ["ERROR_BODY_LIMIT", "Transport", "expected_statuses", "fetch", "open_stream"]
+__all__ = ["ERROR_BODY_LIMIT", "expected_statuses", "fetch", "open_stream"]
 
 log = logging.getLogger("rawS3")
 # Read to tell a retryable answer or to raise for ``expect``: S3's error documents are small,
 # and a hostile server must not make us buffer an unbounded one.
 ERROR_BODY_LIMIT = 64 * 1024
-_AUTO_HEADERS = frozenset({"Accept", "Accept-Encoding", "Content-Type", "User-Agent"})
 _SUCCESS = frozenset(range(200, 300))
 Build = Callable[[], PreparedRequest]
 
 
-@dataclass(frozen=True, slots=True)
-class Transport:
-    """What sending needs from a client, handed in so that this module never imports it.
-
-    Attributes:
-        session: returns the client's open aiohttp session; raises ``RuntimeError`` once the
-            client is closed (the engine's ``session``).
-        ssl: the TLS setting for each request, as aiohttp's ``ssl=`` takes it.
-        policy: the retry policy, used only when a request asks for retries.
-    """
-
-    session: Callable[[], aiohttp.ClientSession]
-    ssl: ssl.SSLContext | bool
-    policy: RetryPolicy
-
-
 async def fetch(
-    transport: Transport, build: Build, *, expect: Expect = None, retry: bool = False
+    engine: Engine, build: Build, *, expect: Expect = None, retry: bool = False
 ) -> RawResponse:
     """Send a request and read its whole answer.
 
     Args:
-        transport: the client's session, TLS setting and retry policy.
+        engine: the client's engine: its session, TLS setting and retry policy.
         build: returns the request to send; called once per attempt.
         expect: the statuses that count as success; another raises (``None``: never).
         retry: retry what the policy retries (one attempt otherwise).
@@ -84,19 +63,19 @@ async def fetch(
         TransportError: no usable answer.
         RuntimeError: the client is closed.
     """
-    async with _settled(transport, build, expected_statuses(expect), retry) as (sent, answer):
+    async with _settled(engine, build, expected_statuses(expect), retry) as (sent, answer):
         body = answer.body if isinstance(answer, RawResponse) else await _read_all(answer)
         return RawResponse(answer.status, answer.headers, body, sent)
 
 
 @contextlib.asynccontextmanager
 async def open_stream(
-    transport: Transport, build: Build, *, expect: Expect = None, retry: bool = False
+    engine: Engine, build: Build, *, expect: Expect = None, retry: bool = False
 ) -> AsyncIterator[RawStream]:
     """Send a request and hand out its answer with the body still to read.
 
     Args:
-        transport: the client's session, TLS setting and retry policy.
+        engine: the client's engine: its session, TLS setting and retry policy.
         build: returns the request to send; called once per attempt.
         expect: the statuses that count as success; another raises (``None``: never).
         retry: retry what the policy retries (one attempt otherwise).
@@ -110,7 +89,7 @@ async def open_stream(
         TransportError: no usable answer.
         RuntimeError: the client is closed.
     """
-    async with _settled(transport, build, expected_statuses(expect), retry) as (sent, answer):
+    async with _settled(engine, build, expected_statuses(expect), retry) as (sent, answer):
         if isinstance(answer, RawResponse):
             yield RawStream(answer.status, answer.headers, sent, _pieces_of(answer.body))
         else:
@@ -147,87 +126,82 @@ Answer = aiohttp.ClientResponse | RawResponse
 """A final answer: still unread, or read already because deciding on it needed the body."""
 
 
+class _Tries:
+    """One raw send's attempts: what was sent last, and which failure earned another."""
+
+    def __init__(self, engine: Engine, expected: frozenset[int] | None, retry: bool) -> None:
+        self.engine = engine
+        self.expected = expected
+        self.retry = retry
+        self.number = 0
+        self.sent: PreparedRequest | None = None
+        self.answered = False
+        self.retryable: RawS3Error | None = None
+
+    def allows(self, error: RawS3Error) -> bool:
+        sent = self.sent
+        if not self.retry or sent is None:
+            return False
+        return retry_allowed(
+            self.engine.retry,
+            error,
+            self.number,
+            method=sent.method,
+            replayable=not isinstance(sent.body, ChunkedBody) or sent.body.replayable,
+        )
+
+    def again(self, error: RawS3Error) -> float | None:
+        # Once an answer came, only the error _decide judged worth another is retried: a body
+        # that cannot be read is raised as it is.
+        worth = error is self.retryable if self.answered else self.allows(error)
+        return self.engine.retry.backoff(self.number, random.random()) if worth else None
+
+
 @contextlib.asynccontextmanager
 async def _settled(
-    transport: Transport, build: Build, expected: frozenset[int] | None, retry: bool
+    engine: Engine, build: Build, expected: frozenset[int] | None, retry: bool
 ) -> AsyncIterator[tuple[PreparedRequest, Answer]]:
     """Send until an answer is final, and release its connection when the caller is done."""
-    attempt = 0
-    while True:  # _again ends it: it refuses a retry past the policy's attempts
-        attempt += 1
-        sent = build()
-        try:
-            response = await _send(transport, sent)
-        except TransportError as exc:
-            if not _again(transport, sent, exc, retry, attempt):
-                raise
-        else:
-            answer = await _decide(transport, sent, response, expected, retry, attempt)
-            if answer is not None:
-                try:
-                    yield sent, answer
-                finally:
-                    response.release()
-                return
-        await asyncio.sleep(transport.policy.backoff(attempt, random.random()))
+    tries = _Tries(engine, expected, retry)
+    sent, response, answer = await retrying(functools.partial(_attempt, build, tries), tries.again)
+    try:
+        yield sent, answer
+    finally:
+        response.release()
 
 
-async def _decide(
-    transport: Transport,
-    sent: PreparedRequest,
-    response: aiohttp.ClientResponse,
-    expected: frozenset[int] | None,
-    retry: bool,
-    attempt: int,
-) -> Answer | None:
-    """Return the answer if it is final, raise it if unexpected, or ``None`` to try again."""
-    if response.status in (expected or _SUCCESS) or (expected is None and not retry):
+async def _attempt(
+    build: Build, tries: _Tries
+) -> tuple[PreparedRequest, aiohttp.ClientResponse, Answer]:
+    tries.number += 1
+    tries.sent = sent = build()
+    tries.answered = False
+    response = await _send(tries.engine, sent)
+    tries.answered = True
+    return sent, response, await _decide(sent, response, tries)
+
+
+async def _decide(sent: PreparedRequest, response: aiohttp.ClientResponse, tries: _Tries) -> Answer:
+    """Return the answer if it is final; raise it if unexpected or worth another attempt."""
+    expected = tries.expected
+    if response.status in (expected or _SUCCESS) or (expected is None and not tries.retry):
         return response
     body = await _read_capped(response)
     answer = RawResponse(response.status, response.headers, body, sent)
     error = read_error(answer.status, answer.headers, body, _described(sent), _secrets(sent))
-    if _again(transport, sent, error, retry, attempt):
-        return None
+    if tries.allows(error):
+        tries.retryable = error
+        raise error
     if expected is not None:
         raise error
     return answer
 
 
-def _again(
-    transport: Transport,
-    sent: PreparedRequest,
-    error: S3Error | TransportError,
-    retry: bool,
-    attempt: int,
-) -> bool:
-    """Tell whether a failed attempt is worth another, as the client's engine judges it."""
-    if not retry or attempt >= transport.policy.attempts:
-        return False
-    if isinstance(sent.body, ChunkedBody) and not sent.body.replayable:
-        return False
-    if isinstance(error, S3Error):
-        return transport.policy.is_retryable(error)
-    if isinstance(error.__cause__, aiohttp.ClientConnectorCertificateError):
-        return False  # a certificate refused once is refused again
-    return sent.method != "POST" or not isinstance(error, TransportTimeout)
-
-
-async def _send(transport: Transport, sent: PreparedRequest) -> aiohttp.ClientResponse:
+async def _send(engine: Engine, sent: PreparedRequest) -> aiohttp.ClientResponse:
     framing, data = _payload(sent.body)
-    try:
-        response = await transport.session().request(
-            sent.method,
-            URL(sent.url, encoded=True),
-            headers=dict(sent.headers),
-            data=data,
-            skip_auto_headers=_AUTO_HEADERS,
-            allow_redirects=False,
-            ssl=transport.ssl,
-        )
-    except TRANSPORT_FAILURES as exc:
-        if framing is not None and framing.error is not None:
-            raise framing.error from exc  # the body's source failed, not the connection
-        raise transport_error(exc) from exc
+    response = await engine.transmit(
+        sent.method, sent.url, dict(sent.headers), data, body=framing, bare=True
+    )
     log.debug(
         "raw %s %s -> %d (request id %s)",
         sent.method,

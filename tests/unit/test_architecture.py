@@ -24,6 +24,7 @@ IO_MODULES = {
     "rawS3.multipart_calls",
     "rawS3.raw_calls",
     "rawS3.rawio",
+    "rawS3.safeguards",
     "rawS3.streams",
     "rawS3.tls",
     "rawS3.transfer",
