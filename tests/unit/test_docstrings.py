@@ -173,8 +173,8 @@ def test_the_walk_reaches_every_module_and_kind() -> None:
     names = {name for name, _, _ in CALLABLES}
     for expected in (
         "rawS3.client.S3Client",
-        "rawS3.client.S3Client.put_object",
-        "rawS3.client.S3Client.open_object",
+        "rawS3.object_calls.ObjectCalls.put_object",
+        "rawS3.object_calls.ObjectCalls.open_object",
         "rawS3.client.S3Client.region",
         "rawS3.streams.ObjectStream.iter_chunks",
         "rawS3.transfer.MultipartUploader.write",
