@@ -46,6 +46,7 @@ from rawS3.errors import (
 from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
 from rawS3.operations.objects import DeleteResult
+from rawS3.progress import TransferProgress
 from rawS3.raw import PreparedRequest, RawResponse, RawStream
 from rawS3.results import ObjectHead, PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
@@ -89,6 +90,7 @@ __all__ = [
     "SlowDown",
     "SourceError",
     "Timeouts",
+    "TransferProgress",
     "TransportError",
     "TransportTimeout",
     "UploadNotAborted",

@@ -8,17 +8,40 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 __all__ = [
     "ProgressBar",
+    "ProgressCallback",
     "RateMeter",
+    "TransferProgress",
     "eta_seconds",
     "format_bytes",
     "format_duration",
     "format_rate",
     "render_line",
 ]
+
+
+
+@dataclass(frozen=True)
+class TransferProgress:
+    """Where a transfer stands, as given to an ``on_progress`` callback.
+
+    Attributes:
+        done: bytes the server has acknowledged (uploads) or written where they belong
+            (downloads); it never goes back, so a retried part counts once.
+        total: the transfer's size, or ``None`` while it is not known (a stream).
+    """
+
+    done: int
+    total: int | None
+
+
+# Called in the transfer's own task after each step; it should return quickly.
+ProgressCallback = Callable[[TransferProgress], None]
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 _BAR_MIN = 10

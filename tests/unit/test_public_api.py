@@ -54,6 +54,7 @@ EXPECTED_ALL = [
     "SlowDown",
     "SourceError",
     "Timeouts",
+    "TransferProgress",
     "TransportError",
     "TransportTimeout",
     "UploadNotAborted",
