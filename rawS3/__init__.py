@@ -25,6 +25,7 @@ from rawS3.errors import (
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
+    ConditionalRequestConflict,
     EntityTooSmall,
     IntegrityError,
     InvalidAccessKeyId,
@@ -32,6 +33,9 @@ from rawS3.errors import (
     NoSuchBucket,
     NoSuchKey,
     NoSuchUpload,
+    NoSuchVersion,
+    NotModified,
+    PreconditionFailed,
     RawS3Error,
     RequestTimeTooSkewed,
     ResponseError,
@@ -45,10 +49,13 @@ from rawS3.errors import (
 )
 from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
-from rawS3.operations.objects import DeleteResult
+from rawS3.encryption import SSECustomerKey
+from rawS3.operations.objects import CopyResult, DeleteResult
+from rawS3.operations.tagging import ObjectTags
+from rawS3.operations.versions import BucketVersioning, ObjectVersion
 from rawS3.progress import TransferProgress
 from rawS3.raw import PreparedRequest, RawResponse, RawStream
-from rawS3.results import ObjectHead, PutResult, UploadedPart
+from rawS3.results import DeleteObjectResult, ObjectHead, PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
 from rawS3.sigv4 import Credentials
 from rawS3.streams import ObjectStream
@@ -63,7 +70,11 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "BucketVersioning",
+    "ConditionalRequestConflict",
+    "CopyResult",
     "Credentials",
+    "DeleteObjectResult",
     "DeleteResult",
     "EntityTooSmall",
     "IntegrityError",
@@ -73,9 +84,14 @@ __all__ = [
     "NoSuchBucket",
     "NoSuchKey",
     "NoSuchUpload",
+    "NoSuchVersion",
+    "NotModified",
     "ObjectHead",
     "ObjectInfo",
     "ObjectStream",
+    "ObjectTags",
+    "ObjectVersion",
+    "PreconditionFailed",
     "PreparedRequest",
     "PutResult",
     "RawResponse",
@@ -86,6 +102,7 @@ __all__ = [
     "RetryPolicy",
     "S3Client",
     "S3Error",
+    "SSECustomerKey",
     "SignatureDoesNotMatch",
     "SlowDown",
     "SourceError",

@@ -33,6 +33,7 @@ from rawS3 import sigv4
 from rawS3.canonical import canonical_request
 from rawS3.config import Settings, SigningClock, Timeouts
 from rawS3.diagnosis import diagnose_signature_mismatch, signing_texts_from_details
+from rawS3.encryption import CUSTOMER_KEY_HEADERS
 from rawS3.errors import (
     RawS3Error,
     RequestTimeTooSkewed,
@@ -353,6 +354,7 @@ class Engine:
         secrets = (
             self.settings.credentials.session_token or "",
             sigv4.signature_from_authorization(signed["Authorization"]),
+            *customer_keys(request.headers),
         )
         error = read_error(response.status, response.headers, raw, request, secrets)
         if isinstance(error, SignatureDoesNotMatch):
@@ -547,8 +549,21 @@ def _log_exchange(
     )
 
 
+def customer_keys(headers: Mapping[str, str]) -> list[str]:
+    """Return the SSE-C keys a request carries, to mask wherever an answer echoes them.
+
+    Args:
+        headers: request headers.
+
+    Returns:
+        The base64 key values.
+    """
+    return [value for name, value in headers.items() if name.lower() in CUSTOMER_KEY_HEADERS]
+
+
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return ``headers`` with the Authorization signature and security token hidden.
+    """Return ``headers`` with the Authorization signature, security token and SSE-C keys
+    hidden.
 
     Args:
         headers: request headers as signed.
@@ -561,6 +576,6 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
         if name.lower() == "authorization":
             head, sep, _ = value.partition("Signature=")
             out[name] = f"{head}{sep}***" if sep else "***"
-        elif name.lower() == "x-amz-security-token":
+        elif name.lower() == "x-amz-security-token" or name.lower() in CUSTOMER_KEY_HEADERS:
             out[name] = "***"
     return out

@@ -11,7 +11,7 @@ Every exception rawS3 raises on purpose derives from :class:`RawS3Error`::
     │   ├── BucketAlreadyOwnedByYou, BucketAlreadyExists, BucketNotEmpty, InvalidBucketName
     │   ├── SlowDown, InternalError, ServiceUnavailable, RequestTimeout
     │   ├── BadDigest, InvalidDigest, XAmzContentSHA256Mismatch
-    │   ├── InvalidRange, PreconditionFailed, NotModified
+    │   ├── InvalidRange, PreconditionFailed, NotModified, ConditionalRequestConflict
     │   ├── InvalidRequest, InvalidArgument, MalformedXML, InvalidObjectState,
     │   │   OperationAborted, MethodNotAllowed
     │   └── PermanentRedirect, TemporaryRedirect
@@ -48,6 +48,7 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "ConditionalRequestConflict",
     "EntityTooLarge",
     "EntityTooSmall",
     "ExpiredToken",
@@ -306,6 +307,10 @@ class NotModified(S3Error):
     """The object has not changed since the given condition (HTTP 304)."""
 
 
+class ConditionalRequestConflict(S3Error):
+    """A conditional write raced another write to the same key (HTTP 409); retry it."""
+
+
 class InvalidRequest(S3Error):
     """The server refused the request as invalid."""
 
@@ -369,6 +374,7 @@ _ERROR_CLASSES: dict[str, type[S3Error]] = {
         InvalidRange,
         PreconditionFailed,
         NotModified,
+        ConditionalRequestConflict,
         InvalidRequest,
         InvalidArgument,
         MalformedXML,
