@@ -19,6 +19,7 @@ Errors: everything raised on purpose derives from ``RawS3Error``; see ``rawS3.er
 
 from rawS3.client import S3Client
 from rawS3.config import Timeouts
+from rawS3.encryption import SSECustomerKey
 from rawS3.errors import (
     AccessDenied,
     BadDigest,
@@ -49,7 +50,6 @@ from rawS3.errors import (
 )
 from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
-from rawS3.encryption import SSECustomerKey
 from rawS3.operations.objects import CopyResult, DeleteResult
 from rawS3.operations.tagging import ObjectTags
 from rawS3.operations.versions import BucketVersioning, ObjectVersion
