@@ -51,6 +51,7 @@ from rawS3.errors import (
 from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
 from rawS3.operations.objects import CopyResult, DeleteResult
+from rawS3.operations.options import UploadOptions
 from rawS3.operations.tagging import ObjectTags
 from rawS3.operations.versions import BucketVersioning, ObjectVersion
 from rawS3.progress import TransferProgress
@@ -111,6 +112,7 @@ __all__ = [
     "TransportError",
     "TransportTimeout",
     "UploadNotAborted",
+    "UploadOptions",
     "UploadedPart",
     "__version__",
     "upload_stream",

@@ -20,24 +20,28 @@ from rawS3.config import SigningClock, Timeouts, resolve_settings
 from rawS3.listing_calls import ListingCalls
 from rawS3.multipart_calls import MultipartCalls
 from rawS3.object_calls import ObjectCalls
+from rawS3.operations.options import UploadOptions
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
+from rawS3.tagging_calls import TaggingCalls
 from rawS3.tls import tls_context
 from rawS3.urls import build_url
 from rawS3.validation import check_positive_int
+from rawS3.version_calls import VersionCalls
 
 if TYPE_CHECKING:
     import ssl
 
     import aiohttp
 
+    from rawS3.encryption import SSECustomerKey
     from rawS3.engine import Engine
     from rawS3.transfer import MultipartUploader
 
 __all__ = ["S3Client"]
 
 
-class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
+class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, VersionCalls, TaggingCalls):
     """An S3 client over aiohttp with its own SigV4 signing.
 
     Args:
@@ -232,6 +236,12 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
         concurrency: int = 4,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        sse_customer_key: SSECustomerKey | None = None,
+        server_side_encryption: str | None = None,
+        sse_kms_key_id: str | None = None,
+        tagging: Mapping[str, str] | None = None,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -244,6 +254,15 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
             concurrency: parts uploading at once (default 4).
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            if_match: complete only if the current object has this ETag.
+            if_none_match: ``"*"``: complete only if the key is free (create only): sent on
+                CompleteMultipartUpload, which then fails with ``PreconditionFailed`` (the
+                upload is aborted) if another writer created the key meanwhile.
+            sse_customer_key: encrypt with this ``SSECustomerKey`` (SSE-C), sent on Create
+                and with every part.
+            server_side_encryption: ``"AES256"`` (SSE-S3) or ``"aws:kms"`` (SSE-KMS).
+            sse_kms_key_id: the KMS key, with ``"aws:kms"``.
+            tagging: tags to store, a mapping of ``str`` to ``str``.
 
         Returns:
             The uploader, to use as ``async with``.
@@ -261,4 +280,12 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
             concurrency=concurrency,
             content_type=content_type,
             metadata=metadata,
+            options=UploadOptions(
+                if_match=if_match,
+                if_none_match=if_none_match,
+                sse_customer_key=sse_customer_key,
+                server_side_encryption=server_side_encryption,
+                sse_kms_key_id=sse_kms_key_id,
+                tagging=tagging,
+            ),
         )

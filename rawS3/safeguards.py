@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
 from rawS3.cleanup import abort_or_hand_over, run_to_end
@@ -20,6 +21,7 @@ from rawS3.engine import Engine
 from rawS3.errors import NoSuchKey, NoSuchUpload, RawS3Error, ResponseError, make_s3_error
 from rawS3.operations import multipart, multipart_xml, objects
 from rawS3.operations.listing import next_marker
+from rawS3.operations.options import with_extras
 from rawS3.operations.request import Query, Reply, Request
 from rawS3.parts import multipart_etag
 from rawS3.results import PutResult, UploadedPart
@@ -121,7 +123,12 @@ class _Aborter:
 
 
 async def list_uploads(
-    engine: Engine, bucket: str, *, prefix: str | None = None
+    engine: Engine,
+    bucket: str,
+    *,
+    prefix: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str | None] | None = None,
 ) -> list[multipart_xml.UploadInfo]:
     """Return every multipart upload in progress in ``bucket`` (under ``prefix``), all pages.
 
@@ -129,6 +136,8 @@ async def list_uploads(
         engine: sends the requests.
         bucket: the bucket.
         prefix: only uploads of keys that start with this.
+        headers: extra request headers, signed, sent with every page.
+        query: extra query parameters, signed, sent with every page.
 
     Returns:
         The uploads.
@@ -141,6 +150,7 @@ async def list_uploads(
     seen: set[str] = set()
     while True:
         request = multipart.list_multipart_uploads(bucket, prefix=prefix, markers=markers)
+        request = with_extras(request, headers, query)
         page = multipart_xml.parse_list_multipart_uploads((await engine.send(request)).body)
         uploads.extend(page.uploads)
         if not page.is_truncated:

@@ -25,6 +25,7 @@ from rawS3.checksums import check_algorithm
 from rawS3.cleanup import abort_or_hand_over, run_to_end
 from rawS3.config import Timeouts
 from rawS3.errors import IntegrityError, S3Error, SourceError
+from rawS3.operations.options import UploadOptions, check_upload_options, headers_argument
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
@@ -84,6 +85,7 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
+        options: conditions (sent on Complete), encryption and tags: an ``UploadOptions``.
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
@@ -106,8 +108,10 @@ class MultipartUploader:
         size: int | None = None,
         checksum: str | None = None,
         content_md5: bool | None = None,
+        options: UploadOptions | None = None,
     ) -> None:
         self._client = client
+        self._options = check_upload_options(options)
         self.bucket = check_bucket(bucket)
         self.key = check_key(key)
         base = check_part_size(DEFAULT_PART_SIZE if part_size is None else part_size)
@@ -245,7 +249,8 @@ class MultipartUploader:
         self._closed = True
         try:
             result = await self._client.complete_multipart_upload(
-                self.bucket, self.key, self._require_upload_id(), self._parts
+                self.bucket, self.key, self._require_upload_id(), self._parts,
+                **headers_argument(self._options.complete_headers()),
             )
         except S3Error:
             if any(part.size for part in self._parts):
@@ -259,7 +264,8 @@ class MultipartUploader:
         """Some servers refuse a multipart upload of one empty part; an empty object still is."""
         await self._client.abort_multipart_upload(self.bucket, self.key, self._require_upload_id())
         return await self._client.put_object(
-            self.bucket, self.key, b"", content_type=self._content_type, metadata=self._metadata
+            self.bucket, self.key, b"", content_type=self._content_type, metadata=self._metadata,
+            **headers_argument(self._options.put_headers()),
         )
 
     async def abort(self) -> None:
@@ -325,6 +331,7 @@ class MultipartUploader:
                     content_type=self._content_type,
                     metadata=self._metadata,
                     checksum=self._checksum,
+                    **headers_argument(self._options.create_headers()),
                 )
             )
         # A cancelled writer cancels the Create, which then cleans up after itself.
@@ -361,6 +368,7 @@ class MultipartUploader:
                 data,
                 checksum=self._checksum,
                 content_md5=self._content_md5,
+                **headers_argument(self._options.part_headers()),
             )
             self._parts.append(part)
         finally:

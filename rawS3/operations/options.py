@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from rawS3.encryption import customer_key_headers, server_side_encryption_headers
+from rawS3.encryption import (
+    SSECustomerKey,
+    customer_key_headers,
+    server_side_encryption_headers,
+)
 from rawS3.operations.conditions import (
     http_date,
     read_condition_headers,
@@ -24,7 +30,10 @@ from rawS3.validation import check_header
 __all__ = [
     "DIRECTIVES",
     "ENGINE_HEADERS",
+    "UploadOptions",
+    "check_upload_options",
     "directive_header",
+    "headers_argument",
     "read_headers",
     "with_extras",
     "write_headers",
@@ -238,3 +247,102 @@ def _extra_query(request: Request, query: object) -> Query:
             raise ValueError(f"query parameter {name!r} is for presigned URLs, not requests")
         out += ((name, value),)
     return out
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """What a multipart upload sends besides its parts: conditions, encryption and tags.
+
+    Checked when made (``TypeError``/``ValueError``), so a ``MultipartUploader`` refuses a
+    bad option before anything is sent. ``S3Client.multipart_uploader`` makes one from its
+    keyword arguments.
+
+    Attributes:
+        if_match: complete only if the current object has this ETag.
+        if_none_match: ``"*"``: complete only if the key is free (create only).
+        sse_customer_key: an ``SSECustomerKey``: SSE-C on Create and every part.
+        server_side_encryption: ``"AES256"`` or ``"aws:kms"``, on Create.
+        sse_kms_key_id: the KMS key, with ``"aws:kms"``.
+        tagging: tags, on Create.
+    """
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+    sse_customer_key: SSECustomerKey | None = None
+    server_side_encryption: str | None = None
+    sse_kms_key_id: str | None = None
+    tagging: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        self.put_headers()  # checks every option
+
+    def put_headers(self) -> dict[str, str]:
+        """Return the headers of a single PutObject carrying every option.
+
+        Returns:
+            The headers.
+        """
+        return {**self.create_headers(), **self.complete_headers()}
+
+    def create_headers(self) -> dict[str, str]:
+        """Return the headers of CreateMultipartUpload: encryption and tags.
+
+        Returns:
+            The headers.
+        """
+        return write_headers(
+            sse_customer_key=self.sse_customer_key,
+            server_side_encryption=self.server_side_encryption,
+            sse_kms_key_id=self.sse_kms_key_id,
+            tagging=self.tagging,
+        )
+
+    def part_headers(self) -> dict[str, str]:
+        """Return the headers of each UploadPart: the SSE-C key, if any.
+
+        Returns:
+            The headers.
+        """
+        return customer_key_headers(self.sse_customer_key)
+
+    def complete_headers(self) -> dict[str, str]:
+        """Return the headers of CompleteMultipartUpload: its conditions.
+
+        Returns:
+            The headers.
+        """
+        return write_condition_headers(if_match=self.if_match, if_none_match=self.if_none_match)
+
+
+def check_upload_options(options: object) -> UploadOptions:
+    """Check a ``MultipartUploader``'s ``options`` argument.
+
+    Args:
+        options: ``None`` or an :class:`UploadOptions`.
+
+    Returns:
+        The options (empty ones for ``None``).
+
+    Raises:
+        TypeError: another type.
+    """
+    if options is None:
+        return UploadOptions()
+    if not isinstance(options, UploadOptions):
+        raise TypeError(f"options must be an UploadOptions, not {type(options).__name__}")
+    return options
+
+
+def headers_argument(headers: Mapping[str, str]) -> dict[str, Any]:
+    """Return ``{"headers": headers}``, or nothing when there are none to send.
+
+    A call without options then looks exactly as before, so clients that stand in for
+    ``S3Client`` (in tests, or wrappers) need not take ``headers``.
+
+    Args:
+        headers: the headers.
+
+    Returns:
+        Keyword arguments for the call.
+    """
+    return {"headers": dict(headers)} if headers else {}

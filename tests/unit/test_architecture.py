@@ -30,6 +30,8 @@ IO_MODULES = {
     "rawS3.streams",
     "rawS3.tls",
     "rawS3.transfer",
+    "rawS3.version_calls",
+    "rawS3.tagging_calls",
 }
 IO_PACKAGES = ("rawS3.cli",)
 IO_LIBRARIES = {"asyncio", "aiohttp", "yarl", "multidict", "socket", "ssl", "threading"}

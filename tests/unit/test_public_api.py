@@ -68,6 +68,7 @@ EXPECTED_ALL = [
     "TransportError",
     "TransportTimeout",
     "UploadNotAborted",
+    "UploadOptions",
     "UploadedPart",
     "__version__",
     "upload_stream",
