@@ -147,7 +147,8 @@ def parse_bucket_versioning(body: bytes) -> BucketVersioning:
     Raises:
         ResponseError: not that document.
     """
-    root = Node.parse(body, "VersioningConfiguration")
+    # moto 5 names the root GetBucketVersioningResponse; the content is the same.
+    root = Node.parse(body, "VersioningConfiguration", "GetBucketVersioningResponse")
     return BucketVersioning(status=root.optional("Status"), mfa_delete=root.optional("MfaDelete"))
 
 
