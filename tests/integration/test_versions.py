@@ -53,7 +53,9 @@ async def test_each_version_is_read_copied_and_deleted_by_its_id(
     client, bucket = versioned
     first = await client.put_object(bucket, "doc", b"first")
     second = await client.put_object(bucket, "doc", b"second")
-    assert first.version_id and second.version_id and first.version_id != second.version_id
+    assert first.version_id
+    assert second.version_id
+    assert first.version_id != second.version_id
 
     assert await client.get_object(bucket, "doc", version_id=first.version_id) == b"first"
     assert await client.get_object(bucket, "doc") == b"second"
@@ -74,13 +76,15 @@ async def test_each_version_is_read_copied_and_deleted_by_its_id(
         assert [copied.version_id] == copies
 
     marker = await client.delete_object(bucket, "doc")
-    assert marker.is_delete_marker and marker.version_id
+    assert marker.is_delete_marker
+    assert marker.version_id
     with pytest.raises(NoSuchKey):
         await client.get_object(bucket, "doc")
     assert await client.get_object(bucket, "doc", version_id=second.version_id) == b"second"
 
     removed = await client.delete_object(bucket, "doc", version_id=first.version_id)
-    assert removed.version_id == first.version_id and not removed.is_delete_marker
+    assert removed.version_id == first.version_id
+    assert not removed.is_delete_marker
     with pytest.raises(S3Error) as gone:
         await client.get_object(bucket, "doc", version_id=first.version_id)
     assert gone.value.status in (400, 404)  # NoSuchVersion on AWS and RGW
