@@ -99,7 +99,8 @@ async def test_two_racing_creators_exactly_one_wins(client: S3Client, bucket: st
             *(client.put_object(bucket, key, body, if_none_match="*") for body in bodies),
             return_exceptions=True,
         )
-        won = [body for body, r in zip(bodies, results, strict=True) if not isinstance(r, BaseException)]
+        pairs = zip(bodies, results, strict=True)
+        won = [body for body, r in pairs if not isinstance(r, BaseException)]
         lost = [r for r in results if isinstance(r, BaseException)]
         assert len(won) == 1, results
         assert len(lost) == 1
