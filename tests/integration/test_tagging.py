@@ -31,7 +31,16 @@ async def test_tags_given_at_write_time(client: S3Client, bucket: str, boto: Any
 
     await client.copy_object(bucket, "put", bucket, "kept")
     assert dict((await client.get_object_tagging(bucket, "kept")).tags) == TAGS
-    await client.copy_object(bucket, "put", bucket, "replaced", tagging={"new": "1"})
+
+
+@pytest.mark.unsupported(
+    "rgw",
+    reason="measured on RGW 16.2.15: CopyObject with x-amz-tagging-directive REPLACE keeps "
+    "the source's tags",
+)
+async def test_a_copy_with_new_tags(client: S3Client, bucket: str) -> None:
+    await client.put_object(bucket, "src", b"x", tagging=TAGS)
+    await client.copy_object(bucket, "src", bucket, "replaced", tagging={"new": "1"})
     assert dict((await client.get_object_tagging(bucket, "replaced")).tags) == {"new": "1"}
 
 
