@@ -34,6 +34,7 @@ from rawS3.parts import (
     part_size_for_total,
 )
 from rawS3.results import PutResult, UploadedPart
+from rawS3.streams import read_at_least
 from rawS3.validation import (
     check_bucket,
     check_buffer,
@@ -445,6 +446,7 @@ async def upload_stream(
     concurrency: int = 4,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    options: UploadOptions | None = None,
 ) -> PutResult:
     """Upload an async iterable of bytes: one PutObject if it fits in a part, else multipart.
 
@@ -461,6 +463,7 @@ async def upload_stream(
         concurrency: parts uploading at once (default 4).
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+        options: conditions, encryption and tags (see ``MultipartUploader``).
 
     Returns:
         The object's ETag and size; ``parts`` is 0 when one PutObject sufficed.
@@ -477,12 +480,14 @@ async def upload_stream(
         content_type=content_type,
         metadata=metadata,
         size=size,
+        options=options,
     )
     pieces = aiter(source)
-    head = await _read_at_least(pieces, uploader.part_size + 1)
+    head = await read_at_least(pieces, uploader.part_size + 1)
     if len(head) <= uploader.part_size:
         return await client.put_object(
-            bucket, key, head, content_type=content_type, metadata=metadata
+            bucket, key, head, content_type=content_type, metadata=metadata,
+            **headers_argument(check_upload_options(options).put_headers()),
         )
     async with uploader:
         await uploader.write(head)
@@ -491,16 +496,6 @@ async def upload_stream(
             await uploader.write(piece)
     assert uploader.result is not None
     return uploader.result
-
-
-async def _read_at_least(pieces: AsyncIterator[bytes], wanted: int) -> bytearray:
-    head = bytearray()
-    while len(head) < wanted:
-        try:
-            head += await anext(pieces)
-        except StopAsyncIteration:
-            break
-    return head
 
 
 async def fetch_and_upload(

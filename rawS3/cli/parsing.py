@@ -181,6 +181,8 @@ def _add_ls(commands: _Commands,
     sub.add_argument("url", nargs="?", metavar="s3://bucket[/prefix]")
     sub.add_argument("-r", "--recursive", action="store_true",
                      help="list every key under the prefix instead of grouping by '/'")
+    sub.add_argument("--versions", action="store_true",
+                     help="list every version and delete marker under the prefix")
 
 
 def _add_mb(commands: _Commands,
@@ -210,6 +212,8 @@ def _add_put(commands: _Commands,
                      help="default: guessed from the file name")
     sub.add_argument("--metadata", metavar="NAME=VALUE", type=_metadata_item, action="append",
                      default=[], help="user metadata (x-amz-meta-NAME); repeatable")
+    sub.add_argument("--if-none-match", action="store_true",
+                     help="create only: fail with PreconditionFailed if the key exists")
 
 
 def _add_upload_options(sub: argparse.ArgumentParser) -> None:
@@ -226,6 +230,11 @@ def _add_get(commands: _Commands,
                    "or to stdout with '-'", get)
     sub.add_argument("url", metavar="s3://bucket/key")
     sub.add_argument("file", nargs="?", metavar="FILE|-")
+    _add_version_id(sub)
+
+
+def _add_version_id(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--version-id", metavar="ID", help="this version of the object")
 
 
 def _add_cat(commands: _Commands,
@@ -246,6 +255,7 @@ def _add_rm(commands: _Commands,
     sub.add_argument("--batch-size", metavar="N", type=_batch_size, default=DELETE_BATCH,
                      help=f"keys per DeleteObjects request with --recursive, 1 to "
                           f"{DELETE_BATCH} (default {DELETE_BATCH})")
+    _add_version_id(sub)
 
 
 def _add_cp(commands: _Commands,
@@ -270,8 +280,10 @@ def _add_presign(commands: _Commands,
 def _add_head(commands: _Commands,
               common: argparse.ArgumentParser) -> None:
     sub = _command(commands, common, "head",
-                   "show an object's size, ETag, type, date and metadata", head)
+                   "show an object's size, ETag, type, date, metadata, tags and encryption",
+                   head)
     sub.add_argument("url", metavar="s3://bucket/key")
+    _add_version_id(sub)
 
 
 def _add_demo(commands: _Commands,

@@ -22,6 +22,7 @@ from typing import BinaryIO, TextIO
 from rawS3.cli.app import EXIT_OK, App
 from rawS3.cli.locations import S3Location, UsageError, object_location, parse_s3_url
 from rawS3.cli.meter import Counter
+from rawS3.operations.options import UploadOptions
 from rawS3.progress import format_bytes
 from rawS3.results import PutResult
 from rawS3.transfer import stream_upload, upload_stream
@@ -38,7 +39,7 @@ async def put(app: App, args: argparse.Namespace) -> int:
     Args:
         app: the client and the output streams.
         args: ``file`` (``-`` for stdin), ``url``, ``part_size``, ``concurrency``,
-            ``content_type`` and ``metadata``.
+            ``content_type``, ``metadata`` and ``if_none_match`` (create only).
 
     Returns:
         The exit status.
@@ -59,6 +60,7 @@ async def put(app: App, args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             content_type=content_type,
             metadata=dict(args.metadata),
+            options=UploadOptions(if_none_match="*" if args.if_none_match else None),
         )
     app.say(f"upload: {args.file} -> s3://{location.bucket}/{key} ({_summary(result)})")
     return EXIT_OK
@@ -137,7 +139,7 @@ async def get(app: App, args: argparse.Namespace) -> int:
 
     Args:
         app: the client and the output streams.
-        args: ``url`` and ``file`` (``None``: the key's last segment).
+        args: ``url``, ``file`` (``None``: the key's last segment) and ``version_id``.
 
     Returns:
         The exit status.
@@ -145,7 +147,8 @@ async def get(app: App, args: argparse.Namespace) -> int:
     location = object_location(args.url, "get")
     target = _local_target(args.file, location.key)
     received = Counter()
-    async with app.client.open_object(location.bucket, location.key) as stream:
+    version = getattr(args, "version_id", None)  # cat shares this code and has none
+    async with app.client.open_object(location.bucket, location.key, version_id=version) as stream:
         with _writing(target, app.stdout) as out:
             async with app.meter(stream.head.size, received):
                 async for chunk in stream.iter_chunks(READ_SIZE):
