@@ -104,6 +104,9 @@ async def rm(app: App, args: argparse.Namespace) -> int:
 
     Returns:
         The exit status: 1 when some key could not be deleted.
+
+    Raises:
+        UsageError: ``--version-id`` together with ``--recursive``.
     """
     if args.recursive and args.version_id:
         raise UsageError("--version-id names one object's version; it does not go with -r")
