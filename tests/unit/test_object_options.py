@@ -208,3 +208,11 @@ def test_versioning_documents() -> None:
 
 def test_a_409_conflict_on_a_conditional_write_is_typed() -> None:
     assert error_class_for("ConditionalRequestConflict") is ConditionalRequestConflict
+
+
+def test_a_raw_request_carrying_an_sse_c_key_does_not_show_it() -> None:
+    from rawS3 import PreparedRequest
+
+    prepared = PreparedRequest("GET", "http://h/b/k", SSECustomerKey(RAW_KEY).headers())
+    assert B64_KEY not in repr(prepared)
+    assert KEY_MD5 in repr(prepared)
