@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rawS3 import SSECustomerKey
 from rawS3.diagnosis import diagnose_signature_mismatch
@@ -216,3 +218,18 @@ def test_a_raw_request_carrying_an_sse_c_key_does_not_show_it() -> None:
     prepared = PreparedRequest("GET", "http://h/b/k", SSECustomerKey(RAW_KEY).headers())
     assert B64_KEY not in repr(prepared)
     assert KEY_MD5 in repr(prepared)
+
+
+TAG_TEXT = st.characters(blacklist_categories=("Cs", "Cc", "Cn", "Co"))
+
+
+@given(
+    st.dictionaries(
+        st.text(TAG_TEXT, min_size=1, max_size=20), st.text(TAG_TEXT, max_size=20), max_size=10
+    )
+)
+def test_any_tag_set_survives_the_header_and_the_document(tags: dict[str, str]) -> None:
+    header = tagging.encode_tagging(tags)
+    assert dict(parse_qsl(header, keep_blank_values=True)) == tags
+    assert all(c.isascii() and c not in " \r\n" for c in header)
+    assert tagging.parse_tagging(tagging.tagging_document(tags)).tags == tags
