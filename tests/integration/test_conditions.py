@@ -14,6 +14,8 @@ import pytest
 from rawS3 import NotModified, PreconditionFailed, S3Client
 from rawS3.errors import S3Error
 from rawS3.xml import strip_etag
+from tests.conftest import TestServer
+from tests.faults import RESET_AFTER_BODY, Rule, proxied
 
 PAST = datetime(2001, 1, 1, tzinfo=timezone.utc)
 SWIFT_NO_CONDITIONAL_PUT = "measured on Swift 2.30.1: a PUT with If-None-Match or If-Match gets 501"
@@ -189,3 +191,19 @@ async def test_a_create_only_multipart_upload_refuses_an_existing_key(
     async with client.multipart_uploader(bucket, "free", if_none_match="*") as upload:
         await upload.write(b"new object")
     assert await client.get_object(bucket, "free") == b"new object"
+
+
+@pytest.mark.unsupported("swift", reason=SWIFT_NO_CONDITIONAL_PUT)
+async def test_a_create_only_put_whose_answer_was_lost_is_recognised(
+    s3_server: TestServer, client: S3Client, bucket: str
+) -> None:
+    """The first attempt writes but its answer is lost; the retry's 412 refuses our own write."""
+    data = b"mine" * 1000
+    rules = [Rule(RESET_AFTER_BODY, operation="PutObject", times=1)]
+    async with proxied(s3_server, rules) as (proxy, through):
+        result = await through.put_object(bucket, "lost", data, if_none_match="*")
+        assert proxy.count("PutObject") == 2
+        assert result.etag == (await client.head_object(bucket, "lost")).etag
+        with pytest.raises(PreconditionFailed):  # someone else's bytes: a real refusal
+            await through.put_object(bucket, "lost", b"theirs", if_none_match="*")
+    assert await client.get_object(bucket, "lost") == data

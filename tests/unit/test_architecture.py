@@ -32,6 +32,7 @@ IO_MODULES = {
     "rawS3.transfer",
     "rawS3.version_calls",
     "rawS3.tagging_calls",
+    "rawS3.conditional_put",
 }
 IO_PACKAGES = ("rawS3.cli",)
 IO_LIBRARIES = {"asyncio", "aiohttp", "yarl", "multidict", "socket", "ssl", "threading"}
