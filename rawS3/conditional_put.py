@@ -19,7 +19,7 @@ from rawS3.operations import objects
 from rawS3.operations.request import Reply, Request
 from rawS3.xml import strip_etag
 
-__all__ = ["CONDITION_HEADERS", "send_put"]
+__all__ = ["CONDITION_HEADERS", "may_have_taken_effect", "send_put"]
 
 CONDITION_HEADERS = frozenset({"if-match", "if-none-match"})
 _SSE_C_HEADERS = "x-amz-server-side-encryption-customer-"
@@ -46,7 +46,7 @@ async def send_put(engine: Engine, request: Request) -> Reply:
         return await engine.send(request, failures.append)
     except PreconditionFailed:
         # The last failure is this 412; an earlier one may have hidden a write of ours.
-        if not any(_may_have_taken_effect(failure) for failure in failures[:-1]):
+        if not any(may_have_taken_effect(failure) for failure in failures[:-1]):
             raise
         head = await _head_of_ours(engine, request)
         if head is None:
@@ -54,7 +54,15 @@ async def send_put(engine: Engine, request: Request) -> Reply:
         return head
 
 
-def _may_have_taken_effect(failure: RawS3Error) -> bool:
+def may_have_taken_effect(failure: RawS3Error) -> bool:
+    """Tell whether a failed attempt may have written all the same.
+
+    Args:
+        failure: the attempt's error.
+
+    Returns:
+        ``False`` only for a 4xx refusal, which changed nothing.
+    """
     return not (isinstance(failure, S3Error) and 400 <= failure.status < 500)
 
 

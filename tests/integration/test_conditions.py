@@ -207,3 +207,18 @@ async def test_a_create_only_put_whose_answer_was_lost_is_recognised(
         with pytest.raises(PreconditionFailed):  # someone else's bytes: a real refusal
             await through.put_object(bucket, "lost", b"theirs", if_none_match="*")
     assert await client.get_object(bucket, "lost") == data
+
+
+@pytest.mark.unsupported(
+    "rgw", reason="measured on RGW 16.2.15: CompleteMultipartUpload ignores If-None-Match: *"
+)
+async def test_a_create_only_complete_whose_answer_was_lost_is_recognised(
+    s3_server: TestServer, client: S3Client, bucket: str
+) -> None:
+    rules = [Rule(RESET_AFTER_BODY, operation="CompleteMultipartUpload", times=1)]
+    async with proxied(s3_server, rules) as (proxy, through):
+        async with through.multipart_uploader(bucket, "lost", if_none_match="*") as upload:
+            await upload.write(b"all of it")
+        assert proxy.count("CompleteMultipartUpload") == 2
+    assert await client.get_object(bucket, "lost") == b"all of it"
+    assert await client.list_multipart_uploads(bucket) == []
