@@ -24,6 +24,7 @@ IO_MODULES = {
     "rawS3.listing_calls",
     "rawS3.multipart_calls",
     "rawS3.object_calls",
+    "rawS3.presign_calls",
     "rawS3.raw_calls",
     "rawS3.rawio",
     "rawS3.safeguards",
