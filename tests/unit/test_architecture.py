@@ -20,6 +20,7 @@ IO_MODULES = {
     "rawS3.bucket_calls",
     "rawS3.cleanup",
     "rawS3.client",
+    "rawS3.copying",
     "rawS3.engine",
     "rawS3.listing_calls",
     "rawS3.multipart_calls",
