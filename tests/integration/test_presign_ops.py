@@ -264,3 +264,19 @@ async def test_a_form_with_a_changed_policy_or_after_expiry_is_refused(
     async with http.post(old.url, data=form(old.field_map(), b"small")) as answer:
         assert answer.status in (400, 403), await answer.text()
     assert [obj async for obj in client.list_objects(bucket)] == []
+
+
+@MOTO_NO_PRESIGN
+async def test_a_presigned_bucket_listing(
+    client: S3Client, bucket: str, http: aiohttp.ClientSession
+) -> None:
+    for key in ("a/1", "a/2", "b/3"):
+        await client.put_object(bucket, key, b"")
+    url = client.presign("GET", bucket, query={"list-type": "2", "prefix": "a/"})
+
+    async with http.get(sent(url)) as answer:
+        assert answer.status == 200
+        listing = await answer.read()
+    assert b"<Key>a/1</Key>" in listing
+    assert b"<Key>a/2</Key>" in listing
+    assert b"b/3" not in listing

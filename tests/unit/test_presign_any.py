@@ -237,3 +237,22 @@ def test_presign_headers_equal_to_none_gives_the_plain_url() -> None:
         now=NOW,
         expires=3600,
     )
+
+
+def test_virtual_addressing_puts_the_bucket_in_the_host() -> None:
+    client = S3Client(
+        "https://s3.example.com",
+        ACCESS,
+        SECRET,
+        addressing="virtual",
+        clock=lambda: NOW.timestamp(),
+    )
+    url = client.presign("HEAD", "bkt", "a/b")
+    assert url.startswith("https://bkt.s3.example.com/a/b?X-Amz-Algorithm=")
+    assert (
+        auth(url)["X-Amz-Signature"]
+        == botocore_presign("HEAD", "https://bkt.s3.example.com/a/b", {}, 3600, None)[
+            "X-Amz-Signature"
+        ]
+    )
+    assert client.presign_post("bkt", key="k").url == "https://bkt.s3.example.com/"
