@@ -54,7 +54,8 @@ class PresignCalls(Facade):
             version_id: one version of the object (GET, HEAD, DELETE).
             upload_id: a multipart upload: UploadPart (PUT, with ``part_number``),
                 CompleteMultipartUpload (POST), AbortMultipartUpload (DELETE), ListParts (GET).
-            part_number: the part an UploadPart URL uploads, 1 to 10,000.
+            part_number: 1 to 10,000: the part an UploadPart URL uploads (PUT, with
+                ``upload_id``), or the part of a multipart object to GET or HEAD.
             headers: headers the URL's user must send, exactly: they are signed, and a
                 request without them (or with other values) is refused.
             query: further query parameters (``None`` values are sent as ``name=``), e.g.
@@ -72,7 +73,7 @@ class PresignCalls(Facade):
         Raises:
             TypeError, ValueError: a bad method, bucket, key, ``expires``, header or query
                 parameter, or an option without what it needs (``version_id`` without a
-                key, ``part_number`` without ``upload_id`` or on another method than PUT,
+                key, ``part_number`` on PUT without ``upload_id`` or on DELETE or POST,
                 a ``response_*`` override on another method than GET).
         """
         presigning.check_method(method)

@@ -87,7 +87,8 @@ def presign_query(
         version_id: ``versionId``: one version of the object (GET, HEAD, DELETE).
         upload_id: ``uploadId``: a multipart upload (UploadPart with ``part_number`` on PUT,
             CompleteMultipartUpload on POST, AbortMultipartUpload on DELETE, ListParts on GET).
-        part_number: ``partNumber``, 1 to 10,000: UploadPart (PUT, with ``upload_id``).
+        part_number: ``partNumber``, 1 to 10,000: UploadPart (PUT, with ``upload_id``), or
+            one part of a multipart object (GET, HEAD).
         overrides: ``RESPONSE_OVERRIDES`` keyword → value (``None``: not sent); GET only.
         query: further parameters, e.g. ``{"uploads": None}`` for CreateMultipartUpload.
 
@@ -112,21 +113,23 @@ def presign_query(
 def _upload_pairs(
     method: str, key: str | None, upload_id: str | None, part_number: int | None
 ) -> list[tuple[str, str | None]]:
+    pairs: list[tuple[str, str | None]] = []
+    if upload_id is not None:
+        _need_key("upload_id", key)
+        check_upload_id(upload_id)
+        if method == "PUT" and part_number is None:
+            raise ValueError("a PUT with upload_id is UploadPart: give part_number too")
+        if method == "HEAD":
+            raise ValueError("upload_id goes with PUT, POST, DELETE or GET, not HEAD")
+        pairs.append(("uploadId", upload_id))
     if part_number is not None:
         check_positive_int("part_number", part_number, maximum=MAX_PART_NUMBER)
-        if upload_id is None:
-            raise ValueError("part_number needs the upload_id of its multipart upload")
-        _need_method("part_number", method, ("PUT",))
-    if upload_id is None:
-        return []
-    _need_key("upload_id", key)
-    check_upload_id(upload_id)
-    if method == "PUT" and part_number is None:
-        raise ValueError("a PUT with upload_id is UploadPart: give part_number too")
-    if method == "HEAD":
-        raise ValueError("upload_id goes with PUT, POST, DELETE or GET, not HEAD")
-    pairs: list[tuple[str, str | None]] = [("uploadId", upload_id)]
-    if part_number is not None:
+        _need_key("part_number", key)
+        _need_method("part_number", method, ("PUT", "GET", "HEAD"))
+        if method == "PUT" and upload_id is None:
+            raise ValueError("part_number on PUT needs the upload_id of its multipart upload")
+        if method != "PUT" and upload_id is not None:
+            raise ValueError("part_number with upload_id is UploadPart: use PUT")
         pairs.append(("partNumber", str(part_number)))
     return pairs
 

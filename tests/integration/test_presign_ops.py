@@ -83,6 +83,28 @@ async def test_a_multipart_upload_through_presigned_urls(
 
 
 @MOTO_NO_PRESIGN
+@pytest.mark.unsupported(
+    "rgw", reason="measured on RGW 16.2.15: GET ?partNumber=N answers 200 with the whole object"
+)
+@pytest.mark.unsupported(
+    "swift", reason="measured on Swift 2.30.1: GET ?partNumber=N answers 405 MethodNotAllowed"
+)
+async def test_a_presigned_get_of_one_part(
+    client: S3Client, bucket: str, http: aiohttp.ClientSession
+) -> None:
+    parts = [b"1" * (5 * MiB), b"second part"]
+    upload_id = await client.create_multipart_upload(bucket, "two")
+    done = [
+        await client.upload_part(bucket, "two", upload_id, n, p) for n, p in enumerate(parts, 1)
+    ]
+    await client.complete_multipart_upload(bucket, "two", upload_id, done)
+
+    async with http.get(sent(client.presign("GET", bucket, "two", part_number=2))) as answer:
+        assert answer.status == 206, await answer.text()
+        assert await answer.read() == parts[1]
+
+
+@MOTO_NO_PRESIGN
 async def test_a_presigned_abort_and_list_parts(
     client: S3Client, bucket: str, http: aiohttp.ClientSession
 ) -> None:

@@ -372,7 +372,7 @@ CASES.update(
             presign_any(version_id=3), TypeError, r"version_id must be a str, not int"
         ),
         "presign part_number without upload_id": Case(
-            presign_any("PUT", part_number=1), ValueError, r"part_number needs the upload_id"
+            presign_any("PUT", part_number=1), ValueError, r"part_number on PUT needs the upload_id"
         ),
         "presign part_number 0": Case(
             presign_any("PUT", upload_id="u", part_number=0), ValueError, r"at most 10,000, got 0"
@@ -384,7 +384,13 @@ CASES.update(
             presign_any("PUT", upload_id="u", part_number="1"), TypeError, r"must be an int"
         ),
         "presign part_number on POST": Case(
-            presign_any("POST", upload_id="u", part_number=1), ValueError, r"goes with PUT"
+            presign_any("POST", upload_id="u", part_number=1), ValueError, r"goes with PUT or GET"
+        ),
+        "presign GET part_number with upload_id": Case(
+            presign_any("GET", upload_id="u", part_number=1), ValueError, r"use PUT"
+        ),
+        "presign part_number without a key": Case(
+            presign_any("GET", key=None, part_number=1), ValueError, r"give its key"
         ),
         "presign PUT upload_id without part_number": Case(
             presign_any("PUT", upload_id="u"), ValueError, r"give part_number too"

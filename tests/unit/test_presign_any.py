@@ -82,7 +82,7 @@ def operations(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         options["version_id"] = draw(printable)
     if kind in ("part", "complete", "abort"):
         options["upload_id"] = draw(printable)
-    if kind == "part":
+    if kind == "part" or (kind in ("get", "head") and draw(st.booleans())):
         options["part_number"] = draw(st.integers(1, 10_000))
     if kind == "get":
         options["response_content_disposition"] = draw(st.none() | printable)
