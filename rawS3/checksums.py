@@ -30,11 +30,13 @@ __all__ = [
     "Checksum",
     "accelerated",
     "check_algorithm",
+    "check_checksum_choice",
     "check_checksum_type",
     "checksum_header",
     "checksum_value",
     "composite_checksum",
     "decode_value",
+    "digest_size",
     "full_object_checksum",
 ]
 
@@ -43,6 +45,7 @@ CRC_ALGORITHMS = ("crc32", "crc32c", "crc64nvme")
 CHECKSUM_TYPES = ("COMPOSITE", "FULL_OBJECT")
 _XML_NAMES = {name: f"Checksum{name.upper()}" for name in CHECKSUM_ALGORITHMS}
 _MODELS = {"crc32": crc.CRC32, "crc32c": crc.CRC32C, "crc64nvme": crc.CRC64NVME}
+_DIGEST_SIZES = {"crc32": 4, "crc32c": 4, "crc64nvme": 8, "sha1": 20, "sha256": 32}
 CrcUpdate = Callable[[bytes | bytearray | memoryview, int], int]
 
 
@@ -112,6 +115,18 @@ def checksum_value(algorithm: str, data: bytes | bytearray | memoryview) -> str:
     return checksum.value()
 
 
+def digest_size(algorithm: str) -> int:
+    """Return the size in bytes of ``algorithm``'s digest.
+
+    Args:
+        algorithm: one of ``CHECKSUM_ALGORITHMS``.
+
+    Returns:
+        4, 8, 20 or 32.
+    """
+    return _DIGEST_SIZES[algorithm]
+
+
 def check_checksum_type(checksum_type: object, algorithm: str | None) -> str | None:
     """Return the multipart checksum type to use with ``algorithm``, or ``None`` for none.
 
@@ -138,6 +153,26 @@ def check_checksum_type(checksum_type: object, algorithm: str | None) -> str | N
     if checksum_type == "FULL_OBJECT" and algorithm not in CRC_ALGORITHMS:
         raise ValueError(f"FULL_OBJECT needs one of {CRC_ALGORITHMS}, not {algorithm!r}")
     return str(checksum_type)
+
+
+def check_checksum_choice(
+    checksum: object, checksum_type: object
+) -> tuple[str | None, str | None]:
+    """Check an upload's algorithm and multipart checksum type together.
+
+    Args:
+        checksum: an algorithm or ``None``.
+        checksum_type: ``"COMPOSITE"``, ``"FULL_OBJECT"`` or ``None`` (the default for the
+            algorithm, see ``check_checksum_type``).
+
+    Returns:
+        ``(algorithm, type)``, both ``None`` when no checksum is wanted.
+
+    Raises:
+        ValueError: see ``check_algorithm`` and ``check_checksum_type``.
+    """
+    algorithm = check_algorithm(checksum)
+    return algorithm, check_checksum_type(checksum_type, algorithm)
 
 
 def _accelerated_update(algorithm: str) -> CrcUpdate | None:

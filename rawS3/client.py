@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from rawS3.checksums import check_algorithm
 from rawS3.config import SigningClock, Timeouts, resolve_settings
 from rawS3.listing_calls import ListingCalls
 from rawS3.multipart_calls import MultipartCalls
@@ -63,6 +64,9 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         ssl_context: an ``ssl.SSLContext`` to use as is (overrides the two above).
         max_connections: size of the connection pool the client creates.
         clock: seconds since the epoch; ``time.time`` unless a test needs another clock.
+        checksum: an algorithm (``"crc32"``, ``"crc32c"``, ``"crc64nvme"``, ``"sha1"``,
+            ``"sha256"``) that uploads send when a call names none; ``None`` (the default)
+            sends none, as many S3-compatible servers refuse what they do not know.
 
     Raises:
         TypeError: an option of the wrong type (e.g. a non-``str`` endpoint or key).
@@ -88,6 +92,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         ssl_context: ssl.SSLContext | None = None,
         max_connections: int = 64,
         clock: Callable[[], float] = time.time,
+        checksum: str | None = None,
     ) -> None:
         self._settings = resolve_settings(
             endpoint_url=endpoint_url,
@@ -106,6 +111,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         self._max_connections = check_positive_int("max_connections", max_connections)
         self._clock = SigningClock(clock)
         self._made: Engine | None = None
+        self._checksum = check_algorithm(checksum)
 
     def __repr__(self) -> str:
         s = self._settings
@@ -197,6 +203,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         *,
         part_size: int | None = None,
         concurrency: int = 4,
+        checksum: str | None = None,
+        checksum_type: str | None = None,
     ) -> None:
         """Stream ``url`` into ``bucket``/``path`` through a ``MultipartUploader``.
 
@@ -209,15 +217,27 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             url: the http(s) URL to download.
             part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
             concurrency: parts uploading at once (default 4).
+            checksum: an algorithm every part carries (``None``: the client's ``checksum``).
+            checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is downloaded or sent).
             SourceError: the download failed or ended early; S3Error, TransportError: the
                 upload failed. The upload is aborted in every case.
+            IntegrityError: the server reports another object checksum than the parts make.
         """
         from rawS3.transfer import stream_upload
 
-        await stream_upload(self, bucket, path, url, part_size=part_size, concurrency=concurrency)
+        await stream_upload(
+            self,
+            bucket,
+            path,
+            url,
+            part_size=part_size,
+            concurrency=concurrency,
+            checksum=checksum or self._checksum,
+            checksum_type=checksum_type,
+        )
 
     @property
     def clock_offset(self) -> float:
