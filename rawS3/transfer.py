@@ -404,8 +404,8 @@ class MultipartUploader:
         parts = sorted(self._parts, key=lambda part: part.part_number)
         size = sum(p.size for p in parts)
         part_etags = [strip_etag(part.etag) for part in parts]
-        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):
-            return PutResult(result.etag, result.version_id, len(parts), size)  # SSE-KMS/SSE-C
+        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):  # SSE-KMS/SSE-C
+            return PutResult(result.etag, result.version_id, len(parts), size, result.checksum)
         expected = multipart_etag(bytes.fromhex(etag) for etag in part_etags)
         got = strip_etag(result.etag)
         if got and got != expected:
@@ -414,7 +414,7 @@ class MultipartUploader:
             )
         # RGW's first Complete answer carries an empty ETag; the parts determine it anyway.
         etag = result.etag if got else f'"{expected}"'
-        return PutResult(etag, result.version_id, len(parts), size)
+        return PutResult(etag, result.version_id, len(parts), size, result.checksum)
 
 
 def _is_whole_immutable_part(view: memoryview, size: int) -> bool:
