@@ -253,6 +253,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         concurrency: int = 4,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        checksum: str | None = None,
+        checksum_type: str | None = None,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -265,6 +267,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             concurrency: parts uploading at once (default 4).
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            checksum: an algorithm every part carries (``None``: the client's ``checksum``).
+            checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
 
         Returns:
             The uploader, to use as ``async with``.
@@ -282,4 +286,6 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             concurrency=concurrency,
             content_type=content_type,
             metadata=metadata,
+            checksum=checksum or self._checksum,
+            checksum_type=checksum_type,
         )
