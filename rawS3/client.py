@@ -160,19 +160,22 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
 
     # -- the seed's functions -------------------------------------------------------------
 
-    async def upload_file(self, bucket: str, path: str, buffer: bytes) -> None:
+    async def upload_file(
+        self, bucket: str, path: str, buffer: bytes, *, checksum: str | None = None
+    ) -> None:
         """Store ``buffer`` as the object ``bucket``/``path``.
 
         Args:
             bucket: the bucket.
             path: the object's key.
             buffer: the object's bytes.
+            checksum: an additional checksum to send (``None``: the client's ``checksum``).
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
             S3Error: the server refused; TransportError: no usable answer.
         """
-        await self.put_object(bucket, path, buffer)
+        await self.put_object(bucket, path, buffer, checksum=checksum)
 
     async def fetch_and_upload(
         self, bucket: str, path: str, url: str, *, max_size: int | None = None
