@@ -17,6 +17,7 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 
@@ -32,7 +33,6 @@ class CrcModel:
         width: the register width in bits (32 or 64).
         poly: the polynomial, bit-reversed (the form a reflected CRC shifts right with).
         check: the CRC of ``b"123456789"``, as the CRC catalogue publishes it.
-        tables: the eight slicing tables, built from ``poly``.
         powers: ``x^(2^k)`` modulo the polynomial for k = 0, 1, ..., filled as needed.
     """
 
@@ -40,12 +40,12 @@ class CrcModel:
     width: int
     poly: int
     check: int
-    tables: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
-    powers: list[int] = field(init=False, repr=False, compare=False)
+    powers: list[int] = field(default_factory=list, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "tables", _slicing_tables(self.poly))
-        object.__setattr__(self, "powers", [])
+    @functools.cached_property
+    def tables(self) -> tuple[tuple[int, ...], ...]:
+        """The eight slicing tables, built from ``poly`` on first use (not at import)."""
+        return _slicing_tables(self.poly)
 
     @property
     def mask(self) -> int:
