@@ -165,3 +165,11 @@ def test_checksum_type_defaults(
 def test_checksum_type_refusals(checksum_type: str, algorithm: str | None) -> None:
     with pytest.raises(ValueError, match=r"checksum|FULL_OBJECT"):
         check_checksum_type(checksum_type, algorithm)
+
+
+def test_aws_published_crc32c_of_the_chunked_upload_example() -> None:
+    # S3 API reference, "Signature calculations for trailing headers": 66,560 bytes of "a".
+    for pure in (True, False):
+        checksum = Checksum("crc32c", pure=pure)
+        checksum.update(b"a" * 66560)
+        assert checksum.value() == "sOO8/Q=="

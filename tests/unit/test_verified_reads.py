@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
+from collections.abc import AsyncIterator
 
 import pytest
 from botocore.httpchecksum import _CHECKSUM_CLS
@@ -17,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rawS3 import IntegrityError, UploadedPart
+from rawS3.bodies import SignedChunkedBody
 from rawS3.checksums import CHECKSUM_ALGORITHMS
 from rawS3.operations import multipart
 from rawS3.operations.multipart_checksums import (
@@ -24,7 +26,8 @@ from rawS3.operations.multipart_checksums import (
     object_checksum,
     reported_checksum,
 )
-from rawS3.operations.objects import get_object
+from rawS3.operations.objects import get_object, put_body
+from rawS3.trailers import TrailerChunkedBody
 from rawS3.verify import ChecksumVerifier, stored_checksum
 
 
@@ -189,3 +192,34 @@ def test_a_reported_checksum_is_read_and_compared() -> None:
     with pytest.raises(IntegrityError, match="b/k"):
         check_reported_checksum(reported, ("sha256", "AAAA-2"), "b/k")
     assert reported_checksum(b"<Other/>") is None
+
+
+# -- nothing is sent unless asked for ----------------------------------------------------------
+
+
+async def _stream() -> AsyncIterator[bytes]:
+    yield b"x"
+
+
+def test_no_checksum_header_or_trailer_is_sent_by_default() -> None:
+    buffer = put_body(b"x", size=None, sign=True, md5=False, checksum=None, chunk_size=65536)
+    streamed = put_body(_stream(), size=1, sign=True, md5=False, checksum=None, chunk_size=65536)
+    create = multipart.create_multipart_upload(
+        "bucket", "key", content_type=None, metadata=None, checksum=None
+    )
+    for headers in (buffer.headers, streamed.headers, create.headers):
+        assert not [name for name in headers if "checksum" in name.lower()]
+        assert "x-amz-trailer" not in headers
+    assert isinstance(streamed, SignedChunkedBody)
+    assert streamed.payload_hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+
+
+def test_a_streamed_body_with_a_checksum_carries_a_trailer() -> None:
+    signed = put_body(_stream(), size=1, sign=True, md5=False, checksum="crc32c", chunk_size=65536)
+    unsigned = put_body(
+        _stream(), size=1, sign=False, md5=False, checksum="crc32c", chunk_size=65536
+    )
+    assert isinstance(signed, TrailerChunkedBody)
+    assert signed.payload_hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+    assert unsigned.payload_hash == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    assert signed.headers["x-amz-trailer"] == "x-amz-checksum-crc32c"
