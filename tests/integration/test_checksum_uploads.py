@@ -110,8 +110,8 @@ async def test_multipart_object_checksum_agrees_with_the_server_and_boto3(
     assert result is not None
     assert result.parts == 2
     assert result.checksum is not None
-    # moto computed its own object checksum from the bytes it received; Complete compared it
-    # with the one rawS3 made from the part checksums (no IntegrityError), and so does this.
+    # moto computed its own object checksum from the bytes it received and returns it on GET
+    # (not in the Complete answer); it must equal the one rawS3 made from the part checksums.
     body, response = boto_read_verified(boto, bucket, "k")
     assert body == data
     assert response.get("ChecksumType") == checksum_type
