@@ -54,6 +54,7 @@ from rawS3.retry import RetryPolicy
 from rawS3.sigv4 import Credentials
 from rawS3.streams import ObjectStream
 from rawS3.transfer import MultipartUploader, upload_stream
+from rawS3.verify import ChecksumVerifier
 
 __version__ = "0.1.0"
 
@@ -64,6 +65,7 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "ChecksumVerifier",
     "Credentials",
     "DeleteResult",
     "EntityTooSmall",

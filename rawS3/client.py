@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from rawS3.checksums import check_algorithm
 from rawS3.config import SigningClock, Timeouts, resolve_settings
 from rawS3.listing_calls import ListingCalls
 from rawS3.multipart_calls import MultipartCalls
@@ -63,6 +64,9 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         ssl_context: an ``ssl.SSLContext`` to use as is (overrides the two above).
         max_connections: size of the connection pool the client creates.
         clock: seconds since the epoch; ``time.time`` unless a test needs another clock.
+        checksum: an algorithm (``"crc32"``, ``"crc32c"``, ``"crc64nvme"``, ``"sha1"``,
+            ``"sha256"``) that uploads send when a call names none; ``None`` (the default)
+            sends none, as many S3-compatible servers refuse what they do not know.
 
     Raises:
         TypeError: an option of the wrong type (e.g. a non-``str`` endpoint or key).
@@ -88,6 +92,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         ssl_context: ssl.SSLContext | None = None,
         max_connections: int = 64,
         clock: Callable[[], float] = time.time,
+        checksum: str | None = None,
     ) -> None:
         self._settings = resolve_settings(
             endpoint_url=endpoint_url,
@@ -106,6 +111,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         self._max_connections = check_positive_int("max_connections", max_connections)
         self._clock = SigningClock(clock)
         self._made: Engine | None = None
+        self._checksum = check_algorithm(checksum)
 
     def __repr__(self) -> str:
         s = self._settings
@@ -154,19 +160,22 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
 
     # -- the seed's functions -------------------------------------------------------------
 
-    async def upload_file(self, bucket: str, path: str, buffer: bytes) -> None:
+    async def upload_file(
+        self, bucket: str, path: str, buffer: bytes, *, checksum: str | None = None
+    ) -> None:
         """Store ``buffer`` as the object ``bucket``/``path``.
 
         Args:
             bucket: the bucket.
             path: the object's key.
             buffer: the object's bytes.
+            checksum: an additional checksum to send (``None``: the client's ``checksum``).
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
             S3Error: the server refused; TransportError: no usable answer.
         """
-        await self.put_object(bucket, path, buffer)
+        await self.put_object(bucket, path, buffer, checksum=checksum)
 
     async def fetch_and_upload(
         self, bucket: str, path: str, url: str, *, max_size: int | None = None
@@ -197,6 +206,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         *,
         part_size: int | None = None,
         concurrency: int = 4,
+        checksum: str | None = None,
+        checksum_type: str | None = None,
     ) -> None:
         """Stream ``url`` into ``bucket``/``path`` through a ``MultipartUploader``.
 
@@ -209,15 +220,27 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             url: the http(s) URL to download.
             part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
             concurrency: parts uploading at once (default 4).
+            checksum: an algorithm every part carries (``None``: the client's ``checksum``).
+            checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is downloaded or sent).
             SourceError: the download failed or ended early; S3Error, TransportError: the
                 upload failed. The upload is aborted in every case.
+            IntegrityError: the server reports another object checksum than the parts make.
         """
         from rawS3.transfer import stream_upload
 
-        await stream_upload(self, bucket, path, url, part_size=part_size, concurrency=concurrency)
+        await stream_upload(
+            self,
+            bucket,
+            path,
+            url,
+            part_size=part_size,
+            concurrency=concurrency,
+            checksum=checksum or self._checksum,
+            checksum_type=checksum_type,
+        )
 
     @property
     def clock_offset(self) -> float:
@@ -233,6 +256,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         concurrency: int = 4,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        checksum: str | None = None,
+        checksum_type: str | None = None,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -245,6 +270,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             concurrency: parts uploading at once (default 4).
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            checksum: an algorithm every part carries (``None``: the client's ``checksum``).
+            checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
 
         Returns:
             The uploader, to use as ``async with``.
@@ -262,4 +289,6 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             concurrency=concurrency,
             content_type=content_type,
             metadata=metadata,
+            checksum=checksum or self._checksum,
+            checksum_type=checksum_type,
         )

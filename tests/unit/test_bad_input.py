@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from rawS3 import RetryPolicy, S3Client, Timeouts
+from rawS3 import RetryPolicy, S3Client, Timeouts, UploadedPart
 from rawS3.transfer import fetch_and_upload, stream_upload, upload_stream
 from tests.sources import MiB, SourceFiles
 
@@ -327,6 +327,42 @@ CASES: dict[str, Case | Any] = {
         lambda env: stream_upload(env.client, "bucket", "", env.source),
         ValueError,
         r"object key must not be empty",
+    ),
+    # Checksums (additional checksums, trailers, multipart checksum types, verified reads).
+    "checksum md5": Case(put(checksum="md5"), ValueError, r"checksum must be one of .*crc32c"),
+    "client checksum unknown": Case(
+        client(checksum="crc16"), ValueError, r"checksum must be one of .*crc64nvme"
+    ),
+    "uploader FULL_OBJECT with sha256": Case(
+        uploader(checksum="sha256", checksum_type="FULL_OBJECT"),
+        ValueError,
+        r"FULL_OBJECT needs one of \('crc32', 'crc32c', 'crc64nvme'\)",
+    ),
+    "uploader checksum_type without checksum": Case(
+        uploader(checksum_type="COMPOSITE"), ValueError, r"checksum_type needs a checksum"
+    ),
+    "uploader unknown checksum_type": Case(
+        uploader(checksum="crc32", checksum_type="FULL"),
+        ValueError,
+        r"checksum_type must be one of \('COMPOSITE', 'FULL_OBJECT'\)",
+    ),
+    "ranged read with checksum_mode": Case(
+        get(start=0, end=9, checksum_mode=True), ValueError, r"whole-object reads only"
+    ),
+    "checksum_mode not a bool": Case(
+        get(checksum_mode="yes"), TypeError, r"checksum_mode must be a bool, not str"
+    ),
+    "streamed upload_part without size": Case(
+        lambda env: env.client.upload_part("bucket", "key", "id", 1, chunks(), checksum="crc32"),
+        ValueError,
+        r"needs its exact size",
+    ),
+    "complete with an unknown checksum_type": Case(
+        lambda env: env.client.complete_multipart_upload(
+            "bucket", "key", "id", [UploadedPart(1, '"e"', 1)], checksum_type="full"
+        ),
+        ValueError,
+        r"checksum_type must be 'COMPOSITE', 'FULL_OBJECT' or None",
     ),
 }
 

@@ -27,6 +27,7 @@ EXPECTED_ALL = [
     "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "ChecksumVerifier",
     "Credentials",
     "DeleteResult",
     "EntityTooSmall",
