@@ -19,12 +19,14 @@ Errors: everything raised on purpose derives from ``RawS3Error``; see ``rawS3.er
 
 from rawS3.client import S3Client
 from rawS3.config import Timeouts
+from rawS3.credentials import CredentialsProvider
 from rawS3.errors import (
     AccessDenied,
     BadDigest,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
+    CredentialsError,
     EntityTooSmall,
     IntegrityError,
     InvalidAccessKeyId,
@@ -64,6 +66,8 @@ __all__ = [
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
     "Credentials",
+    "CredentialsError",
+    "CredentialsProvider",
     "DeleteResult",
     "EntityTooSmall",
     "IntegrityError",

@@ -111,7 +111,7 @@ class BucketCalls(Facade):
         return sigv4.presign(
             method,
             url,
-            credentials=s.credentials,
+            credentials=self._signing_credentials(),
             region=s.region,
             now=self._clock.now(),
             expires=expires,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from rawS3.config import Settings, SigningClock, Timeouts
-from rawS3.errors import ResponseError
+from rawS3.errors import CredentialsError, ResponseError
 from rawS3.operations import multipart, multipart_xml, objects
 from rawS3.results import PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import aiohttp
 
     from rawS3.engine import Engine
+    from rawS3.refresh import CredentialsCache
+    from rawS3.sigv4 import Credentials
 
 __all__ = ["Facade", "MultipartCalls"]
 
@@ -38,6 +40,23 @@ class Facade:
     _ssl: object
     _max_connections: int
     _made: Engine | None
+    _keys: CredentialsCache
+
+    def _signing_credentials(self) -> Credentials:
+        """The credentials to sign with without fetching (presigning, ``prepare``).
+
+        Raises:
+            CredentialsError: a provider's credentials have not been fetched yet, or have
+                expired: ``await client.fetch_credentials()`` (or any request) fetches them.
+        """
+        held = self._keys.usable_now()
+        if held is None:
+            raise CredentialsError(
+                self._keys.name,
+                "no current credentials to sign with: presigning and prepare() do not fetch; "
+                "await client.fetch_credentials() first",
+            )
+        return held
 
     @property
     def _engine(self) -> Engine:
@@ -53,6 +72,7 @@ class Facade:
                 timeouts=self._timeouts,
                 ssl=self._ssl,
                 max_connections=self._max_connections,
+                keys=self._keys,
             )
         return self._made
 

@@ -58,6 +58,8 @@ class RawCalls(Facade):
         """
         if options.get("now") is None:
             options["now"] = self._clock.now()
+        if options.get("credentials") is None and not options.get("anonymous"):
+            options["credentials"] = self._signing_credentials()
         return prepare_request(self._settings, method, bucket, key, **options)
 
     async def request(

@@ -28,6 +28,8 @@ EXPECTED_ALL = [
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
     "Credentials",
+    "CredentialsError",
+    "CredentialsProvider",
     "DeleteResult",
     "EntityTooSmall",
     "IntegrityError",
