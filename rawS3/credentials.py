@@ -336,7 +336,10 @@ def sts_error(status: int, body: bytes, secrets: tuple[str, ...] = ()) -> str:
         ``"HTTP 403 AccessDenied: message"``, or just the status for an unreadable body.
     """
     try:
-        error = Node.parse(body).child("Error")
+        root = Node.parse(body)
+        # AWS nests <Error> in <ErrorResponse>; moto adds an <Errors> level between.
+        listed = root.child("Errors")
+        error = (listed or root).child("Error")
     except (ResponseError, TypeError):
         error = None
     if error is None:
