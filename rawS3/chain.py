@@ -239,7 +239,7 @@ def _from_profile(
 ) -> Plan | None:
     """The plan a profile configures, or ``None`` when it configures no credentials."""
     values, where = profile.values, profile.where()
-    if "role_arn" in values:
+    if "role_arn" in values and "web_identity_token_file" not in values:
         return _assume_role(profile, files, visited, env)
     if "web_identity_token_file" in values:
         session = values.get("role_session_name") or _DEFAULT_SESSION
