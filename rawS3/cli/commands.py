@@ -138,6 +138,7 @@ async def presign(app: App, args: argparse.Namespace) -> int:
         The exit status.
     """
     location = object_location(args.url, "presign")
+    await app.client.fetch_credentials()  # a provider's, fetched: presigning does not fetch
     sign = app.client.presign_put if args.put else app.client.presign_get
     print(sign(location.bucket, location.key, expires=args.expires), file=app.stdout)
     return EXIT_OK
