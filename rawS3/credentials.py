@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from rawS3.errors import CredentialsError, ResponseError
 from rawS3.sigv4 import Credentials
@@ -346,6 +346,7 @@ def sts_error(status: int, body: bytes, secrets: tuple[str, ...] = ()) -> str:
         return f"HTTP {status}"
     text = f"HTTP {status} {error.text('Code') or ''}: {(error.text('Message') or '')[:300]}"
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+        # As sent (the form body holds it URL-encoded) and as it is.
+        for form in {secret, quote_plus(secret), quote(secret, safe="")} - {""}:
+            text = text.replace(form, "***")
     return text
