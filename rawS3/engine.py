@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,6 +44,7 @@ from rawS3.errors import (
     TransportTimeout,
 )
 from rawS3.operations.request import Reply, Request, error_from_document, read_error
+from rawS3.proxies import proxy_for
 from rawS3.refresh import CredentialsCache
 from rawS3.retry import RetryPolicy
 from rawS3.urls import build_url, host_header
@@ -112,6 +114,9 @@ class Engine:
         self._max_connections = max_connections
         self._borrowed = session
         self._session = session
+        # HTTPS_PROXY, HTTP_PROXY and NO_PROXY, read once; a borrowed session keeps its own
+        # proxy settings (its trust_env), so only the engine's own session uses these.
+        self._proxy_env = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}
         # The loop the engine's own session was made on: aiohttp binds a session to it.
         self._session_loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
@@ -291,8 +296,11 @@ class Engine:
             TransportError: no answer (or the body's own failure, raised from it).
             RuntimeError: the engine is closed.
         """
+        session = self.session()
+        proxy = None if session is self._borrowed else proxy_for(url, self._proxy_env)
+        via = {"proxy": proxy} if proxy else {}
         try:
-            return await self.session().request(
+            return await session.request(
                 method,
                 URL(url, encoded=True),
                 headers=headers,
@@ -300,6 +308,7 @@ class Engine:
                 skip_auto_headers=_BARE if bare else _NO_AUTO_HEADERS,
                 allow_redirects=False,
                 ssl=self._ssl,
+                **via,
             )
         except TRANSPORT_FAILURES as exc:
             cause = getattr(body, "error", None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -42,6 +43,7 @@ from rawS3.credentials import (
     web_identity_form,
 )
 from rawS3.errors import CredentialsError
+from rawS3.proxies import proxy_for
 from rawS3.sigv4 import Credentials
 
 __all__ = [
@@ -90,10 +92,11 @@ def provider_for(
     return InstanceMetadataProvider(plan)
 
 
-def _session(timeout: float, *, proxies: bool) -> aiohttp.ClientSession:
-    # Link-local sources are never reached through a proxy; STS honours HTTPS_PROXY/NO_PROXY.
+def _session(timeout: float) -> aiohttp.ClientSession:
+    # No trust_env: link-local sources are never reached through a proxy, and STS gets its
+    # proxy chosen explicitly (proxy_for), so ~/.netrc never adds credentials of its own.
     return aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=timeout), trust_env=proxies, auto_decompress=False
+        timeout=aiohttp.ClientTimeout(total=timeout), auto_decompress=False
     )
 
 
@@ -121,10 +124,13 @@ def _unreachable(source: str, where: str, exc: BaseException) -> CredentialsErro
 async def _post_sts(
     url: str, body: bytes, headers: Mapping[str, str], source: str, secrets: tuple[str, ...]
 ) -> Credentials:
+    proxy = proxy_for(url, os.environ)
     try:
         async with (
-            _session(STS_TIMEOUT, proxies=True) as session,
-            session.post(url, data=body, headers=headers, allow_redirects=False) as response,
+            _session(STS_TIMEOUT) as session,
+            session.post(
+                url, data=body, headers=headers, allow_redirects=False, proxy=proxy
+            ) as response,
         ):
             answer = await _answer(response, source)
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -295,7 +301,7 @@ class ContainerProvider:
             headers["Authorization"] = token
         try:
             async with (
-                _session(METADATA_TIMEOUT * 2, proxies=False) as session,
+                _session(METADATA_TIMEOUT * 2) as session,
                 session.get(self.plan.url, headers=headers, allow_redirects=False) as response,
             ):
                 body = await _answer(response, self.source)
@@ -339,7 +345,7 @@ class InstanceMetadataProvider:
         """
         base = self.plan.endpoint
         try:
-            async with _session(METADATA_TIMEOUT * 3, proxies=False) as session:
+            async with _session(METADATA_TIMEOUT * 3) as session:
                 token = await self._get(
                     session,
                     "PUT",
