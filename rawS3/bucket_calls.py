@@ -81,6 +81,8 @@ class BucketCalls(Facade):
 
         Raises:
             TypeError, ValueError: a bad bucket, key or ``expires``.
+            CredentialsError: the client's provider has no current credentials yet
+                (presigning does not fetch: ``await client.fetch_credentials()`` first).
         """
         return self._presign("GET", bucket, key, expires)
 
@@ -99,6 +101,8 @@ class BucketCalls(Facade):
 
         Raises:
             TypeError, ValueError: a bad bucket, key or ``expires``.
+            CredentialsError: the client's provider has no current credentials yet
+                (presigning does not fetch: ``await client.fetch_credentials()`` first).
         """
         return self._presign("PUT", bucket, key, expires)
 

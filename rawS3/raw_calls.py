@@ -55,6 +55,8 @@ class RawCalls(Facade):
 
         Raises:
             TypeError, ValueError: a bad argument, or options that cannot go together.
+            CredentialsError: the client's provider has no current credentials yet
+                (``prepare`` does not fetch: ``await client.fetch_credentials()`` first).
         """
         if options.get("now") is None:
             options["now"] = self._clock.now()
