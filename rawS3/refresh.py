@@ -71,6 +71,8 @@ class CredentialsCache:
         self._lock: asyncio.Lock | None = None
         self._lock_loop: object = None
         self._failed_at: float | None = None
+        self._failure: tuple[str, str] | None = None
+        self._finished = 0  # fetches that have ended, well or not
         self.refreshes = 0
 
     def __repr__(self) -> str:
@@ -103,10 +105,15 @@ class CredentialsCache:
         if self.provider is None or not self._due(held):
             assert held is not None  # fixed credentials are always held
             return held
+        arrived = self._finished
         async with self._loop_lock():
             held = self._held
             if not self._due(held):
                 return held  # type: ignore[return-value]  # _due is False only when held
+            if self._finished != arrived and self._failure is not None:
+                # A fetch failed while this request waited: share its failure rather than
+                # ask a source that is down once more for every waiting request.
+                raise CredentialsError(*self._failure)
             return await self._refresh(self.provider, held)
 
     def _due(self, held: Credentials | None) -> bool:
@@ -125,25 +132,34 @@ class CredentialsCache:
             if not isinstance(fresh, Credentials):
                 raise CredentialsError(self.name, f"fetch() returned {type(fresh).__name__}")
         except Exception as exc:
-            self._failed_at = self._read_clock()
-            if still_valid(held, self._failed_at):
-                assert held is not None
-                log.warning(
-                    "refreshing credentials from %s failed; the current ones are "
-                    "used until they expire: %s",
-                    self.name,
-                    type(exc).__name__,
-                )
-                return held
-            if isinstance(exc, CredentialsError):
-                raise
-            # Only the kind of failure: a provider's own message may quote what it read.
-            raise CredentialsError(
-                self.name, f"fetching credentials failed: {type(exc).__name__}"
-            ) from exc
+            return self._failed(exc, held)
+        finally:
+            self._finished += 1  # counted when the fetch has ended: waiters compare it
         self._failed_at = None
+        self._failure = None
         self._held = fresh
         return fresh
+
+    def _failed(self, exc: Exception, held: Credentials | None) -> Credentials:
+        """Keep ``held`` if it still works (and say so in the log), else raise."""
+        self._failed_at = self._read_clock()
+        # Only the kind of failure for a foreign exception: its message may quote secrets.
+        self._failure = (
+            (exc.source, str(exc).removeprefix(f"{exc.source}: "))
+            if isinstance(exc, CredentialsError)
+            else (self.name, f"fetching credentials failed: {type(exc).__name__}")
+        )
+        if held is not None and still_valid(held, self._failed_at):
+            log.warning(
+                "refreshing credentials from %s failed; the current ones are used until "
+                "they expire: %s",
+                self.name,
+                type(exc).__name__,
+            )
+            return held
+        if isinstance(exc, CredentialsError):
+            raise exc
+        raise CredentialsError(*self._failure) from exc
 
     def _loop_lock(self) -> asyncio.Lock:
         import asyncio

@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rawS3 import Credentials, CredentialsError, CredentialsProvider, RetryPolicy, S3Client
 from rawS3.refresh import CredentialsCache
@@ -204,3 +206,72 @@ def test_credentials_keep_working_without_an_expiry_and_show_it_when_set() -> No
     assert TOKEN not in repr(naive)
     with pytest.raises(TypeError, match="expiry must be a datetime"):
         Credentials("AKIDX", SECRET, None, "2030-01-01")  # type: ignore[arg-type]
+
+
+@dataclass
+class Flaky:
+    """A provider whose source is up or down as the test says, watching its own concurrency."""
+
+    clock: FakeClock
+    down: bool = False
+    calls: int = 0
+    in_flight: int = 0
+    most_in_flight: int = 0
+    source: str = "flaky test provider"
+
+    async def fetch(self) -> Credentials:
+        self.calls += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)
+            if self.down:
+                raise CredentialsError(self.source, "down")
+            expiry = datetime.fromtimestamp(self.clock.now + 900, tz=timezone.utc)
+            return Credentials(f"AKIDFLAKY{self.calls:04d}", SECRET, None, expiry)
+        finally:
+            self.in_flight -= 1
+
+
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from([0.0, 5.0, 300.0, 599.0, 601.0, 900.0]), st.booleans(), st.integers(1, 30)
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+@given(steps=STEPS)
+def test_refresh_property_one_fetch_at_a_time_and_only_valid_credentials(
+    steps: list[tuple[float, bool, int]],
+) -> None:
+    """Whatever the clock and the source do: never two fetches at once, at most one fetch per
+    burst of concurrent requests, and every request gets unexpired credentials or a
+    CredentialsError when none are valid."""
+
+    async def run() -> None:
+        clock = FakeClock()
+        provider = Flaky(clock)
+        cache = CredentialsCache(provider, clock, margin=300)
+        for advance, down, burst in steps:
+            clock.now += advance
+            provider.down = down
+            before = provider.calls
+            held_before = cache.last
+            results = await asyncio.gather(
+                *(cache.current() for _ in range(burst)), return_exceptions=True
+            )
+            assert provider.calls - before <= 1
+            for result in results:
+                if isinstance(result, Credentials):
+                    assert result.expiry is not None
+                    assert result.expiry.timestamp() > clock.now
+                else:
+                    assert isinstance(result, CredentialsError)
+                    assert down
+                    valid = held_before is not None and held_before.expiry is not None
+                    assert not (valid and held_before.expiry.timestamp() > clock.now)  # type: ignore[union-attr]
+        assert provider.most_in_flight <= 1
+
+    asyncio.run(run())
