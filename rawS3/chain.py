@@ -263,12 +263,16 @@ def _assume_role(
     values, where = profile.values, profile.where()
     chain = (*visited, profile.name)
     source_name = values.get("source_profile")
-    if not source_name:
-        # credential_source (Environment, Ec2InstanceMetadata, EcsContainer) is not read here.
-        raise CredentialsError(where, "role_arn needs source_profile")
-    if source_name == profile.name:
+    named_source = values.get("credential_source")
+    if source_name and named_source:
+        raise CredentialsError(where, "has both source_profile and credential_source")
+    if named_source:
+        base: Plan = _credential_source(named_source, env, where)
+    elif not source_name:
+        raise CredentialsError(where, "role_arn needs source_profile or credential_source")
+    elif source_name == profile.name:
         # A profile may be its own source: its static keys sign the AssumeRole.
-        base: Plan = _static_only(profile)
+        base = _static_only(profile)
     elif source_name in chain:
         loop = " -> ".join((*chain, source_name))
         raise CredentialsError(where, f"source_profile loop: {loop}")
@@ -291,6 +295,26 @@ def _assume_role(
         base,
         where,
     )
+
+
+def _credential_source(name: str, env: Mapping[str, str], where: str) -> Plan:
+    """The base of a role whose ``credential_source`` names where its signing keys are."""
+    found: Plan | None = None
+    if name == "Environment":
+        found = _from_environment(env)
+    elif name == "EcsContainer":
+        found = _container(env)
+    elif name == "Ec2InstanceMetadata":
+        endpoint = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT") or IMDS_ENDPOINT
+        found = InstanceMetadata(endpoint.rstrip("/"))
+    else:
+        raise CredentialsError(
+            where,
+            f"credential_source {name!r} is not Environment, Ec2InstanceMetadata or EcsContainer",
+        )
+    if found is None:
+        raise CredentialsError(where, f"credential_source {name} supplies no credentials here")
+    return found
 
 
 def _static_only(profile: Profile) -> Fixed:

@@ -125,7 +125,31 @@ ROWS = {
         None,
         "[profile a]\nrole_arn = arn:a\n",
         profile="a",
-        expect="error: role_arn needs source_profile",
+        expect="error: role_arn needs source_profile or credential_source",
+    ),
+    "role with credential_source Ec2InstanceMetadata": Row(
+        None,
+        "[profile a]\nrole_arn = arn:a\ncredential_source = Ec2InstanceMetadata\n",
+        profile="a",
+        expect="assume arn:a None None <- imds",
+    ),
+    "role with credential_source Environment but no keys there": Row(
+        None,
+        "[profile a]\nrole_arn = arn:a\ncredential_source = Environment\n",
+        profile="a",
+        expect="error: credential_source Environment supplies no credentials here",
+    ),
+    "role with an unknown credential_source": Row(
+        None,
+        "[profile a]\nrole_arn = arn:a\ncredential_source = Somewhere\n",
+        profile="a",
+        expect="error: credential_source 'Somewhere' is not Environment",
+    ),
+    "role with both sources": Row(
+        f"[b]\n{KEYS}",
+        "[profile a]\nrole_arn = arn:a\nsource_profile = b\ncredential_source = Environment\n",
+        profile="a",
+        expect="error: has both source_profile and credential_source",
     ),
     "source profile without credentials": Row(
         None,
