@@ -4,11 +4,13 @@ chain makes of it, or the typed error, which names the file and the profile and 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from rawS3 import CredentialsError
+from rawS3 import CredentialsError, RetryPolicy, S3Client
 from rawS3.chain import (
     AssumeRole,
     Fixed,
@@ -247,3 +249,45 @@ def test_bad_settings_in_a_profile(config: str, message: str) -> None:
     files = SharedFiles(CREDS, None, CONFIG, config)
     with pytest.raises(CredentialsError, match=message):
         file_settings(profile_named(files, "default"))
+
+
+def test_the_client_takes_settings_from_arguments_then_environment_then_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    config = tmp_path / "config"
+    config.write_text(CONFIG_WITH_SERVICES.replace("/etc/ssl/dev.pem", str(tmp_path / "no.pem")))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    with pytest.raises(FileNotFoundError):  # the profile's ca_bundle is used, and read at once
+        S3Client()
+    monkeypatch.setenv("AWS_CA_BUNDLE", "")  # empty: not set
+    config.write_text(CONFIG_WITH_SERVICES.replace("ca_bundle = /etc/ssl/dev.pem\n", ""))
+    from_file = S3Client()
+    assert from_file.endpoint_url == "http://s3-only.example:9000"
+    assert from_file.region == "eu-central-1"
+    assert from_file._settings.addressing == "virtual"
+    assert from_file._retry.attempts == 7
+    assert from_file.credentials_source == "environment"
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://env.example:9000")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    from_env = S3Client()
+    assert from_env.endpoint_url == "http://env.example:9000"
+    assert from_env.region == "us-west-2"
+    assert from_env._retry.attempts == 2
+    explicit = S3Client(
+        "http://arg.example:9000",
+        region="ap-east-1",
+        addressing="path",
+        retry=RetryPolicy(attempts=1),
+    )
+    assert explicit.endpoint_url == "http://arg.example:9000"
+    assert explicit.region == "ap-east-1"
+    assert explicit._settings.addressing == "path"
+    assert explicit._retry.attempts == 1
