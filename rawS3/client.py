@@ -21,6 +21,7 @@ from rawS3.configuration import configure
 from rawS3.listing_calls import ListingCalls
 from rawS3.multipart_calls import MultipartCalls
 from rawS3.object_calls import ObjectCalls
+from rawS3.presign_calls import PresignCalls
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
 from rawS3.tls import tls_context
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["S3Client"]
 
 
-class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
+class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls):
     """An S3 client over aiohttp with its own SigV4 signing.
 
     Args:
