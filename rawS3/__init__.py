@@ -19,12 +19,14 @@ Errors: everything raised on purpose derives from ``RawS3Error``; see ``rawS3.er
 
 from rawS3.client import S3Client
 from rawS3.config import Timeouts
+from rawS3.credentials import CredentialsProvider
 from rawS3.errors import (
     AccessDenied,
     BadDigest,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
+    CredentialsError,
     EntityTooSmall,
     IntegrityError,
     InvalidAccessKeyId,
@@ -67,6 +69,8 @@ __all__ = [
     "BucketNotEmpty",
     "ChecksumVerifier",
     "Credentials",
+    "CredentialsError",
+    "CredentialsProvider",
     "DeleteResult",
     "EntityTooSmall",
     "IntegrityError",

@@ -20,8 +20,9 @@ Every exception rawS3 raises on purpose derives from :class:`RawS3Error`::
     ├── ResponseError              the answer is not what S3 specifies (bad XML, a DTD, ...)
     ├── SourceError                the source URL of an upload could not be read
     ├── IntegrityError             an ETag or checksum does not match what was sent
-    └── UploadNotAborted           a failed multipart upload could not be aborted: its id
-                                   is carried, to abort (or resume) it later
+    ├── UploadNotAborted           a failed multipart upload could not be aborted: its id
+    │                              is carried, to abort (or resume) it later
+    └── CredentialsError           no credentials from a configured source (named), or none
 
 An error code with no class of its own (S3 has many) raises a plain :class:`S3Error`
 whose ``code`` attribute holds the code. Messages never carry secrets: session tokens and
@@ -48,6 +49,7 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "CredentialsError",
     "EntityTooLarge",
     "EntityTooSmall",
     "ExpiredToken",
@@ -575,3 +577,22 @@ class UploadNotAborted(RawS3Error):
             f"multipart upload {self.upload_id} of {self.bucket}/{self.key} failed and could "
             "not be aborted; abort it later with abort_multipart_upload"
         )
+
+
+class CredentialsError(RawS3Error):
+    """No credentials could be had from a source that is configured, or from any source.
+
+    The message names the source (and the file and profile, for the shared files); it never
+    holds a secret, a session token, a web identity token or a process's output.
+
+    Args:
+        source: the source that failed.
+        message: what went wrong there.
+
+    Attributes:
+        source: the source that failed, e.g. ``"instance metadata"`` or ``"profile dev"``.
+    """
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from rawS3.bodies import DEFAULT_CHUNK_SIZE
 from rawS3.checksums import check_algorithm
 from rawS3.config import Settings, SigningClock, Timeouts
-from rawS3.errors import ResponseError
+from rawS3.errors import CredentialsError, ResponseError
 from rawS3.operations import multipart, multipart_xml, objects
 from rawS3.operations.multipart_checksums import check_reported_checksum, object_checksum
 from rawS3.results import PutResult, UploadedPart
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import aiohttp
 
     from rawS3.engine import Engine
+    from rawS3.refresh import CredentialsCache
+    from rawS3.sigv4 import Credentials
 
 __all__ = ["Facade", "MultipartCalls"]
 
@@ -44,6 +46,23 @@ class Facade:
     _made: Engine | None
     # The client's default checksum algorithm (S3Client(checksum=...)); None: none sent.
     _checksum: str | None = None
+    _keys: CredentialsCache
+
+    def _signing_credentials(self) -> Credentials:
+        """The credentials to sign with without fetching (presigning, ``prepare``).
+
+        Raises:
+            CredentialsError: a provider's credentials have not been fetched yet, or have
+                expired: ``await client.fetch_credentials()`` (or any request) fetches them.
+        """
+        held = self._keys.usable_now()
+        if held is None:
+            raise CredentialsError(
+                self._keys.name,
+                "no current credentials to sign with: presigning and prepare() do not fetch; "
+                "await client.fetch_credentials() first",
+            )
+        return held
 
     @property
     def _engine(self) -> Engine:
@@ -59,6 +78,7 @@ class Facade:
                 timeouts=self._timeouts,
                 ssl=self._ssl,
                 max_connections=self._max_connections,
+                keys=self._keys,
             )
         return self._made
 

@@ -75,6 +75,8 @@ class PresignCalls(Facade):
                 parameter, or an option without what it needs (``version_id`` without a
                 key, ``part_number`` on PUT without ``upload_id`` or on DELETE or POST,
                 a ``response_*`` override on another method than GET).
+            CredentialsError: the client's provider has no current credentials yet
+                (presigning does not fetch: ``await client.fetch_credentials()`` first).
         """
         presigning.check_method(method)
         check_bucket(bucket)
@@ -105,7 +107,7 @@ class PresignCalls(Facade):
             method,
             url,
             signed,
-            credentials=s.credentials,
+            credentials=self._signing_credentials(),
             region=s.region,
             now=self._clock.now(),
             expires=expires,
@@ -150,6 +152,8 @@ class PresignCalls(Facade):
         Raises:
             TypeError, ValueError: bad arguments, e.g. both or neither of ``key`` and
                 ``key_prefix``, or a range that is not ``0 <= minimum <= maximum <= 5 GiB``.
+            CredentialsError: the client's provider has no current credentials yet
+                (``await client.fetch_credentials()`` first).
         """
         s = self._settings
         return presign_post(
@@ -157,7 +161,7 @@ class PresignCalls(Facade):
             bucket,
             key=key,
             key_prefix=key_prefix,
-            credentials=s.credentials,
+            credentials=self._signing_credentials(),
             region=s.region,
             now=self._clock.now(),
             expires=expires,

@@ -143,6 +143,7 @@ async def presign(app: App, args: argparse.Namespace) -> int:
         UsageError: ``--put`` with another ``--method``, or a header without ``:``.
     """
     location = object_location(args.url, "presign")
+    await app.client.fetch_credentials()  # a provider's, fetched: presigning does not fetch
     if args.put and args.method not in (None, "PUT"):
         raise UsageError(f"--put means --method PUT; it cannot go with --method {args.method}")
     url = app.client.presign(

@@ -13,6 +13,7 @@ from typing import TypeAlias
 from rawS3.cli.app import Handler
 from rawS3.cli.commands import DELETE_BATCH, head, ls, mb, presign, rb, rm
 from rawS3.cli.demo import demo
+from rawS3.cli.identity import whoami
 from rawS3.cli.transfers import cat, cp, get, put
 from rawS3.presigning import PRESIGN_METHODS, RESPONSE_OVERRIDES
 
@@ -26,8 +27,10 @@ configuration (a flag wins over the environment):
   AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL
         the endpoint, like --endpoint-url (default: https://s3.REGION.amazonaws.com)
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
-        the credentials (required; there are no flags for them, so that they never
-        show up in a process listing or a shell history)
+        the credentials (there are no flags for them, so that they never show up in a
+        process listing or a shell history); else the rest of the standard chain: web
+        identity, the --profile (AWS_PROFILE) of ~/.aws/credentials and ~/.aws/config,
+        the container endpoint, EC2 instance metadata; `raws3 whoami` shows which
   AWS_SESSION_TOKEN
         the session token of temporary credentials
   AWS_REGION, AWS_DEFAULT_REGION
@@ -117,8 +120,11 @@ def _common_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
     group.add_argument("--endpoint-url", metavar="URL", default=default(None),
                        help="the S3 endpoint, e.g. http://127.0.0.1:9000")
     group.add_argument("--region", default=default(None), help="the signing region")
-    group.add_argument("--addressing", choices=("path", "virtual"), default=default("path"),
+    group.add_argument("--addressing", choices=("path", "virtual"), default=default(None),
                        help="host/bucket/key (path, the default) or bucket.host/key (virtual)")
+    group.add_argument("--profile", metavar="NAME", default=default(None),
+                       help="the profile of ~/.aws/config and ~/.aws/credentials to use "
+                            "(default: AWS_PROFILE, else default)")
     group.add_argument("--ca-file", metavar="PEM", default=default(None),
                        help="trust the CA certificates in this PEM file instead of the system's")
     group.add_argument("--no-verify-tls", action="store_true", default=default(False),
@@ -151,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options(for_subcommand=True)
     for add in (_add_ls, _add_mb, _add_rb, _add_put, _add_get, _add_cat, _add_rm, _add_cp,
-                _add_presign, _add_head, _add_demo):
+                _add_presign, _add_head, _add_demo, _add_whoami):
         add(commands, common)
     return parser
 
@@ -302,3 +308,10 @@ def _add_demo(commands: _Commands,
                           "server started on 127.0.0.1 with generated files")
     sub.add_argument("--keep", action="store_true",
                      help="leave the objects (and a bucket created here) in place")
+
+
+def _add_whoami(commands: _Commands,
+                common: argparse.ArgumentParser) -> None:
+    _command(commands, common, "whoami",
+             "show which source supplied the credentials, their access key id and the region "
+             "(never the secret)", whoami)

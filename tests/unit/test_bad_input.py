@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from rawS3 import RetryPolicy, S3Client, Timeouts, UploadedPart
+from rawS3 import Credentials, CredentialsError, RetryPolicy, S3Client, Timeouts, UploadedPart
 from rawS3.transfer import fetch_and_upload, stream_upload, upload_stream
 from tests.sources import MiB, SourceFiles
 
@@ -363,6 +363,28 @@ CASES: dict[str, Case | Any] = {
         ),
         ValueError,
         r"checksum_type must be 'COMPOSITE', 'FULL_OBJECT' or None",
+    ),
+    # Credentials and profiles.
+    "credentials not a provider": Case(
+        lambda env: S3Client("http://127.0.0.1:9", credentials="AKID:secret"),  # type: ignore[arg-type]
+        TypeError,
+        r"credentials must be Credentials or a provider with an async fetch\(\) method, not str",
+    ),
+    "credentials and keys together": Case(
+        client(credentials=Credentials("AKIDX", "secret")),
+        TypeError,
+        r"pass credentials= or the aws_\* key arguments, not both",
+    ),
+    "profile not a str": Case(client(profile=7), TypeError, r"profile must be a str, not int"),
+    "credentials expiry as str": Case(
+        lambda env: Credentials("AKIDX", "secret", None, "2030-01-01"),  # type: ignore[arg-type]
+        TypeError,
+        r"Credentials\.expiry must be a datetime\.datetime or None",
+    ),
+    "unknown profile": Case(
+        lambda env: S3Client("http://127.0.0.1:9", profile="rawS3-no-such-profile-anywhere"),
+        CredentialsError,
+        r"^profile rawS3-no-such-profile-anywhere: not found in ",
     ),
 }
 

@@ -29,6 +29,8 @@ EXPECTED_ALL = [
     "BucketNotEmpty",
     "ChecksumVerifier",
     "Credentials",
+    "CredentialsError",
+    "CredentialsProvider",
     "DeleteResult",
     "EntityTooSmall",
     "IntegrityError",
