@@ -13,6 +13,8 @@ from typing import TypeAlias
 from rawS3.cli.app import Handler
 from rawS3.cli.commands import DELETE_BATCH, head, ls, mb, presign, rb, rm
 from rawS3.cli.demo import demo
+from rawS3.cli.probe import add_arguments as add_probe_arguments
+from rawS3.cli.probe import probe
 from rawS3.cli.transfers import cat, cp, get, put
 from rawS3.presigning import PRESIGN_METHODS, RESPONSE_OVERRIDES
 
@@ -151,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options(for_subcommand=True)
     for add in (_add_ls, _add_mb, _add_rb, _add_put, _add_get, _add_cat, _add_rm, _add_cp,
-                _add_presign, _add_head, _add_demo):
+                _add_presign, _add_head, _add_demo, _add_probe):
         add(commands, common)
     return parser
 
@@ -302,3 +304,12 @@ def _add_demo(commands: _Commands,
                           "server started on 127.0.0.1 with generated files")
     sub.add_argument("--keep", action="store_true",
                      help="leave the objects (and a bucket created here) in place")
+
+
+def _add_probe(commands: _Commands,
+               common: argparse.ArgumentParser) -> None:
+    sub = _command(
+        commands, common, "probe",
+        "run a catalogue of protocol checks against the endpoint in a bucket of its own, "
+        "delete everything it made, and report what the server enforces", probe)
+    add_probe_arguments(sub)

@@ -1,0 +1,146 @@
+"""Authentication: who may sign, with what, and when."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from rawS3.probe.context import Context
+from rawS3.probe.model import Check, Observation, feature, refusal, register, require
+from rawS3.sigv4 import Credentials
+
+CHECKS: list[Check] = []
+
+SKEWED = ("RequestTimeTooSkewed",)
+MISMATCH = ("SignatureDoesNotMatch",)
+
+
+async def _stored_object(ctx: Context) -> str:
+    key = ctx.key()
+    require(await ctx.put(key, b"private bytes"))
+    return key
+
+
+@register(CHECKS, "auth.wrong-secret", "403 SignatureDoesNotMatch")
+async def _wrong_secret(ctx: Context) -> Observation:
+    wrong = Credentials(ctx.credentials.access_key, "not-the-secret-of-this-key")
+    answer = await ctx.put(ctx.key(), b"never", credentials=wrong)
+    return refusal(answer, 403, MISMATCH, stored=await ctx.stored(ctx.key()) is not None)
+
+
+@register(CHECKS, "auth.unknown-key", "403 InvalidAccessKeyId")
+async def _unknown_key(ctx: Context) -> Observation:
+    unknown = Credentials("AKIAPROBEUNKNOWN0000", "any-secret-at-all")
+    answer = await ctx.send("GET", ctx.key(), credentials=unknown)
+    return refusal(answer, 403, ("InvalidAccessKeyId",))
+
+
+@register(CHECKS, "auth.wrong-region", "400 AuthorizationHeaderMalformed (the region is wrong)")
+async def _wrong_region(ctx: Context) -> Observation:
+    key = await _stored_object(ctx)
+    # Signed for another region: rawS3 signs with the client's, so sign by hand here.
+    prepared = ctx.client.prepare("GET", ctx.bucket, key)
+    authorization = prepared.headers["Authorization"].replace(
+        f"/{ctx.client.region}/s3/", "/mars-north-9/s3/"
+    )
+    headers = {**prepared.headers, "Authorization": authorization}
+    answer = await ctx.client.request(dataclasses.replace(prepared, headers=headers))
+    return refusal(answer, 400, ("AuthorizationHeaderMalformed",))
+
+
+async def _dated(ctx: Context, offset: timedelta) -> Observation:
+    key = await _stored_object(ctx)
+    answer = await ctx.send("GET", key, now=ctx.now() + offset)
+    return refusal(answer, 403, SKEWED)
+
+
+@register(CHECKS, "auth.date-a-day-old", "403 RequestTimeTooSkewed")
+async def _date_a_day_old(ctx: Context) -> Observation:
+    return await _dated(ctx, timedelta(days=-1))
+
+
+@register(CHECKS, "auth.date-an-hour-ahead", "403 RequestTimeTooSkewed")
+async def _date_an_hour_ahead(ctx: Context) -> Observation:
+    return await _dated(ctx, timedelta(hours=1))
+
+
+@register(CHECKS, "auth.skew-16-minutes", "403 RequestTimeTooSkewed (the window is 15 minutes)")
+async def _skew_outside_window(ctx: Context) -> Observation:
+    return await _dated(ctx, timedelta(minutes=-16))
+
+
+@register(CHECKS, "auth.skew-10-minutes", "200: within the 15-minute window")
+async def _skew_inside_window(ctx: Context) -> Observation:
+    key = await _stored_object(ctx)
+    answer = await ctx.send("GET", key, now=ctx.now() - timedelta(minutes=10))
+    return feature(answer, None if answer.body == b"private bytes" else "other bytes returned")
+
+
+@register(CHECKS, "auth.bogus-session-token", "400/403 InvalidToken: the token is not valid")
+async def _bogus_session_token(ctx: Context) -> Observation:
+    keys = ctx.credentials
+    with_token = Credentials(keys.access_key, keys.secret_key, "FQoGZXIvYXdzEProbeBogusToken")
+    answer = await ctx.put(ctx.key(), b"never", credentials=with_token)
+    stored = await ctx.stored(ctx.key()) is not None
+    observed = refusal(answer, 400, ("InvalidToken",), stored=stored)
+    if answer.status == 403 and observed.code == "InvalidToken":
+        return dataclasses.replace(observed, documented=True)
+    return observed
+
+
+@register(CHECKS, "auth.tampered-signed-header", "403 SignatureDoesNotMatch")
+async def _tampered_header(ctx: Context) -> Observation:
+    answer = await ctx.put(
+        ctx.key(),
+        b"x",
+        headers={"Content-Type": "text/plain"},
+        unsigned_headers={"Content-Type": "image/png"},
+    )
+    return refusal(answer, 403, MISMATCH, stored=await ctx.stored(ctx.key()) is not None)
+
+
+@register(CHECKS, "auth.anonymous-get", "403 AccessDenied for a private object")
+async def _anonymous_get(ctx: Context) -> Observation:
+    key = await _stored_object(ctx)
+    answer = await ctx.send("GET", key, anonymous=True)
+    if b"private bytes" in answer.body:
+        return refusal(answer, 403, ("AccessDenied",))  # 200 with the bytes: accepted
+    return refusal(answer, 403, ("AccessDenied",))
+
+
+@register(CHECKS, "auth.anonymous-put", "403 AccessDenied, nothing stored")
+async def _anonymous_put(ctx: Context) -> Observation:
+    answer = await ctx.put(ctx.key(), b"from anyone", anonymous=True)
+    stored = await ctx.stored(ctx.key()) is not None
+    return refusal(answer, 403, ("AccessDenied",), stored=stored)
+
+
+@register(CHECKS, "auth.presigned-get", "200 with the object's bytes")
+async def _presigned_get(ctx: Context) -> Observation:
+    key = await _stored_object(ctx)
+    answer = await ctx.send("GET", key, presign=300)
+    return feature(answer, None if answer.body == b"private bytes" else "other bytes returned")
+
+
+@register(CHECKS, "auth.presigned-expired", "403 AccessDenied (Request has expired)")
+async def _presigned_expired(ctx: Context) -> Observation:
+    key = await _stored_object(ctx)
+    answer = await ctx.send("GET", key, presign=60, now=ctx.now() - timedelta(hours=2))
+    return refusal(answer, 403, ("AccessDenied",))
+
+
+@register(CHECKS, "auth.presigned-tampered", "403 SignatureDoesNotMatch (key changed)")
+async def _presigned_tampered(ctx: Context) -> Observation:
+    key = await _stored_object(ctx)
+    require(await ctx.put(ctx.key("other"), b"other bytes"))
+    prepared = ctx.client.prepare("GET", ctx.bucket, key, presign=300)
+    url = prepared.url.replace(f"/{ctx.key()}?", f"/{ctx.key('other')}?")
+    answer = await ctx.client.request(dataclasses.replace(prepared, url=url))
+    return refusal(answer, 403, MISMATCH)
+
+
+@register(CHECKS, "auth.presigned-put-wrong-secret", "403 SignatureDoesNotMatch, nothing stored")
+async def _presigned_wrong_secret(ctx: Context) -> Observation:
+    wrong = Credentials(ctx.credentials.access_key, "not-the-secret-of-this-key")
+    answer = await ctx.put(ctx.key(), b"never", presign=300, credentials=wrong)
+    return refusal(answer, 403, MISMATCH, stored=await ctx.stored(ctx.key()) is not None)
