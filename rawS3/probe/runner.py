@@ -23,6 +23,7 @@ from rawS3.probe.report import Report
 __all__ = ["cleanup", "run_probe"]
 
 CLEANUP_PASSES = 3
+DELETE_CONCURRENCY = 8
 
 
 async def run_probe(
@@ -201,7 +202,12 @@ async def _delete_a_page(client: S3Client, bucket: str) -> bool:
     if not found:
         listing = await client.request("GET", bucket, query={"list-type": "2"})
         found = [(key, None) for key in texts(listing.body, "Contents", "Key")]
-    for key, version in found:
-        query = {"versionId": version} if version else None
-        await client.request("DELETE", bucket, key, query=query)
+    limit = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+    async def delete(key: str, version: str | None) -> None:
+        async with limit:
+            query = {"versionId": version} if version else None
+            await client.request("DELETE", bucket, key, query=query)
+
+    await asyncio.gather(*(delete(key, version) for key, version in found))
     return bool(found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from rawS3 import sigv4
 from rawS3.probe.context import Context
 from rawS3.probe.model import Check, Observation, feature, refusal, register, require
 from rawS3.sigv4 import Credentials
@@ -38,13 +39,12 @@ async def _unknown_key(ctx: Context) -> Observation:
 @register(CHECKS, "auth.wrong-region", "400 AuthorizationHeaderMalformed (the region is wrong)")
 async def _wrong_region(ctx: Context) -> Observation:
     key = await _stored_object(ctx)
-    # Signed for another region: rawS3 signs with the client's, so sign by hand here.
-    prepared = ctx.client.prepare("GET", ctx.bucket, key)
-    authorization = prepared.headers["Authorization"].replace(
-        f"/{ctx.client.region}/s3/", "/mars-north-9/s3/"
+    unsigned = ctx.client.prepare("GET", ctx.bucket, key, anonymous=True)
+    headers = sigv4.sign(
+        "GET", unsigned.url, unsigned.headers, payload_hash=sigv4.EMPTY_SHA256,
+        credentials=ctx.credentials, region="mars-north-9", now=ctx.now(),
     )
-    headers = {**prepared.headers, "Authorization": authorization}
-    answer = await ctx.client.request(dataclasses.replace(prepared, headers=headers))
+    answer = await ctx.client.request(dataclasses.replace(unsigned, headers=headers))
     return refusal(answer, 400, ("AuthorizationHeaderMalformed",))
 
 
