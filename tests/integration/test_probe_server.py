@@ -3,8 +3,8 @@ end, and nothing is left behind (buckets and multipart uploads compared before a
 also when the probe is cancelled at a random, seeded moment.
 
 With ``RAWS3_PROBE_REPORTS=DIR`` the report is also written to ``DIR/<server>.json`` and
-``DIR/<server>.md``: that is how ``docs/servers/`` is made
-(``RAWS3_PROBE_REPORTS=docs/servers RAWS3_TEST_SERVER=rgw pytest tests/integration/test_probe_server.py``).
+``DIR/<server>.md``: that is how ``docs/servers/`` is made (``RAWS3_PROBE_REPORTS=docs/servers
+RAWS3_TEST_SERVER=rgw python -m pytest tests/integration/test_probe_server.py``).
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ NOT_PROBED = "not probed"
 # (file, where the mark is: the test function, the variable holding it, or "pytestmark"),
 # then the server -> the probe check measuring the same thing, or NOT_PROBED.
 MARKS: dict[tuple[str, str], dict[str, str]] = {
-    ("test_auth_errors.py", "test_an_unknown_access_key_is_invalid_access_key_id"): {"swift": "auth.unknown-key"},
+    ("test_auth_errors.py", "test_an_unknown_access_key_is_invalid_access_key_id"): {
+        "swift": "auth.unknown-key"},
     ("test_buckets.py", "test_create_with_a_location_constraint"): {"swift": NOT_PROBED},
     ("test_buckets.py", "test_creating_an_owned_bucket_again"): {
         "rgw": NOT_PROBED, "swift": NOT_PROBED},
@@ -35,7 +36,8 @@ MARKS: dict[tuple[str, str], dict[str, str]] = {
         "moto": "payload.chunk-signature-tampered", "swift": "payload.chunk-signature-tampered"},
     ("test_chunked_put.py", "test_altered_chunk_is_refused"): {
         "moto": "payload.chunk-data-tampered"},
-    ("test_cli.py", "test_presigned_get_and_put_urls_work_with_plain_aiohttp"): {"moto": "auth.presigned-get"},
+    ("test_cli.py", "test_presigned_get_and_put_urls_work_with_plain_aiohttp"): {
+        "moto": "auth.presigned-get"},
     ("test_cli.py", "test_https_with_ca_file"): {"moto": NOT_PROBED},
     ("test_integrity.py", "MOTO_SIGNED"): {"moto": "payload.sha256-mismatch"},
     ("test_integrity.py", "test_put_object_with_content_md5_refuses_a_flipped_byte"): {
