@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ class Misbehaving:
         self.unknown_key_code = unknown_key_code
         self.buckets: dict[str, dict[str, bytes]] = {}
         self.requests = 0
+        self.sse_c_keys: set[str] = set()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 2**20)
@@ -85,6 +87,9 @@ class Misbehaving:
 
     async def object(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
+        sse_c_key = request.headers.get("x-amz-server-side-encryption-customer-key")
+        if sse_c_key:
+            self.sse_c_keys.add(sse_c_key)
         objects = self.buckets.get(request.match_info["bucket"])
         if objects is None:
             return web.Response(status=404, body=ERROR_DOC % b"NoSuchBucket")
@@ -389,6 +394,37 @@ def test_usage_errors_exit_2_and_an_unreachable_server_exits_1(
     # Port 9 (discard) on loopback: nothing listens there; the bucket cannot be made.
     assert main(["probe", "--endpoint-url", "http://127.0.0.1:9", "--only", "auth"]) == 1
     assert SECRET_KEY not in capsys.readouterr().err
+
+
+async def test_no_secret_shows_in_the_table_the_reports_or_the_debug_log(
+    aiohttp_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake = Misbehaving("lenient")
+    server = await aiohttp_server(fake.app())
+    token = "IQoJb3JpZ2luX2VjEProbeSessionTokenSecret"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    argv = ["probe", "--debug", "--endpoint-url", f"http://127.0.0.1:{server.port}",
+            "--only", "sse-c,auth", "--json", str(tmp_path / "r.json"),
+            "--markdown", str(tmp_path / "r.md")]
+
+    logger = logging.getLogger("rawS3")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        status = await asyncio.to_thread(main, argv)
+    finally:  # --debug added a handler on this test's stderr
+        logger.handlers[:], logger.level = handlers, level
+
+    captured = capsys.readouterr()
+    assert "raw PUT" in captured.err  # the debug log was on
+    shown = captured.out + captured.err + (tmp_path / "r.json").read_text()
+    shown += (tmp_path / "r.md").read_text()
+    assert status == 0
+    assert len(fake.sse_c_keys) >= 3  # the SSE-C checks really sent their keys
+    for secret in (SECRET_KEY, token, *fake.sse_c_keys):
+        assert secret not in shown
 
 
 # -- cleanup, whenever the probe stops --------------------------------------------------------
