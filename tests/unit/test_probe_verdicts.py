@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
+import signal
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ from rawS3.probe.runner import run_probe
 from rawS3.raw import PreparedRequest, RawResponse
 
 ACCESS_KEY, SECRET_KEY = "AKIDPROBETEST", "probe-test-secret"
+REPOSITORY = str(Path(__file__).resolve().parents[2])
 ERROR_DOC = (
     b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>m</Message>'
     b"<RequestId>r-1</RequestId></Error>"
@@ -448,6 +452,33 @@ async def test_a_cancellation_at_a_random_moment_leaves_nothing(
             await task
 
     assert fake.requests >= stop_after
+    assert fake.buckets == {}
+
+
+async def test_ctrl_c_deletes_what_the_probe_made_and_exits_130(aiohttp_server: Any) -> None:
+    fake = Misbehaving("lenient")
+    server = await aiohttp_server(fake.app())
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+           "PYTHONPATH": REPOSITORY}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "rawS3", "probe", "--endpoint-url",
+        f"http://127.0.0.1:{server.port}", "--only", "objects,listing,multipart",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        for _ in range(1000):  # at most 10 s for the child to start and get going
+            if fake.requests >= 8 or process.returncode is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert fake.buckets  # mid-run: the probe's bucket and objects are there
+        process.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    assert process.returncode == 130, err
     assert fake.buckets == {}
 
 
