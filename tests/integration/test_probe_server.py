@@ -46,7 +46,7 @@ async def test_the_whole_catalogue_runs_and_leaves_nothing_behind(
     crashed = [(r.check.id, r.observation.detail) for r in report.results
                if r.observation.verdict == "error"]
     assert crashed == []
-    assert report.seconds < 20
+    assert report.seconds < 60  # a guard against hangs; measured 3-11 s on an idle machine
     destination = os.environ.get("RAWS3_PROBE_REPORTS")
     if destination:
         folder = Path(destination)
