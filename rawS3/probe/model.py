@@ -17,7 +17,7 @@ requests and turns the answer into an ``Observation`` with the helpers below. Th
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -223,20 +223,6 @@ def feature(answer: RawResponse, problem: str | None = None) -> Observation:
     if answer.status == 501 or (code is not None and answer.status < 500):
         return observe("unsupported", answer)
     return observe("wrong", answer, f"untyped error: {_said(answer)}")
-
-
-def header(answer: RawResponse, name: str) -> str | None:
-    """One response header, or ``None``.
-
-    Args:
-        answer: the answer.
-        name: the header's name, any case.
-
-    Returns:
-        Its value, or ``None`` when absent.
-    """
-    headers: Mapping[str, str] = answer.headers
-    return headers.get(name)
 
 
 class StepRefusedError(Exception):
