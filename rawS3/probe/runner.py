@@ -218,6 +218,16 @@ async def _delete_a_page(client: S3Client, bucket: str) -> bool:
     if not found:
         listing = await client.request("GET", bucket, query={"list-type": "2"})
         found = [(key, None) for key in texts(listing.body, "Contents", "Key")]
+    if not found:
+        return False
+    plain = [key for key, version in found if version is None]
+    if plain:
+        try:  # one DeleteObjects request per 1000 keys, where the server has it
+            await client.delete_objects(bucket, plain, quiet=True)
+            found = [(key, version) for key, version in found if version is not None]
+        except (RawS3Error, ValueError):
+            pass  # not offered, or a key the client would not send (over 1024 bytes): then
+            # one DELETE per key
     limit = asyncio.Semaphore(DELETE_CONCURRENCY)
 
     async def delete(key: str, version: str | None) -> None:
@@ -226,4 +236,4 @@ async def _delete_a_page(client: S3Client, bucket: str) -> bool:
             await client.request("DELETE", bucket, key, query=query)
 
     await asyncio.gather(*(delete(key, version) for key, version in found))
-    return bool(found)
+    return True
