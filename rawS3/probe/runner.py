@@ -180,7 +180,8 @@ async def _delete_bucket(client: S3Client, bucket: str) -> str | None:
         else:
             if answer.status in (204, 200, 404):
                 return None
-            problem = f"DeleteBucket answered {answer.status} {texts(answer.body, 'Code')}"
+            code = " ".join(texts(answer.body, "Code"))
+            problem = f"DeleteBucket answered {answer.status} {code}".strip()
         if attempt + 1 < CLEANUP_PASSES:
             await asyncio.sleep(0.2 * (attempt + 1))
     return problem

@@ -48,7 +48,8 @@ class Misbehaving:
     - ``error-200``: 200 with an ``<Error>`` document as the body;
     - ``strict``: like ``lenient``, but header signatures are verified (a wrong signature
       gets 403 SignatureDoesNotMatch, an unknown key 403 ``unknown_key_code``);
-    - ``not-implemented``: 501 NotImplemented.
+    - ``not-implemented``: 501 NotImplemented;
+    - ``undeletable``: like ``lenient``, but a bucket can never be deleted.
     """
 
     def __init__(self, mode: str, unknown_key_code: str = "InvalidAccessKeyId") -> None:
@@ -74,7 +75,7 @@ class Misbehaving:
         if objects is None:
             return web.Response(status=404, body=ERROR_DOC % b"NoSuchBucket")
         if request.method == "DELETE":
-            if objects:
+            if objects or self.mode == "undeletable":
                 return web.Response(status=409, body=ERROR_DOC % b"BucketNotEmpty")
             del self.buckets[name]
             return web.Response(status=204)
@@ -86,7 +87,7 @@ class Misbehaving:
             return web.Response(body=f"<ListVersionsResult>{entries}</ListVersionsResult>")
         if "uploads" in request.query:
             return web.Response(body=b"<ListMultipartUploadsResult/>")
-        if self.mode != "lenient":
+        if self.mode not in ("lenient", "undeletable"):
             return await self._misbehave()
         entries = "".join(f"<Contents><Key>{escape(k)}</Key></Contents>" for k in objects)
         return web.Response(body=f"<ListBucketResult>{entries}</ListBucketResult>")
@@ -107,7 +108,7 @@ class Misbehaving:
             refused = self._verify(request)
             if refused:
                 return web.Response(status=403, body=ERROR_DOC % refused.encode())
-        elif self.mode != "lenient":
+        elif self.mode not in ("lenient", "undeletable"):
             return await self._misbehave()
         if request.method in ("PUT", "POST"):
             if "uploads" in request.query:
@@ -431,6 +432,23 @@ async def test_no_secret_shows_in_the_table_the_reports_or_the_debug_log(
     assert len(fake.sse_c_keys) >= 3  # the SSE-C checks really sent their keys
     for secret in (SECRET_KEY, token, *fake.sse_c_keys):
         assert secret not in shown
+
+
+async def test_a_bucket_that_cannot_be_deleted_is_named_and_exits_1(
+    aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = Misbehaving("undeletable")
+    server = await aiohttp_server(fake.app())
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    argv = ["probe", "--endpoint-url", f"http://127.0.0.1:{server.port}", "--only", "errors"]
+
+    status = await asyncio.to_thread(main, argv)
+
+    [bucket] = fake.buckets
+    assert fake.buckets[bucket] == {}  # emptied, though not deleted
+    assert status == 1
+    assert f"could not delete: {bucket}: DeleteBucket answered 409" in capsys.readouterr().err
 
 
 # -- cleanup, whenever the probe stops --------------------------------------------------------
