@@ -6,9 +6,11 @@ import dataclasses
 from datetime import timedelta
 
 from rawS3 import sigv4
+from rawS3.canonical import canonical_request
 from rawS3.probe.context import Context
 from rawS3.probe.model import Check, Observation, feature, refusal, register, require
 from rawS3.sigv4 import Credentials
+from rawS3.urls import encode_query
 
 CHECKS: list[Check] = []
 
@@ -143,3 +145,45 @@ async def _presigned_wrong_secret(ctx: Context) -> Observation:
     wrong = Credentials(ctx.credentials.access_key, "not-the-secret-of-this-key")
     answer = await ctx.put(ctx.key(), b"never", presign=300, credentials=wrong)
     return refusal(answer, 403, MISMATCH, stored=await ctx.stored(ctx.key()) is not None)
+
+
+def _presigned_for(ctx: Context, key: str, expires: int) -> str:
+    """A presigned GET URL signed by hand: rawS3's presign() refuses an expiry over 7 days."""
+    now, keys, region = ctx.now(), ctx.credentials, ctx.client.region
+    unsigned = ctx.client.prepare("GET", ctx.bucket, key, anonymous=True)
+    parameters = [
+        ("X-Amz-Algorithm", sigv4.ALGORITHM),
+        ("X-Amz-Credential", f"{keys.access_key}/{sigv4.credential_scope(now, region, 's3')}"),
+        ("X-Amz-Date", sigv4.amz_date(now)),
+        ("X-Amz-Expires", str(expires)),
+        ("X-Amz-SignedHeaders", "host"),
+    ]
+    if keys.session_token is not None:
+        parameters.append(("X-Amz-Security-Token", keys.session_token))
+    url = f"{unsigned.url}?{encode_query(parameters)}"
+    host = {"host": unsigned.headers["Host"]}
+    text = sigv4.string_to_sign(
+        now, sigv4.credential_scope(now, region, "s3"),
+        canonical_request("GET", url, host, sigv4.UNSIGNED_PAYLOAD),
+    )
+    key_bytes = sigv4.signing_key(keys.secret_key, now, region, "s3")
+    return f"{url}&X-Amz-Signature={sigv4.signature(key_bytes, text)}"
+
+
+@register(CHECKS, "auth.presigned-over-7-days",
+          "400 AuthorizationQueryParametersError: X-Amz-Expires over 604800")
+async def _presigned_over_7_days(ctx: Context) -> Observation:
+    key = await _stored_object(ctx)
+    unsigned = ctx.client.prepare("GET", ctx.bucket, key, anonymous=True)
+    url = _presigned_for(ctx, key, 604801)
+    answer = await ctx.client.request(dataclasses.replace(unsigned, url=url))
+    return refusal(answer, 400, ("AuthorizationQueryParametersError",))
+
+
+@register(CHECKS, "auth.presigned-by-hand", "200: the same URL signed by hand for 7 days works")
+async def _presigned_by_hand(ctx: Context) -> Observation:
+    key = await _stored_object(ctx)
+    unsigned = ctx.client.prepare("GET", ctx.bucket, key, anonymous=True)
+    url = _presigned_for(ctx, key, 604800)
+    answer = await ctx.client.request(dataclasses.replace(unsigned, url=url))
+    return feature(answer, None if answer.body == b"private bytes" else "other bytes returned")
