@@ -196,7 +196,8 @@ async def _encrypted(ctx: Context) -> bytes:
     return key
 
 
-@register(CHECKS, "sse-c.round-trip", "GET with the same key returns the bytes and the key MD5")
+@register(CHECKS, "sse-c.round-trip", "GET with the same key returns the bytes and the key MD5 "
+          "(over https: AWS refuses SSE-C over http with 400 InvalidRequest)")
 async def _sse_c_round_trip(ctx: Context) -> Observation:
     key = await _encrypted(ctx)
     answer = await ctx.send("GET", ctx.key(), headers=_sse_c(key))

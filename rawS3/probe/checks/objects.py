@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import email.header
 import hashlib
 from urllib.parse import quote
 
@@ -120,13 +121,22 @@ async def _metadata_case(ctx: Context) -> Observation:
     return feature(head, None if value == "Value Kept" else f"x-amz-meta-mixedcase: {value}")
 
 
-@register(CHECKS, "objects.metadata-non-ascii", "RFC 2047 value (=?UTF-8?B?...?=) returned intact")
+def _rfc2047(value: str) -> str:
+    """The text an RFC 2047 encoded header value stands for."""
+    words = email.header.decode_header(value)
+    return str(email.header.make_header(words))
+
+
+@register(CHECKS, "objects.metadata-non-ascii", "an RFC 2047 value (=?UTF-8?B?...?=) comes back "
+          "meaning the same text")
 async def _metadata_non_ascii(ctx: Context) -> Observation:
-    encoded = "=?UTF-8?B?" + base64.b64encode("snö ☃".encode()).decode() + "?="
+    text = "snö ☃"
+    encoded = "=?UTF-8?B?" + base64.b64encode(text.encode()).decode() + "?="
     require(await ctx.put(ctx.key(), b"m", headers={"x-amz-meta-label": encoded}))
     head = await ctx.send("HEAD", ctx.key())
     value = head.headers.get("x-amz-meta-label")
-    return feature(head, None if value == encoded else f"x-amz-meta-label: {value}")
+    same = value is not None and _rfc2047(value) == text
+    return feature(head, None if same else f"x-amz-meta-label: {value}")
 
 
 @register(CHECKS, "objects.empty", "0-byte object: 200, Content-Length 0, ETag md5('')")
