@@ -14,6 +14,8 @@ from rawS3.cli.app import Handler
 from rawS3.cli.commands import DELETE_BATCH, head, ls, mb, presign, rb, rm
 from rawS3.cli.demo import demo
 from rawS3.cli.identity import whoami
+from rawS3.cli.probe import add_arguments as add_probe_arguments
+from rawS3.cli.probe import probe
 from rawS3.cli.transfers import cat, cp, get, put
 from rawS3.presigning import PRESIGN_METHODS, RESPONSE_OVERRIDES
 
@@ -157,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options(for_subcommand=True)
     for add in (_add_ls, _add_mb, _add_rb, _add_put, _add_get, _add_cat, _add_rm, _add_cp,
-                _add_presign, _add_head, _add_demo, _add_whoami):
+                _add_presign, _add_head, _add_demo, _add_whoami, _add_probe):
         add(commands, common)
     return parser
 
@@ -315,3 +317,12 @@ def _add_whoami(commands: _Commands,
     _command(commands, common, "whoami",
              "show which source supplied the credentials, their access key id and the region "
              "(never the secret)", whoami)
+
+
+def _add_probe(commands: _Commands,
+               common: argparse.ArgumentParser) -> None:
+    sub = _command(
+        commands, common, "probe",
+        "run a catalogue of protocol checks against the endpoint in a bucket of its own, "
+        "delete everything it made, and report what the server enforces", probe)
+    add_probe_arguments(sub)

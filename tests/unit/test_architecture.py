@@ -35,8 +35,10 @@ IO_MODULES = {
     "rawS3.streams",
     "rawS3.tls",
     "rawS3.transfer",
+    "rawS3.probe.context",
+    "rawS3.probe.runner",
 }
-IO_PACKAGES = ("rawS3.cli",)
+IO_PACKAGES = ("rawS3.cli", "rawS3.probe.checks")
 IO_LIBRARIES = {"asyncio", "aiohttp", "yarl", "multidict", "socket", "ssl", "threading"}
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "time_ns"}
 MAX_LINES = 600
