@@ -32,6 +32,7 @@ from rawS3.errors import (
     NoSuchBucket,
     NoSuchKey,
     NoSuchUpload,
+    ObjectChanged,
     RawS3Error,
     RequestTimeTooSkewed,
     ResponseError,
@@ -46,6 +47,7 @@ from rawS3.errors import (
 from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
 from rawS3.operations.objects import DeleteResult
+from rawS3.operations.ranged import DownloadResult
 from rawS3.progress import TransferProgress
 from rawS3.raw import PreparedRequest, RawResponse, RawStream
 from rawS3.results import ObjectHead, PutResult, UploadedPart
@@ -65,6 +67,7 @@ __all__ = [
     "BucketNotEmpty",
     "Credentials",
     "DeleteResult",
+    "DownloadResult",
     "EntityTooSmall",
     "IntegrityError",
     "InvalidAccessKeyId",
@@ -73,6 +76,7 @@ __all__ = [
     "NoSuchBucket",
     "NoSuchKey",
     "NoSuchUpload",
+    "ObjectChanged",
     "ObjectHead",
     "ObjectInfo",
     "ObjectStream",

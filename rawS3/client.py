@@ -23,6 +23,7 @@ from rawS3.object_calls import ObjectCalls
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
 from rawS3.tls import tls_context
+from rawS3.transfer_calls import TransferCalls
 from rawS3.urls import build_url
 from rawS3.validation import check_positive_int
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["S3Client"]
 
 
-class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
+class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCalls):
     """An S3 client over aiohttp with its own SigV4 signing.
 
     Args:

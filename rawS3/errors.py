@@ -20,6 +20,7 @@ Every exception rawS3 raises on purpose derives from :class:`RawS3Error`::
     ├── ResponseError              the answer is not what S3 specifies (bad XML, a DTD, ...)
     ├── SourceError                the source URL of an upload could not be read
     ├── IntegrityError             an ETag or checksum does not match what was sent
+    │   └── ObjectChanged          the object was replaced while it was being downloaded
     └── UploadNotAborted           a failed multipart upload could not be aborted: its id
                                    is carried, to abort (or resume) it later
 
@@ -33,6 +34,7 @@ masked before it reaches ``details`` (see ``rawS3.diagnosis``, which also explai
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +71,7 @@ __all__ = [
     "NoSuchUpload",
     "NoSuchVersion",
     "NotModified",
+    "ObjectChanged",
     "OperationAborted",
     "PermanentRedirect",
     "PreconditionFailed",
@@ -549,6 +552,26 @@ class IntegrityError(RawS3Error):
         super().__init__(message)
         self.expected = expected
         self.actual = actual
+
+
+class ObjectChanged(IntegrityError):
+    """The object was replaced while a ranged download read it: no two versions are mixed.
+
+    Attributes:
+        bucket: the object's bucket.
+        key: the object's key.
+        expected: the ETag the download began with.
+        actual: the ETag seen later, if the server said.
+    """
+
+    def __init__(self, bucket: str, key: str, *, expected: str | None, actual: str | None) -> None:
+        text = f"{bucket}/{key} changed during the download: ETag {expected}, then {actual or '?'}"
+        super().__init__(text, expected=expected, actual=actual)
+        self.bucket, self.key = bucket, key
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        changed = functools.partial(ObjectChanged, expected=self.expected, actual=self.actual)
+        return (changed, (self.bucket, self.key))
 
 
 class UploadNotAborted(RawS3Error):

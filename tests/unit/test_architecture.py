@@ -20,6 +20,8 @@ IO_MODULES = {
     "rawS3.bucket_calls",
     "rawS3.cleanup",
     "rawS3.client",
+    "rawS3.download",
+    "rawS3.download_stream",
     "rawS3.engine",
     "rawS3.listing_calls",
     "rawS3.multipart_calls",
@@ -30,6 +32,7 @@ IO_MODULES = {
     "rawS3.streams",
     "rawS3.tls",
     "rawS3.transfer",
+    "rawS3.transfer_calls",
 }
 IO_PACKAGES = ("rawS3.cli",)
 IO_LIBRARIES = {"asyncio", "aiohttp", "yarl", "multidict", "socket", "ssl", "threading"}

@@ -1,0 +1,287 @@
+"""Parallel ranged downloads against a real server: byte-exact, pinned to one version, resumable.
+
+Objects are cut into 64 KiB ranges so that many ranges cost little. A replaced object is
+replaced by boto3 from inside the fault proxy, at the moment a pinned range is asked for, so
+the race is the same on every run. Cancellation is tried at points Hypothesis picks (seeded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rawS3 import ObjectChanged, S3Client, TransferProgress, TransportError
+from rawS3.download import PARTIAL_SUFFIX, STATE_SUFFIX
+from rawS3.operations.ranged import ResumeState
+from tests.conftest import TestServer, empty_bucket, fresh_name, make_client
+from tests.faults import TALLY, TRUNCATE, Request, Rule, proxied
+from tests.sources import pattern
+
+PART = 64 * 1024
+SIZES = {
+    "empty": 0,
+    "one-byte": 1,
+    "one-part": PART,
+    "many-parts-odd-tail": 5 * PART + 12_345,
+}
+
+
+def leftovers(directory: Path) -> list[str]:
+    """Files a download may leave behind: temporary and partial ones."""
+    return sorted(name for name in os.listdir(directory) if ".raws3-" in name)
+
+
+def range_start(request: Request) -> int | None:
+    value = request.headers.get("range", "")
+    return int(value.removeprefix("bytes=").split("-")[0]) if value else None
+
+
+def read_state(partial: Path) -> ResumeState | None:
+    return ResumeState.from_json(partial.with_name(partial.name + STATE_SUFFIX).read_bytes())
+
+
+def write_partial(partial: Path, data: bytes, state: ResumeState) -> None:
+    partial.write_bytes(data)
+    partial.with_name(partial.name + STATE_SUFFIX).write_bytes(state.to_json())
+
+
+async def drain(pieces: AsyncIterator[bytes]) -> int:
+    return sum([len(piece) async for piece in pieces])
+
+
+def checked_out(client: S3Client) -> int:
+    session = client._engine.own_session
+    return len(getattr(session.connector, "_acquired", ())) if session else 0
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+async def test_download_is_byte_exact(
+    client: S3Client, bucket: str, tmp_path: Path, size: int
+) -> None:
+    data = pattern(size, seed=size)
+    await client.put_object(bucket, "obj", data)
+    seen: list[TransferProgress] = []
+    target = tmp_path / "out.bin"
+    result = await client.download(
+        bucket, "obj", target, part_size=PART, concurrency=3, on_progress=seen.append
+    )
+    assert target.read_bytes() == data
+    assert (result.size, result.resumed) == (size, 0)
+    assert result.requests == (max(1, -(-size // PART)) if size else 2)  # empty: 416, then GET
+    assert result.md5_checked == (size <= PART)  # one range: its MD5 checked on the way
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    assert seen[-1] == TransferProgress(size, size)
+    assert leftovers(tmp_path) == []
+    assert checked_out(client) == 0
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+async def test_iter_download_is_byte_exact_in_order(
+    client: S3Client, bucket: str, size: int
+) -> None:
+    data = pattern(size, seed=size + 1)
+    await client.put_object(bucket, "obj", data)
+    seen: list[TransferProgress] = []
+    pieces = client.iter_download(
+        bucket, "obj", part_size=PART, concurrency=2, on_progress=seen.append
+    )
+    got = b"".join([piece async for piece in pieces])
+    assert got == data
+    assert seen[-1] == TransferProgress(size, size)
+    assert checked_out(client) == 0
+
+
+async def test_a_replaced_object_fails_typed_and_leaves_no_file(
+    s3_server: TestServer, bucket: str, tmp_path: Path, boto: Any
+) -> None:
+    data = pattern(4 * PART, seed=7)
+    replaced: list[int] = []
+    versions: list[int] = []
+
+    def replace_once(request: Request) -> bool:
+        # Blocking on purpose: the new version is in place before the proxy forwards this GET.
+        if request.operation == "GetObject" and "if-match" in request.headers and not replaced:
+            version = len(versions) + 8  # another body, so another ETag, each time
+            boto.put_object(Bucket=bucket, Key="obj", Body=pattern(4 * PART, seed=version))
+            versions.append(version)
+            replaced.append(request.number)
+        return False
+
+    async with proxied(s3_server, [Rule(TRUNCATE, when=replace_once)]) as (_, client):
+        await client.put_object(bucket, "obj", data)
+        target = tmp_path / "out.bin"
+        with pytest.raises(ObjectChanged) as caught:
+            await client.download(bucket, "obj", target, part_size=PART, concurrency=1)
+        assert caught.value.expected is not None
+        assert replaced
+        assert not target.exists()
+        assert leftovers(tmp_path) == []
+        pieces = client.iter_download(bucket, "obj", part_size=PART, concurrency=1)
+        first = await anext(pieces)  # the first range is in: replace before the next is asked
+        replaced.clear()
+        with pytest.raises(ObjectChanged):
+            await drain(pieces)
+        assert first
+        assert checked_out(client) == 0
+
+
+async def test_a_range_cut_off_resumes_from_the_byte_it_reached(
+    s3_server: TestServer, bucket: str, tmp_path: Path
+) -> None:
+    part = 1024 * 1024
+    data = pattern(3 * part + 999, seed=3)
+
+    def second_range(request: Request) -> bool:
+        return request.operation == "GetObject" and range_start(request) == part
+
+    rules = [Rule(TRUNCATE, when=second_range, times=1)]
+    async with proxied(s3_server, rules) as (proxy, client):
+        await client.put_object(bucket, "obj", data)
+        target = tmp_path / "out.bin"
+        result = await client.download(bucket, "obj", target, part_size=part, concurrency=2)
+        assert target.read_bytes() == data
+        starts = [range_start(r) for r, _ in proxy.seen if r.operation == "GetObject"]
+        # The cut range was asked for again from past its start (the proxy sent half of it).
+        again = [s for s in starts if s is not None and part < s < 2 * part]
+        assert len(again) == 1, starts
+        assert result.requests == 5
+        assert proxy.injected_total == 1
+    TALLY.record(proxy, recovered=True)
+    TALLY.verified += 1
+
+
+async def test_a_partial_file_is_resumed_when_the_object_is_unchanged(
+    s3_server: TestServer, bucket: str, tmp_path: Path
+) -> None:
+    data = pattern(6 * PART + 77, seed=5)
+    target = tmp_path / "out.bin"
+
+    def third_range(request: Request) -> bool:
+        start = range_start(request)
+        return (
+            request.operation == "GetObject" and start is not None and 2 * PART <= start < 3 * PART
+        )
+
+    # Every attempt at the third range is cut off: the download fails and keeps what it has.
+    rules = [Rule(TRUNCATE, when=third_range)]
+    async with proxied(s3_server, rules) as (proxy, client):
+        await client.put_object(bucket, "obj", data)
+        with pytest.raises(TransportError):
+            await client.download(bucket, "obj", target, part_size=PART, concurrency=1, resume=True)
+    assert not target.exists()
+    partial = Path(str(target) + PARTIAL_SUFFIX)
+    state = read_state(partial)
+    assert state is not None
+    assert state.done == {0, 1}
+    async with proxied(s3_server, []) as (proxy, client):
+        seen: list[TransferProgress] = []
+        result = await client.download(
+            bucket, "obj", target, part_size=PART, resume=True, on_progress=seen.append
+        )
+        starts = sorted(range_start(r) or 0 for r, _ in proxy.seen if r.operation == "GetObject")
+    assert target.read_bytes() == data
+    assert result.resumed == 2 * PART
+    assert starts == [i * PART for i in range(2, 7)]  # ranges 0 and 1 were not asked again
+    assert seen[0].done == 2 * PART
+    assert leftovers(tmp_path) == []
+
+
+async def test_a_partial_file_of_a_changed_object_starts_over(
+    client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    old, new = pattern(4 * PART, seed=10), pattern(3 * PART + 5, seed=11)
+    target = tmp_path / "out.bin"
+    first = await client.put_object(bucket, "obj", old)
+    partial = Path(str(target) + PARTIAL_SUFFIX)
+    state = ResumeState(first.etag, len(old), PART, frozenset({0}))
+    write_partial(partial, old[:PART] + bytes(3 * PART), state)
+    await client.put_object(bucket, "obj", new)
+    result = await client.download(bucket, "obj", target, part_size=PART, resume=True)
+    assert target.read_bytes() == new
+    assert result.resumed == 0
+    assert leftovers(tmp_path) == []
+
+
+# -- cancellation at points Hypothesis picks ----------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def scratch_bucket(server: TestServer) -> AsyncIterator[tuple[S3Client, str]]:
+    name = fresh_name()
+    async with make_client(server) as client:
+        await client.create_bucket(name)
+        try:
+            yield client, name
+        finally:
+            await empty_bucket(client, name)
+            await client.delete_bucket(name)
+
+
+@pytest.fixture(scope="module")
+def cancel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cancel")
+
+
+@settings(max_examples=12)
+@given(
+    steps=st.integers(min_value=0, max_value=120),
+    resume=st.booleans(),
+    iterate=st.booleans(),
+)
+def test_cancelled_anywhere_leaves_no_file_task_or_connection(
+    s3_server: TestServer, cancel_dir: Path, steps: int, resume: bool, iterate: bool
+) -> None:
+    asyncio.run(cancel_scenario(s3_server, cancel_dir, steps, resume, iterate))
+
+
+async def cancel_scenario(
+    server: TestServer, directory: Path, steps: int, resume: bool, iterate: bool
+) -> None:
+    data = pattern(5 * PART + 3, seed=steps)
+    target = directory / "out.bin"
+    async with scratch_bucket(server) as (client, name):
+        await client.put_object(name, "obj", data)
+        before = asyncio.all_tasks()
+
+        async def run() -> None:
+            if iterate:
+                async for _ in client.iter_download(name, "obj", part_size=PART, concurrency=3):
+                    pass
+            else:
+                await client.download(
+                    name, "obj", target, part_size=PART, concurrency=3, resume=resume
+                )
+
+        task = asyncio.ensure_future(run())
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        others = asyncio.all_tasks() - before - {asyncio.current_task()}
+        assert others == set()
+        assert checked_out(client) == 0
+        if target.exists():  # finished before the cancellation came
+            assert target.read_bytes() == data
+            target.unlink()
+        kept = leftovers(directory)
+        if resume and kept:  # kept on purpose, with the state that says what it holds
+            partial = "out.bin" + PARTIAL_SUFFIX
+            assert kept == [partial, partial + STATE_SUFFIX]
+            state = ResumeState.from_json((directory / kept[1]).read_bytes())
+            assert state is not None
+            held = (directory / kept[0]).read_bytes()
+            for index in state.done:
+                start = index * PART
+                assert held[start : start + PART] == data[start : start + PART]
+            for name_ in kept:
+                (directory / name_).unlink()
+        assert leftovers(directory) == []
