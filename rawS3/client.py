@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from rawS3.engine import Engine
+    from rawS3.progress import ProgressCallback
     from rawS3.transfer import MultipartUploader
 
 __all__ = ["S3Client"]
@@ -233,6 +234,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
         concurrency: int = 4,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -245,6 +247,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
             concurrency: parts uploading at once (default 4).
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            on_progress: called with a ``TransferProgress`` as the server acknowledges
+                parts (see ``MultipartUploader``).
 
         Returns:
             The uploader, to use as ``async with``.
@@ -262,4 +266,5 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
             concurrency=concurrency,
             content_type=content_type,
             metadata=metadata,
+            on_progress=on_progress,
         )

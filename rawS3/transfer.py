@@ -32,6 +32,7 @@ from rawS3.parts import (
     part_size_at,
     part_size_for_total,
 )
+from rawS3.progress import ProgressCallback, TransferProgress
 from rawS3.results import PutResult, UploadedPart
 from rawS3.validation import (
     check_bucket,
@@ -84,6 +85,9 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
+        on_progress: called with a ``TransferProgress`` each time the server acknowledges a
+            part (``done``: bytes acknowledged, a retried part counted once; ``total``:
+            ``size``, or ``None`` when not given).
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
@@ -106,6 +110,7 @@ class MultipartUploader:
         size: int | None = None,
         checksum: str | None = None,
         content_md5: bool | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self._client = client
         self.bucket = check_bucket(bucket)
@@ -139,6 +144,9 @@ class MultipartUploader:
         self._next_part = 1
         self._closed = False
         self.result: PutResult | None = None
+        self._on_progress = on_progress
+        self._total = size
+        self._acknowledged = 0
 
     @property
     def upload_id(self) -> str | None:
@@ -363,6 +371,9 @@ class MultipartUploader:
                 content_md5=self._content_md5,
             )
             self._parts.append(part)
+            self._acknowledged += part.size
+            if self._on_progress is not None:
+                self._on_progress(TransferProgress(self._acknowledged, self._total))
         finally:
             self._in_flight -= 1
             self._slots.release()
@@ -437,6 +448,7 @@ async def upload_stream(
     concurrency: int = 4,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> PutResult:
     """Upload an async iterable of bytes: one PutObject if it fits in a part, else multipart.
 
@@ -453,6 +465,8 @@ async def upload_stream(
         concurrency: parts uploading at once (default 4).
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+        on_progress: called with a ``TransferProgress`` as the server acknowledges bytes
+            (each part; or once, for the one PutObject).
 
     Returns:
         The object's ETag and size; ``parts`` is 0 when one PutObject sufficed.
@@ -469,13 +483,17 @@ async def upload_stream(
         content_type=content_type,
         metadata=metadata,
         size=size,
+        on_progress=on_progress,
     )
     pieces = aiter(source)
     head = await _read_at_least(pieces, uploader.part_size + 1)
     if len(head) <= uploader.part_size:
-        return await client.put_object(
+        result = await client.put_object(
             bucket, key, head, content_type=content_type, metadata=metadata
         )
+        if on_progress is not None:
+            on_progress(TransferProgress(len(head), len(head)))
+        return result
     async with uploader:
         await uploader.write(head)
         del head

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from rawS3 import ObjectChanged, S3Client, TransferProgress, TransportError
 from rawS3.download import PARTIAL_SUFFIX, STATE_SUFFIX
 from rawS3.operations.ranged import ResumeState
+from rawS3.transfer import upload_stream
 from tests.conftest import TestServer, empty_bucket, fresh_name, make_client
-from tests.faults import TALLY, TRUNCATE, Request, Rule, proxied
+from tests.faults import RESET_AFTER_BODY, TALLY, TRUNCATE, Request, Rule, proxied
 from tests.sources import pattern
 
 PART = 64 * 1024
@@ -306,3 +307,35 @@ async def cancel_scenario(
                 assert held[start : start + PART] == data[start : start + PART]
             for leftover in kept:
                 (directory / leftover).unlink()
+
+
+# -- upload progress ----------------------------------------------------------------------------
+
+
+async def test_upload_progress_counts_each_acknowledged_part_once(
+    s3_server: TestServer, bucket: str
+) -> None:
+    part = 5 * 1024 * 1024
+    data = pattern(2 * part + 1234, seed=21)
+    seen: list[TransferProgress] = []
+    # The second part's answer is lost once: it is sent again, and must be counted once.
+    rules = [Rule(RESET_AFTER_BODY, operation="UploadPart", query={"partNumber": "2"}, times=1)]
+    async with proxied(s3_server, rules) as (proxy, client):
+        async with client.multipart_uploader(
+            bucket, "up", part_size=part, on_progress=seen.append
+        ) as up:
+            await up.write(data)
+        assert proxy.injected_total == 1
+        small: list[TransferProgress] = []
+        await upload_stream(client, bucket, "small", chunks_of(b"abc"), on_progress=small.append)
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    assert {p.done for p in seen} <= {part, 2 * part, 1234, part + 1234, 2 * part + 1234}
+    assert seen[-1].done == len(data)
+    assert len(seen) == 3
+    assert all(p.total is None for p in seen)  # the uploader was not told the size
+    assert small == [TransferProgress(3, 3)]
+    TALLY.record(proxy, recovered=True)
+
+
+async def chunks_of(data: bytes) -> AsyncIterator[bytes]:
+    yield data
