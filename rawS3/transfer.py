@@ -32,7 +32,7 @@ from rawS3.parts import (
     part_size_at,
     part_size_for_total,
 )
-from rawS3.progress import ProgressCallback, TransferProgress
+from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.validation import (
     check_bucket,
@@ -85,9 +85,7 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
-        on_progress: called with a ``TransferProgress`` each time the server acknowledges a
-            part (``done``: bytes acknowledged, a retried part counted once; ``total``:
-            ``size``, or ``None`` when not given).
+        on_progress: told of each part the server acknowledged (counted once), as bytes.
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
@@ -144,9 +142,7 @@ class MultipartUploader:
         self._next_part = 1
         self._closed = False
         self.result: PutResult | None = None
-        self._on_progress = on_progress
-        self._total = size
-        self._acknowledged = 0
+        self._progress = Acknowledged(on_progress, size)
 
     @property
     def upload_id(self) -> str | None:
@@ -371,9 +367,7 @@ class MultipartUploader:
                 content_md5=self._content_md5,
             )
             self._parts.append(part)
-            self._acknowledged += part.size
-            if self._on_progress is not None:
-                self._on_progress(TransferProgress(self._acknowledged, self._total))
+            self._progress.add(part.size)
         finally:
             self._in_flight -= 1
             self._slots.release()
@@ -465,8 +459,7 @@ async def upload_stream(
         concurrency: parts uploading at once (default 4).
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
-        on_progress: called with a ``TransferProgress`` as the server acknowledges bytes
-            (each part; or once, for the one PutObject).
+        on_progress: as for ``MultipartUploader``; told once after a single PutObject.
 
     Returns:
         The object's ETag and size; ``parts`` is 0 when one PutObject sufficed.
@@ -491,9 +484,7 @@ async def upload_stream(
         result = await client.put_object(
             bucket, key, head, content_type=content_type, metadata=metadata
         )
-        if on_progress is not None:
-            on_progress(TransferProgress(len(head), len(head)))
-        return result
+        return Acknowledged(on_progress, len(head)).whole(result)
     async with uploader:
         await uploader.write(head)
         del head
