@@ -11,7 +11,7 @@ import asyncio
 import collections
 import contextlib
 import hashlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 
 import aiohttp
 
@@ -106,7 +106,7 @@ async def iter_object(
     concurrency: int,
     on_progress: ProgressCallback | None,
     version_id: str | None,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Yield ``bucket``/``key``'s bytes in order; see ``S3Client.iter_download``.
 
     Args:

@@ -7,7 +7,7 @@ are checked before anything is sent.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
 from rawS3.multipart_calls import Facade
@@ -115,7 +115,7 @@ class TransferCalls(Facade):
         concurrency: int = DEFAULT_ITER_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
         version_id: str | None = None,
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """Yield an object's bytes in order, fetched with parallel ranged GETs.
 
         ::

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -339,3 +340,54 @@ async def test_upload_progress_counts_each_acknowledged_part_once(
 
 async def chunks_of(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+# -- raws3 get ----------------------------------------------------------------------------------
+
+
+async def raws3_get(server: TestServer, *args: str) -> tuple[int, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=server.endpoint,
+        AWS_ACCESS_KEY_ID=server.access_key,
+        AWS_SECRET_ACCESS_KEY=server.secret_key,
+        AWS_REGION=server.region,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rawS3",
+        "get",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+async def test_raws3_get_resumes_a_partial_file(
+    s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    data = pattern(4 * PART + 9, seed=31)
+    put = await client.put_object(bucket, "obj", data)
+    target = tmp_path / "out.bin"
+    partial = tmp_path / ("out.bin" + PARTIAL_SUFFIX)
+    state = ResumeState(put.etag, len(data), PART, frozenset({0, 2}))
+    held = bytearray(len(data))
+    held[:PART] = data[:PART]
+    held[2 * PART : 3 * PART] = data[2 * PART : 3 * PART]
+    write_partial(partial, bytes(held), state)
+    url = f"s3://{bucket}/obj"
+    code, out = await raws3_get(s3_server, url, str(target), "--resume", "--part-size", "64KiB")
+    assert code == 0, out
+    assert target.read_bytes() == data
+    assert f"{PART * 2 // 1024}.0 KiB resumed" in out
+    assert leftovers(tmp_path) == []
+    code, out = await raws3_get(s3_server, url, str(target), "--concurrency", "2")
+    assert code == 0, out
+    assert "resumed" not in out
+    assert target.read_bytes() == data
