@@ -341,6 +341,9 @@ async def download_file(
             result = await _fill(reader, sink, first, plan, concurrency, on_progress)
             _finish(sink, target, pin)
             return DownloadResult(target, pin.size, pin.etag, reader.requests, *result)
+        except IntegrityError:
+            sink.keep_state = False  # bytes of another version, or wrong ones: nothing to resume
+            raise
         finally:
             _close(sink, resume)
     finally:
