@@ -171,6 +171,9 @@ def _check_target(target: object) -> str:
         raise ValueError("target must be a non-empty file path")
     if os.path.isdir(path):
         raise ValueError(f"target {path!r} is a directory; name the file to write")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError(f"target {path!r} is in {parent!r}, which is not a directory")
     return path
 
 

@@ -101,6 +101,28 @@ async def test_iter_download_is_byte_exact_in_order(
     assert checked_out(client) == 0
 
 
+async def test_an_older_version_is_downloaded_by_its_id(
+    client: S3Client, bucket: str, tmp_path: Path, boto: Any
+) -> None:
+    boto.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old, new = pattern(3 * PART + 1, seed=41), pattern(2 * PART, seed=42)
+    first = await client.put_object(bucket, "obj", old)
+    second = await client.put_object(bucket, "obj", new)
+    try:
+        assert first.version_id
+        target = tmp_path / "old.bin"
+        await client.download(bucket, "obj", target, part_size=PART, version_id=first.version_id)
+        assert target.read_bytes() == old
+        pieces = client.iter_download(bucket, "obj", part_size=PART, version_id=first.version_id)
+        assert b"".join([piece async for piece in pieces]) == old
+        await client.download(bucket, "obj", target, part_size=PART)
+        assert target.read_bytes() == new
+    finally:
+        # The bucket fixture deletes current objects only; versions would keep the bucket.
+        for put in (first, second):
+            boto.delete_object(Bucket=bucket, Key="obj", VersionId=put.version_id)
+
+
 async def test_a_replaced_object_fails_typed_and_leaves_no_file(
     s3_server: TestServer, bucket: str, tmp_path: Path, boto: Any
 ) -> None:

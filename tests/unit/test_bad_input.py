@@ -348,6 +348,11 @@ CASES: dict[str, Case | Any] = {
         ValueError,
         r"is a directory",
     ),
+    "download target in a missing directory": Case(
+        lambda env: env.client.download("bucket", "key", "/nonexistent-raws3-dir/x"),
+        ValueError,
+        r"which is not a directory",
+    ),
     "download resume not bool": Case(
         lambda env: env.client.download("bucket", "key", "/tmp/x", resume="yes"),
         TypeError,
