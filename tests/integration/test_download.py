@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rawS3 import ObjectChanged, S3Client, TransferProgress, TransportError
+from rawS3 import ObjectChanged, S3Client, S3Error, TransferProgress, TransportError
 from rawS3.download import PARTIAL_SUFFIX, STATE_SUFFIX
 from rawS3.operations.ranged import ResumeState
 from rawS3.transfer import upload_stream
 from tests.conftest import TestServer, empty_bucket, fresh_name, make_client
-from tests.faults import RESET_AFTER_BODY, TALLY, TRUNCATE, Request, Rule, proxied
+from tests.faults import (
+    RESET_AFTER_BODY,
+    RESET_BEFORE_BODY,
+    SLOW_DOWN,
+    TALLY,
+    TRUNCATE,
+    Fault,
+    Request,
+    Rule,
+    proxied,
+)
 from tests.sources import pattern
 
 PART = 64 * 1024
@@ -242,16 +252,24 @@ async def test_a_partial_file_of_a_changed_object_starts_over(
 # -- cancellation at points Hypothesis picks ----------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def scratch_bucket(server: TestServer) -> AsyncIterator[tuple[S3Client, str]]:
+@pytest.fixture(scope="module")
+def stored(s3_server: TestServer) -> Iterator[str]:
+    """A bucket holding ``obj`` = ``DATA`` for the Hypothesis tests, made once per module."""
     name = fresh_name()
-    async with make_client(server) as client:
-        await client.create_bucket(name)
-        try:
-            yield client, name
-        finally:
+
+    async def make() -> None:
+        async with make_client(s3_server) as client:
+            await client.create_bucket(name)
+            await client.put_object(name, "obj", DATA)
+
+    async def remove() -> None:
+        async with make_client(s3_server) as client:
             await empty_bucket(client, name)
             await client.delete_bucket(name)
+
+    asyncio.run(make())
+    yield name
+    asyncio.run(remove())
 
 
 @pytest.fixture(scope="module")
@@ -260,6 +278,7 @@ def cancel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 SIZE = 5 * PART + 3
+DATA = pattern(SIZE, seed=1)
 # Where to cancel: after some turns of the event loop (before or during the first request), or
 # as soon as a given number of bytes has landed (anywhere in the body).
 POINTS = st.one_of(
@@ -271,19 +290,28 @@ POINTS = st.one_of(
 @settings(max_examples=16)
 @given(point=POINTS, resume=st.booleans(), iterate=st.booleans())
 def test_cancelled_anywhere_leaves_no_file_task_or_connection(
-    s3_server: TestServer, cancel_dir: Path, point: tuple[str, int], resume: bool, iterate: bool
+    s3_server: TestServer,
+    stored: str,
+    cancel_dir: Path,
+    point: tuple[str, int],
+    resume: bool,
+    iterate: bool,
 ) -> None:
-    asyncio.run(cancel_scenario(s3_server, cancel_dir, point, resume, iterate))
+    asyncio.run(cancel_scenario(s3_server, stored, cancel_dir, point, resume, iterate))
 
 
 async def cancel_scenario(
-    server: TestServer, directory: Path, point: tuple[str, int], resume: bool, iterate: bool
+    server: TestServer,
+    name: str,
+    directory: Path,
+    point: tuple[str, int],
+    resume: bool,
+    iterate: bool,
 ) -> None:
     how, where = point
-    data = pattern(SIZE, seed=where)
+    data = DATA
     target = directory / "out.bin"
-    async with scratch_bucket(server) as (client, name):
-        await client.put_object(name, "obj", data)
+    async with make_client(server) as client:
         before = asyncio.all_tasks()
         task: asyncio.Future[None] | None = None
 
@@ -335,6 +363,64 @@ async def cancel_scenario(
                 assert held[start : start + PART] == data[start : start + PART]
             for leftover in kept:
                 (directory / leftover).unlink()
+
+
+# -- faults at points Hypothesis picks ----------------------------------------------------------
+
+GET_FAULTS = st.sampled_from([TRUNCATE, RESET_BEFORE_BODY, RESET_AFTER_BODY, SLOW_DOWN])
+
+
+@settings(max_examples=10)
+@given(
+    faults=st.lists(GET_FAULTS, min_size=1, max_size=4),
+    every=st.integers(min_value=1, max_value=4),
+    times=st.integers(min_value=1, max_value=6),
+    iterate=st.booleans(),
+)
+def test_faulty_gets_end_byte_exact_or_typed_with_nothing_left(
+    s3_server: TestServer,
+    stored: str,
+    cancel_dir: Path,
+    faults: list[Fault],
+    every: int,
+    times: int,
+    iterate: bool,
+) -> None:
+    rule = Rule(faults, operation="GetObject", every=every, times=times)
+    asyncio.run(fault_scenario(s3_server, stored, cancel_dir, rule, iterate))
+
+
+def ours(tasks: set[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
+    """The tasks left over, but for the proxy's own (one per client connection it serves)."""
+    return [t for t in tasks if not t.get_coro().__qualname__.startswith("FaultProxy.")]
+
+
+async def fault_scenario(
+    server: TestServer, name: str, directory: Path, rule: Rule, iterate: bool
+) -> None:
+    data = DATA
+    target = directory / "faulty.bin"
+    async with proxied(server, [rule]) as (proxy, client):
+        before = asyncio.all_tasks()
+        try:
+            if iterate:
+                pieces = client.iter_download(name, "obj", part_size=PART, concurrency=3)
+                got = b"".join([piece async for piece in pieces])
+            else:
+                await client.download(name, "obj", target, part_size=PART, concurrency=3)
+                got = target.read_bytes()
+                target.unlink()
+            assert got == data
+            recovered = True
+        except (TransportError, S3Error):
+            recovered = False  # more faults than the retry policy allows: typed
+        assert ours(asyncio.all_tasks() - before - {asyncio.current_task()}) == []
+        assert checked_out(client) == 0
+        assert not target.exists()
+        assert leftovers(directory) == []
+    TALLY.record(proxy, recovered=recovered)
+    if recovered:
+        TALLY.verified += 1
 
 
 # -- upload progress ----------------------------------------------------------------------------
