@@ -126,7 +126,8 @@ class TransferCalls(Facade):
 
         Ranges are pinned to the first answer's ETag as in ``download``. Ranges ahead of the
         reader are held in memory: at most ``concurrency`` ranges of ``part_size`` bytes.
-        Breaking off the loop (or closing the iterator) stops the ranges in flight. The size
+        Closing the iterator (as ``aclosing`` does) stops the ranges in flight at once; a loop
+        broken off without it leaves that to the iterator's finalizer. The size
         (and, for an object of one range, the MD5) is checked at the end: a mismatch raises
         after the bytes were yielded, so treat them as unconfirmed until the loop ends.
 
