@@ -265,13 +265,14 @@ def _read_state(partial: str) -> ResumeState | None:
     try:
         with open(partial + STATE_SUFFIX, "rb") as handle:
             data = handle.read(1024 * 1024)
-        if not os.path.isfile(partial):
-            return None
+        size = os.path.getsize(partial)
     except OSError:
         return None
     state = ResumeState.from_json(data)
-    if state is None:
-        log.info("the resume state beside %s is unreadable; starting over", partial)
+    if state is None or size != state.size:
+        # Unreadable, or a partial file changed behind our back: trust none of it.
+        log.info("the resume state beside %s does not fit it; starting over", partial)
+        return None
     return state
 
 

@@ -62,7 +62,7 @@ class TransferCalls(Facade):
         the temporary file; with ``resume`` it is kept instead as ``<target>.raws3-part``,
         with ``<target>.raws3-part.json`` saying which ranges it holds, and the next
         ``download(..., resume=True)`` fetches only the rest if the object's ETag is unchanged
-        (else it starts over).
+        (else it starts over), in the part size it began with.
 
         Args:
             bucket: the bucket.

@@ -249,6 +249,23 @@ async def test_a_partial_file_of_a_changed_object_starts_over(
     assert leftovers(tmp_path) == []
 
 
+async def test_a_partial_file_that_does_not_fit_its_state_is_not_trusted(
+    client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    data = pattern(3 * PART + 1, seed=12)
+    put = await client.put_object(bucket, "obj", data)
+    target = tmp_path / "out.bin"
+    partial = tmp_path / ("out.bin" + PARTIAL_SUFFIX)
+    # The state says range 0 is there, but the file was cut short (e.g. copied half-way).
+    write_partial(
+        partial, data[: PART // 2], ResumeState(put.etag, len(data), PART, frozenset({0}))
+    )
+    result = await client.download(bucket, "obj", target, part_size=PART, resume=True)
+    assert target.read_bytes() == data
+    assert result.resumed == 0
+    assert leftovers(tmp_path) == []
+
+
 # -- cancellation at points Hypothesis picks ----------------------------------------------------
 
 
