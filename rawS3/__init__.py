@@ -48,6 +48,7 @@ from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
 from rawS3.operations.objects import DeleteResult
 from rawS3.operations.ranged import DownloadResult
+from rawS3.post_policy import PresignedPost
 from rawS3.progress import TransferProgress
 from rawS3.raw import PreparedRequest, RawResponse, RawStream
 from rawS3.results import ObjectHead, PutResult, UploadedPart
@@ -55,6 +56,7 @@ from rawS3.retry import RetryPolicy
 from rawS3.sigv4 import Credentials
 from rawS3.streams import ObjectStream
 from rawS3.transfer import MultipartUploader, upload_stream
+from rawS3.verify import ChecksumVerifier
 
 __version__ = "0.1.0"
 
@@ -65,6 +67,7 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "ChecksumVerifier",
     "Credentials",
     "DeleteResult",
     "DownloadResult",
@@ -81,6 +84,7 @@ __all__ = [
     "ObjectInfo",
     "ObjectStream",
     "PreparedRequest",
+    "PresignedPost",
     "PutResult",
     "RawResponse",
     "RawS3Error",

@@ -16,10 +16,12 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from rawS3.checksums import check_algorithm
 from rawS3.config import SigningClock, Timeouts, resolve_settings
 from rawS3.listing_calls import ListingCalls
 from rawS3.multipart_calls import MultipartCalls
 from rawS3.object_calls import ObjectCalls
+from rawS3.presign_calls import PresignCalls
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
 from rawS3.tls import tls_context
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["S3Client"]
 
 
-class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCalls):
+class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls, TransferCalls):
     """An S3 client over aiohttp with its own SigV4 signing.
 
     Args:
@@ -64,6 +66,9 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
         ssl_context: an ``ssl.SSLContext`` to use as is (overrides the two above).
         max_connections: size of the connection pool the client creates.
         clock: seconds since the epoch; ``time.time`` unless a test needs another clock.
+        checksum: an algorithm (``"crc32"``, ``"crc32c"``, ``"crc64nvme"``, ``"sha1"``,
+            ``"sha256"``) that uploads send when a call names none; ``None`` (the default)
+            sends none, as many S3-compatible servers refuse what they do not know.
 
     Raises:
         TypeError: an option of the wrong type (e.g. a non-``str`` endpoint or key).
@@ -89,6 +94,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
         ssl_context: ssl.SSLContext | None = None,
         max_connections: int = 64,
         clock: Callable[[], float] = time.time,
+        checksum: str | None = None,
     ) -> None:
         self._settings = resolve_settings(
             endpoint_url=endpoint_url,
@@ -107,6 +113,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
         self._max_connections = check_positive_int("max_connections", max_connections)
         self._clock = SigningClock(clock)
         self._made: Engine | None = None
+        self._checksum = check_algorithm(checksum)
 
     def __repr__(self) -> str:
         s = self._settings
@@ -155,19 +162,22 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
 
     # -- the seed's functions -------------------------------------------------------------
 
-    async def upload_file(self, bucket: str, path: str, buffer: bytes) -> None:
+    async def upload_file(
+        self, bucket: str, path: str, buffer: bytes, *, checksum: str | None = None
+    ) -> None:
         """Store ``buffer`` as the object ``bucket``/``path``.
 
         Args:
             bucket: the bucket.
             path: the object's key.
             buffer: the object's bytes.
+            checksum: an additional checksum to send (``None``: the client's ``checksum``).
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
             S3Error: the server refused; TransportError: no usable answer.
         """
-        await self.put_object(bucket, path, buffer)
+        await self.put_object(bucket, path, buffer, checksum=checksum)
 
     async def fetch_and_upload(
         self, bucket: str, path: str, url: str, *, max_size: int | None = None
@@ -198,6 +208,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
         *,
         part_size: int | None = None,
         concurrency: int = 4,
+        checksum: str | None = None,
+        checksum_type: str | None = None,
     ) -> None:
         """Stream ``url`` into ``bucket``/``path`` through a ``MultipartUploader``.
 
@@ -210,15 +222,27 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
             url: the http(s) URL to download.
             part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
             concurrency: parts uploading at once (default 4).
+            checksum: an algorithm every part carries (``None``: the client's ``checksum``).
+            checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is downloaded or sent).
             SourceError: the download failed or ended early; S3Error, TransportError: the
                 upload failed. The upload is aborted in every case.
+            IntegrityError: the server reports another object checksum than the parts make.
         """
         from rawS3.transfer import stream_upload
 
-        await stream_upload(self, bucket, path, url, part_size=part_size, concurrency=concurrency)
+        await stream_upload(
+            self,
+            bucket,
+            path,
+            url,
+            part_size=part_size,
+            concurrency=concurrency,
+            checksum=checksum or self._checksum,
+            checksum_type=checksum_type,
+        )
 
     @property
     def clock_offset(self) -> float:
@@ -234,6 +258,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
         concurrency: int = 4,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        checksum: str | None = None,
+        checksum_type: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
@@ -247,6 +273,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
             concurrency: parts uploading at once (default 4).
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            checksum: an algorithm every part carries (``None``: the client's ``checksum``).
+            checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
             on_progress: called with a ``TransferProgress`` as the server acknowledges
                 parts (see ``MultipartUploader``).
 
@@ -266,5 +294,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, TransferCall
             concurrency=concurrency,
             content_type=content_type,
             metadata=metadata,
+            checksum=checksum or self._checksum,
+            checksum_type=checksum_type,
             on_progress=on_progress,
         )

@@ -44,6 +44,7 @@ from rawS3.errors import (
 )
 from rawS3.operations.request import Reply, Request, error_from_document, read_error
 from rawS3.retry import RetryPolicy
+from rawS3.trailers import StreamSigner
 from rawS3.urls import build_url, host_header
 from rawS3.xml import find_error
 
@@ -333,13 +334,8 @@ class Engine:
 
     def _chunk_signer(self, now: datetime) -> Callable[[bytes, str], str]:
         s = self.settings
-
-        def sign(chunk: bytes, previous: str) -> str:
-            return sigv4.sign_chunk(
-                chunk, previous, credentials=s.credentials, region=s.region, now=now
-            )
-
-        return sign
+        # A StreamSigner also signs a checksum trailer (TrailerChunkedBody).
+        return StreamSigner(s.credentials, s.region, now)
 
     async def _error(
         self,

@@ -21,13 +21,14 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from rawS3.checksums import check_algorithm
+from rawS3.checksums import check_checksum_choice
 from rawS3.cleanup import abort_or_hand_over, run_to_end
 from rawS3.config import Timeouts
 from rawS3.errors import IntegrityError, S3Error, SourceError
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
+    is_whole_immutable_part,
     multipart_etag,
     part_size_at,
     part_size_for_total,
@@ -81,7 +82,8 @@ class MultipartUploader:
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         size: the total length if known; the part size then grows to fit 10,000 parts.
-        checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` with every part.
+        checksum: an algorithm (e.g. ``"crc32c"``, ``"crc64nvme"``) every part carries.
+        checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``: the object checksum (see Complete).
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
@@ -106,7 +108,7 @@ class MultipartUploader:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         size: int | None = None,
-        checksum: str | None = None,
+        checksum: str | None = None, checksum_type: str | None = None,
         content_md5: bool | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> None:
@@ -121,7 +123,7 @@ class MultipartUploader:
             None if content_type is None else check_header("Content-Type", content_type)[1]
         )
         self._metadata = check_metadata(metadata) if metadata is not None else {}
-        self._checksum = check_algorithm(checksum)
+        self._checksum, self._checksum_type = check_checksum_choice(checksum, checksum_type)
         self._content_md5 = content_md5
         import asyncio
 
@@ -194,7 +196,7 @@ class MultipartUploader:
         lent: list[asyncio.Future[None]] = []
         while view.nbytes:
             size = self._size_of(self._next_part)
-            if not self._filled and _is_whole_immutable_part(view, size):
+            if not self._filled and is_whole_immutable_part(view, size):
                 await self._dispatch(view)
                 return
             if not self._filled and borrowed and view.nbytes >= size:
@@ -249,7 +251,8 @@ class MultipartUploader:
         self._closed = True
         try:
             result = await self._client.complete_multipart_upload(
-                self.bucket, self.key, self._require_upload_id(), self._parts
+                self.bucket, self.key, self._require_upload_id(), self._parts,
+                checksum_type=self._checksum_type,
             )
         except S3Error:
             if any(part.size for part in self._parts):
@@ -328,7 +331,7 @@ class MultipartUploader:
                     self.key,
                     content_type=self._content_type,
                     metadata=self._metadata,
-                    checksum=self._checksum,
+                    checksum=self._checksum, checksum_type=self._checksum_type,
                 )
             )
         # A cancelled writer cancels the Create, which then cleans up after itself.
@@ -407,8 +410,8 @@ class MultipartUploader:
         parts = sorted(self._parts, key=lambda part: part.part_number)
         size = sum(p.size for p in parts)
         part_etags = [strip_etag(part.etag) for part in parts]
-        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):
-            return PutResult(result.etag, result.version_id, len(parts), size)  # SSE-KMS/SSE-C
+        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):  # SSE-KMS/SSE-C
+            return PutResult(result.etag, result.version_id, len(parts), size, result.checksum)
         expected = multipart_etag(bytes.fromhex(etag) for etag in part_etags)
         got = strip_etag(result.etag)
         if got and got != expected:
@@ -417,18 +420,7 @@ class MultipartUploader:
             )
         # RGW's first Complete answer carries an empty ETag; the parts determine it anyway.
         etag = result.etag if got else f'"{expected}"'
-        return PutResult(etag, result.version_id, len(parts), size)
-
-
-def _is_whole_immutable_part(view: memoryview, size: int) -> bool:
-    """Whether ``view`` may be sent without a copy: the whole of a ``bytes`` of one part.
-
-    ``bytes`` cannot change after ``write`` returns, and a view of exactly one whole
-    ``bytes`` keeps nothing alive beyond the part itself (a slice would keep its whole source
-    chunk, and a read-only view of a ``bytearray`` can still change under the part task).
-    """
-    source = view.obj
-    return isinstance(source, bytes) and len(source) == size == view.nbytes
+        return PutResult(etag, result.version_id, len(parts), size, result.checksum)
 
 
 async def upload_stream(
@@ -442,6 +434,7 @@ async def upload_stream(
     concurrency: int = 4,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    checksum: str | None = None, checksum_type: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> PutResult:
     """Upload an async iterable of bytes: one PutObject if it fits in a part, else multipart.
@@ -459,6 +452,8 @@ async def upload_stream(
         concurrency: parts uploading at once (default 4).
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+        checksum: an algorithm, as in ``MultipartUploader`` (a single PutObject sends it too).
+        checksum_type: as in ``MultipartUploader``.
         on_progress: as for ``MultipartUploader``; told once after a single PutObject.
 
     Returns:
@@ -475,14 +470,14 @@ async def upload_stream(
         concurrency=concurrency,
         content_type=content_type,
         metadata=metadata,
-        size=size,
+        size=size, checksum=checksum, checksum_type=checksum_type,
         on_progress=on_progress,
     )
     pieces = aiter(source)
     head = await _read_at_least(pieces, uploader.part_size + 1)
     if len(head) <= uploader.part_size:
         result = await client.put_object(
-            bucket, key, head, content_type=content_type, metadata=metadata
+            bucket, key, head, content_type=content_type, metadata=metadata, checksum=checksum
         )
         return Acknowledged(on_progress, len(head)).whole(result)
     async with uploader:
@@ -545,6 +540,7 @@ async def stream_upload(
     *,
     part_size: int | None = None,
     concurrency: int = 4,
+    checksum: str | None = None, checksum_type: str | None = None,
 ) -> PutResult:
     """Stream ``url`` into a ``MultipartUploader``. See ``S3Client.stream_upload``.
 
@@ -555,6 +551,8 @@ async def stream_upload(
         url: the http(s) URL to download.
         part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
         concurrency: parts uploading at once (default 4).
+        checksum: an algorithm every part carries, as in ``MultipartUploader``.
+        checksum_type: as in ``MultipartUploader``.
 
     Returns:
         The object's ETag, part count and size.
@@ -566,7 +564,8 @@ async def stream_upload(
     """
     check_source_url(url)
     async with MultipartUploader(
-        client, bucket, key, part_size=part_size, concurrency=concurrency
+        client, bucket, key, part_size=part_size, concurrency=concurrency,
+        checksum=checksum, checksum_type=checksum_type,
     ) as uploader:
         async for chunk in _download(url, client.timeouts):
             await uploader.write(chunk)
