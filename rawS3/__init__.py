@@ -34,6 +34,7 @@ from rawS3.errors import (
     NoSuchBucket,
     NoSuchKey,
     NoSuchUpload,
+    ObjectChanged,
     RawS3Error,
     RequestTimeTooSkewed,
     ResponseError,
@@ -48,6 +49,7 @@ from rawS3.errors import (
 from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
 from rawS3.operations.objects import DeleteResult
+from rawS3.operations.ranged import DownloadResult
 from rawS3.post_policy import PresignedPost
 from rawS3.progress import TransferProgress
 from rawS3.raw import PreparedRequest, RawResponse, RawStream
@@ -72,6 +74,7 @@ __all__ = [
     "CredentialsError",
     "CredentialsProvider",
     "DeleteResult",
+    "DownloadResult",
     "EntityTooSmall",
     "IntegrityError",
     "InvalidAccessKeyId",
@@ -80,6 +83,7 @@ __all__ = [
     "NoSuchBucket",
     "NoSuchKey",
     "NoSuchUpload",
+    "ObjectChanged",
     "ObjectHead",
     "ObjectInfo",
     "ObjectStream",

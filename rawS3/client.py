@@ -26,6 +26,7 @@ from rawS3.presign_calls import PresignCalls
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
 from rawS3.tls import tls_context
+from rawS3.transfer_calls import TransferCalls
 from rawS3.urls import build_url
 from rawS3.validation import check_positive_int
 
@@ -36,13 +37,14 @@ if TYPE_CHECKING:
 
     from rawS3.credentials import CredentialsProvider
     from rawS3.engine import Engine
+    from rawS3.progress import ProgressCallback
     from rawS3.sigv4 import Credentials
     from rawS3.transfer import MultipartUploader
 
 __all__ = ["S3Client"]
 
 
-class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls):
+class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls, TransferCalls):
     """An S3 client over aiohttp with its own SigV4 signing.
 
     Args:
@@ -301,6 +303,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         metadata: Mapping[str, str] | None = None,
         checksum: str | None = None,
         checksum_type: str | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -315,6 +318,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
             checksum: an algorithm every part carries (``None``: the client's ``checksum``).
             checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
+            on_progress: called with a ``TransferProgress`` as the server acknowledges
+                parts (see ``MultipartUploader``).
 
         Returns:
             The uploader, to use as ``async with``.
@@ -334,4 +339,5 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             metadata=metadata,
             checksum=checksum or self._checksum,
             checksum_type=checksum_type,
+            on_progress=on_progress,
         )

@@ -28,10 +28,12 @@ from rawS3.errors import IntegrityError, S3Error, SourceError
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
+    is_whole_immutable_part,
     multipart_etag,
     part_size_at,
     part_size_for_total,
 )
+from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.validation import (
     check_bucket,
@@ -85,6 +87,7 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
+        on_progress: told of each part the server acknowledged (counted once), as bytes.
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
@@ -107,6 +110,7 @@ class MultipartUploader:
         size: int | None = None,
         checksum: str | None = None, checksum_type: str | None = None,
         content_md5: bool | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self._client = client
         self.bucket = check_bucket(bucket)
@@ -140,6 +144,7 @@ class MultipartUploader:
         self._next_part = 1
         self._closed = False
         self.result: PutResult | None = None
+        self._progress = Acknowledged(on_progress, size)
 
     @property
     def upload_id(self) -> str | None:
@@ -191,7 +196,7 @@ class MultipartUploader:
         lent: list[asyncio.Future[None]] = []
         while view.nbytes:
             size = self._size_of(self._next_part)
-            if not self._filled and _is_whole_immutable_part(view, size):
+            if not self._filled and is_whole_immutable_part(view, size):
                 await self._dispatch(view)
                 return
             if not self._filled and borrowed and view.nbytes >= size:
@@ -365,6 +370,7 @@ class MultipartUploader:
                 content_md5=self._content_md5,
             )
             self._parts.append(part)
+            self._progress.add(part.size)
         finally:
             self._in_flight -= 1
             self._slots.release()
@@ -417,17 +423,6 @@ class MultipartUploader:
         return PutResult(etag, result.version_id, len(parts), size, result.checksum)
 
 
-def _is_whole_immutable_part(view: memoryview, size: int) -> bool:
-    """Whether ``view`` may be sent without a copy: the whole of a ``bytes`` of one part.
-
-    ``bytes`` cannot change after ``write`` returns, and a view of exactly one whole
-    ``bytes`` keeps nothing alive beyond the part itself (a slice would keep its whole source
-    chunk, and a read-only view of a ``bytearray`` can still change under the part task).
-    """
-    source = view.obj
-    return isinstance(source, bytes) and len(source) == size == view.nbytes
-
-
 async def upload_stream(
     client: S3Client,
     bucket: str,
@@ -440,6 +435,7 @@ async def upload_stream(
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
     checksum: str | None = None, checksum_type: str | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> PutResult:
     """Upload an async iterable of bytes: one PutObject if it fits in a part, else multipart.
 
@@ -458,6 +454,7 @@ async def upload_stream(
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         checksum: an algorithm, as in ``MultipartUploader`` (a single PutObject sends it too).
         checksum_type: as in ``MultipartUploader``.
+        on_progress: as for ``MultipartUploader``; told once after a single PutObject.
 
     Returns:
         The object's ETag and size; ``parts`` is 0 when one PutObject sufficed.
@@ -474,13 +471,15 @@ async def upload_stream(
         content_type=content_type,
         metadata=metadata,
         size=size, checksum=checksum, checksum_type=checksum_type,
+        on_progress=on_progress,
     )
     pieces = aiter(source)
     head = await _read_at_least(pieces, uploader.part_size + 1)
     if len(head) <= uploader.part_size:
-        return await client.put_object(
+        result = await client.put_object(
             bucket, key, head, content_type=content_type, metadata=metadata, checksum=checksum
         )
+        return Acknowledged(on_progress, len(head)).whole(result)
     async with uploader:
         await uploader.write(head)
         del head

@@ -235,6 +235,13 @@ def _add_get(commands: _Commands,
                    "or to stdout with '-'", get)
     sub.add_argument("url", metavar="s3://bucket/key")
     sub.add_argument("file", nargs="?", metavar="FILE|-")
+    sub.add_argument("--part-size", metavar="SIZE", type=_size_argument,
+                     help="bytes per ranged GET, 64KiB or more (default 8MiB)")
+    sub.add_argument("--concurrency", metavar="N", type=int,
+                     help="ranges in flight (default 16 into a file, 4 to stdout)")
+    sub.add_argument("--resume", action="store_true",
+                     help="keep an interrupted download as FILE.raws3-part and continue it "
+                          "next time, if the object is unchanged")
 
 
 def _add_cat(commands: _Commands,

@@ -116,8 +116,8 @@ class Context:
 
     @property
     def credentials(self) -> Credentials:
-        """The client's credentials."""
-        return self.client._settings.credentials
+        """The credentials the client signs with (fetched before the probe starts)."""
+        return self.client._signing_credentials()
 
     @property
     def host(self) -> str:

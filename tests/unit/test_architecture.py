@@ -22,6 +22,8 @@ IO_MODULES = {
     "rawS3.client",
     "rawS3.configuration",
     "rawS3.copying",
+    "rawS3.download",
+    "rawS3.download_stream",
     "rawS3.engine",
     "rawS3.listing_calls",
     "rawS3.multipart_calls",
@@ -37,6 +39,7 @@ IO_MODULES = {
     "rawS3.transfer",
     "rawS3.probe.context",
     "rawS3.probe.runner",
+    "rawS3.transfer_calls",
 }
 IO_PACKAGES = ("rawS3.cli", "rawS3.probe.checks")
 IO_LIBRARIES = {"asyncio", "aiohttp", "yarl", "multidict", "socket", "ssl", "threading"}

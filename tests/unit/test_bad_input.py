@@ -386,6 +386,56 @@ CASES: dict[str, Case | Any] = {
         CredentialsError,
         r"^profile rawS3-no-such-profile-anywhere: not found in ",
     ),
+    "download part_size too small": Case(
+        lambda env: env.client.download("bucket", "key", "/tmp/x", part_size=1024),
+        ValueError,
+        r"part_size must be at least 65,536",
+    ),
+    "download concurrency 0": Case(
+        lambda env: env.client.download("bucket", "key", "/tmp/x", concurrency=0),
+        ValueError,
+        r"concurrency must be at least 1 and at most 1,000",
+    ),
+    "download target None": Case(
+        lambda env: env.client.download("bucket", "key", None),
+        TypeError,
+        r"target must be a path",
+    ),
+    "download target a directory": Case(
+        lambda env: env.client.download("bucket", "key", "/"),
+        ValueError,
+        r"is a directory",
+    ),
+    "download target in a missing directory": Case(
+        lambda env: env.client.download("bucket", "key", "/nonexistent-raws3-dir/x"),
+        ValueError,
+        r"which is not a directory",
+    ),
+    "download resume not bool": Case(
+        lambda env: env.client.download("bucket", "key", "/tmp/x", resume="yes"),
+        TypeError,
+        r"resume must be True or False",
+    ),
+    "download on_progress not callable": Case(
+        lambda env: env.client.download("bucket", "key", "/tmp/x", on_progress=5),
+        TypeError,
+        r"on_progress must be callable",
+    ),
+    "download bad key": Case(
+        lambda env: env.client.download("bucket", "", "/tmp/x"),
+        ValueError,
+        r"object key must not be empty",
+    ),
+    "iter_download part_size not int": Case(
+        lambda env: env.client.iter_download("bucket", "key", part_size=1.5),
+        TypeError,
+        r"part_size must be an int",
+    ),
+    "iter_download empty version": Case(
+        lambda env: env.client.iter_download("bucket", "key", version_id=""),
+        ValueError,
+        r"version_id must be a non-empty str",
+    ),
 }
 
 
