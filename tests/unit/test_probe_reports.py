@@ -72,6 +72,10 @@ MARKS: dict[tuple[str, str], dict[str, str]] = {
     ("test_security.py", "https_only"): {"moto": NOT_PROBED},
     ("test_security.py", "test_https_is_accepted_with_the_ca"): {"moto": NOT_PROBED},
     ("test_security.py", "test_https_is_refused_without_the_ca"): {"moto": NOT_PROBED},
+    # STS, proxies and TLS tunnels are the client's side, not the server's S3 protocol.
+    ("test_credentials_sts.py", "pytestmark"): {"rgw": NOT_PROBED, "swift": NOT_PROBED},
+    ("test_proxy_env.py", "test_https_goes_through_https_proxy_with_connect"): {
+        "moto": NOT_PROBED},
 }
 # Tests that presign (moto fails every presigned URL with 500), and presigned POST forms.
 MARKS |= {("test_presign_ops.py", name): {"moto": "auth.presigned-get"} for name in (
