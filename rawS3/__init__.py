@@ -19,6 +19,7 @@ Errors: everything raised on purpose derives from ``RawS3Error``; see ``rawS3.er
 
 from rawS3.client import S3Client
 from rawS3.config import Timeouts
+from rawS3.credentials import CredentialsProvider
 from rawS3.encryption import SSECustomerKey
 from rawS3.errors import (
     AccessDenied,
@@ -27,6 +28,7 @@ from rawS3.errors import (
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     ConditionalRequestConflict,
+    CredentialsError,
     EntityTooSmall,
     IntegrityError,
     InvalidAccessKeyId,
@@ -36,6 +38,7 @@ from rawS3.errors import (
     NoSuchUpload,
     NoSuchVersion,
     NotModified,
+    ObjectChanged,
     PreconditionFailed,
     RawS3Error,
     RequestTimeTooSkewed,
@@ -52,8 +55,10 @@ from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
 from rawS3.operations.objects import CopyResult, DeleteResult
 from rawS3.operations.options import UploadOptions
+from rawS3.operations.ranged import DownloadResult
 from rawS3.operations.tagging import ObjectTags
 from rawS3.operations.versions import BucketVersioning, ObjectVersion
+from rawS3.post_policy import PresignedPost
 from rawS3.progress import TransferProgress
 from rawS3.raw import PreparedRequest, RawResponse, RawStream
 from rawS3.results import DeleteObjectResult, ObjectHead, PutResult, UploadedPart
@@ -61,6 +66,7 @@ from rawS3.retry import RetryPolicy
 from rawS3.sigv4 import Credentials
 from rawS3.streams import ObjectStream
 from rawS3.transfer import MultipartUploader, upload_stream
+from rawS3.verify import ChecksumVerifier
 
 __version__ = "0.1.0"
 
@@ -72,11 +78,15 @@ __all__ = [
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
     "BucketVersioning",
+    "ChecksumVerifier",
     "ConditionalRequestConflict",
     "CopyResult",
     "Credentials",
+    "CredentialsError",
+    "CredentialsProvider",
     "DeleteObjectResult",
     "DeleteResult",
+    "DownloadResult",
     "EntityTooSmall",
     "IntegrityError",
     "InvalidAccessKeyId",
@@ -87,6 +97,7 @@ __all__ = [
     "NoSuchUpload",
     "NoSuchVersion",
     "NotModified",
+    "ObjectChanged",
     "ObjectHead",
     "ObjectInfo",
     "ObjectStream",
@@ -94,6 +105,7 @@ __all__ = [
     "ObjectVersion",
     "PreconditionFailed",
     "PreparedRequest",
+    "PresignedPost",
     "PutResult",
     "RawResponse",
     "RawS3Error",

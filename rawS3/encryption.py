@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 
 from rawS3.validation import check_header
 
@@ -20,6 +21,7 @@ __all__ = [
     "SSECustomerKey",
     "check_customer_key",
     "customer_key_headers",
+    "customer_keys",
     "server_side_encryption_headers",
 ]
 
@@ -172,3 +174,15 @@ def server_side_encryption_headers(
         name, value = check_header("x-amz-server-side-encryption-aws-kms-key-id", kms_key_id)
         headers[name] = value
     return headers
+
+
+def customer_keys(headers: Mapping[str, str]) -> list[str]:
+    """Return the SSE-C keys a request carries, to mask wherever an answer echoes them.
+
+    Args:
+        headers: request headers.
+
+    Returns:
+        The base64 key values.
+    """
+    return [value for name, value in headers.items() if name.lower() in CUSTOMER_KEY_HEADERS]

@@ -20,8 +20,10 @@ Every exception rawS3 raises on purpose derives from :class:`RawS3Error`::
     ├── ResponseError              the answer is not what S3 specifies (bad XML, a DTD, ...)
     ├── SourceError                the source URL of an upload could not be read
     ├── IntegrityError             an ETag or checksum does not match what was sent
-    └── UploadNotAborted           a failed multipart upload could not be aborted: its id
-                                   is carried, to abort (or resume) it later
+    │   └── ObjectChanged          the object was replaced while it was being downloaded
+    ├── UploadNotAborted           a failed multipart upload could not be aborted: its id
+    │                              is carried, to abort (or resume) it later
+    └── CredentialsError           no credentials from a configured source (named), or none
 
 An error code with no class of its own (S3 has many) raises a plain :class:`S3Error`
 whose ``code`` attribute holds the code. Messages never carry secrets: session tokens and
@@ -33,6 +35,7 @@ masked before it reaches ``details`` (see ``rawS3.diagnosis``, which also explai
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +52,7 @@ __all__ = [
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
     "ConditionalRequestConflict",
+    "CredentialsError",
     "EntityTooLarge",
     "EntityTooSmall",
     "ExpiredToken",
@@ -70,6 +74,7 @@ __all__ = [
     "NoSuchUpload",
     "NoSuchVersion",
     "NotModified",
+    "ObjectChanged",
     "OperationAborted",
     "PermanentRedirect",
     "PreconditionFailed",
@@ -343,48 +348,8 @@ class TemporaryRedirect(S3Error):
     """The request is temporarily redirected to another endpoint."""
 
 
-_ERROR_CLASSES: dict[str, type[S3Error]] = {
-    cls.__name__: cls
-    for cls in (
-        NoSuchBucket,
-        NoSuchKey,
-        NoSuchUpload,
-        NoSuchVersion,
-        AccessDenied,
-        SignatureDoesNotMatch,
-        InvalidAccessKeyId,
-        ExpiredToken,
-        RequestTimeTooSkewed,
-        AuthorizationHeaderMalformed,
-        EntityTooSmall,
-        EntityTooLarge,
-        InvalidPart,
-        InvalidPartOrder,
-        BucketAlreadyOwnedByYou,
-        BucketAlreadyExists,
-        BucketNotEmpty,
-        InvalidBucketName,
-        SlowDown,
-        InternalError,
-        ServiceUnavailable,
-        RequestTimeout,
-        BadDigest,
-        InvalidDigest,
-        XAmzContentSHA256Mismatch,
-        InvalidRange,
-        PreconditionFailed,
-        NotModified,
-        ConditionalRequestConflict,
-        InvalidRequest,
-        InvalidArgument,
-        MalformedXML,
-        InvalidObjectState,
-        OperationAborted,
-        MethodNotAllowed,
-        PermanentRedirect,
-        TemporaryRedirect,
-    )
-}
+# Every class above is named after the code it stands for.
+_ERROR_CLASSES: dict[str, type[S3Error]] = {cls.__name__: cls for cls in S3Error.__subclasses__()}
 # Other services and S3-compatible servers throttle under these names.
 _ERROR_CLASSES.update(
     {
@@ -557,6 +522,26 @@ class IntegrityError(RawS3Error):
         self.actual = actual
 
 
+class ObjectChanged(IntegrityError):
+    """The object was replaced while a ranged download read it: no two versions are mixed.
+
+    Attributes:
+        bucket: the object's bucket.
+        key: the object's key.
+        expected: the ETag the download began with.
+        actual: the ETag seen later, if the server said.
+    """
+
+    def __init__(self, bucket: str, key: str, *, expected: str | None, actual: str | None) -> None:
+        text = f"{bucket}/{key} changed during the download: ETag {expected}, then {actual or '?'}"
+        super().__init__(text, expected=expected, actual=actual)
+        self.bucket, self.key = bucket, key
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        changed = functools.partial(ObjectChanged, expected=self.expected, actual=self.actual)
+        return (changed, (self.bucket, self.key))
+
+
 class UploadNotAborted(RawS3Error):
     """A multipart upload failed and could not be aborted: it is still on the server.
 
@@ -581,3 +566,22 @@ class UploadNotAborted(RawS3Error):
             f"multipart upload {self.upload_id} of {self.bucket}/{self.key} failed and could "
             "not be aborted; abort it later with abort_multipart_upload"
         )
+
+
+class CredentialsError(RawS3Error):
+    """No credentials could be had from a source that is configured, or from any source.
+
+    The message names the source (and the file and profile, for the shared files); it never
+    holds a secret, a session token, a web identity token or a process's output.
+
+    Args:
+        source: the source that failed.
+        message: what went wrong there.
+
+    Attributes:
+        source: the source that failed, e.g. ``"instance metadata"`` or ``"profile dev"``.
+    """
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source

@@ -11,15 +11,18 @@ engine's (``rawS3.safeguards``); ``rawS3.client.S3Client`` builds on both classe
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rawS3.bodies import DEFAULT_CHUNK_SIZE
+from rawS3.checksums import check_algorithm
 from rawS3.config import Settings, SigningClock, Timeouts
 from rawS3.encryption import SSECustomerKey, customer_key_headers
-from rawS3.errors import ResponseError
+from rawS3.errors import CredentialsError, ResponseError
 from rawS3.operations import multipart, multipart_xml, objects
 from rawS3.operations.conditions import copy_source_condition_headers, write_condition_headers
+from rawS3.operations.multipart_checksums import check_reported_checksum, object_checksum
 from rawS3.operations.options import with_extras, write_headers
 from rawS3.operations.tagging import version_query
 from rawS3.results import PutResult, UploadedPart
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
     import aiohttp
 
     from rawS3.engine import Engine
+    from rawS3.refresh import CredentialsCache
+    from rawS3.sigv4 import Credentials
 
 __all__ = ["Facade", "MultipartCalls"]
 
@@ -45,6 +50,25 @@ class Facade:
     _ssl: object
     _max_connections: int
     _made: Engine | None
+    # The client's default checksum algorithm (S3Client(checksum=...)); None: none sent.
+    _checksum: str | None = None
+    _keys: CredentialsCache
+
+    def _signing_credentials(self) -> Credentials:
+        """The credentials to sign with without fetching (presigning, ``prepare``).
+
+        Raises:
+            CredentialsError: a provider's credentials have not been fetched yet, or have
+                expired: ``await client.fetch_credentials()`` (or any request) fetches them.
+        """
+        held = self._keys.usable_now()
+        if held is None:
+            raise CredentialsError(
+                self._keys.name,
+                "no current credentials to sign with: presigning and prepare() do not fetch; "
+                "await client.fetch_credentials() first",
+            )
+        return held
 
     @property
     def _engine(self) -> Engine:
@@ -60,6 +84,7 @@ class Facade:
                 timeouts=self._timeouts,
                 ssl=self._ssl,
                 max_connections=self._max_connections,
+                keys=self._keys,
             )
         return self._made
 
@@ -75,6 +100,7 @@ class MultipartCalls(Facade):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         checksum: str | None = None,
+        checksum_type: str | None = None,
         sse_customer_key: SSECustomerKey | None = None,
         server_side_encryption: str | None = None,
         sse_kms_key_id: str | None = None,
@@ -99,7 +125,12 @@ class MultipartCalls(Facade):
             key: the object's key.
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
-            checksum: ``"crc32"`` or ``"sha256"``: the algorithm every part will carry.
+            checksum: the algorithm every part will carry (``"crc32"``, ``"crc32c"``,
+                ``"crc64nvme"``, ``"sha1"``, ``"sha256"``; ``None``: the client's).
+            checksum_type: ``"COMPOSITE"`` (checksum of the part checksums) or
+                ``"FULL_OBJECT"`` (CRC of the whole object; CRCs only), declared as
+                ``x-amz-checksum-type``; ``None`` declares none. Pass the same to
+                ``complete_multipart_upload``.
             sse_customer_key: encrypt with this ``SSECustomerKey`` (SSE-C); every part must
                 be sent with it too.
             server_side_encryption: ``"AES256"`` (SSE-S3) or ``"aws:kms"`` (SSE-KMS).
@@ -123,7 +154,12 @@ class MultipartCalls(Facade):
         from rawS3 import safeguards  # with the engine: importing rawS3 loads no asyncio
 
         request = multipart.create_multipart_upload(
-            bucket, key, content_type=content_type, metadata=metadata, checksum=checksum
+            bucket,
+            key,
+            content_type=content_type,
+            metadata=metadata,
+            checksum=check_algorithm(checksum) or self._checksum,
+            checksum_type=checksum_type,
         )
         options = write_headers(
             sse_customer_key=sse_customer_key,
@@ -146,10 +182,12 @@ class MultipartCalls(Facade):
         key: str,
         upload_id: str,
         part_number: int,
-        data: bytes | bytearray | memoryview,
+        data: bytes | bytearray | memoryview | AsyncIterable[bytes],
         *,
         content_md5: bool | None = None,
         checksum: str | None = None,
+        size: int | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
         sse_customer_key: SSECustomerKey | None = None,
         headers: Mapping[str, str] | None = None,
         query: Mapping[str, str | None] | None = None,
@@ -168,10 +206,15 @@ class MultipartCalls(Facade):
             key: the object's key.
             upload_id: the id ``create_multipart_upload`` returned.
             part_number: 1 to 10,000.
-            data: the part's bytes; 5 MiB or more unless it is the last part.
+            data: the part's bytes; 5 MiB or more unless it is the last part. An async
+                iterable of exactly ``size`` bytes is streamed as aws-chunked frames, with
+                ``checksum`` computed on the way and sent in a trailer (signed when the client
+                signs payloads), so the part is read once; it is sent once, never retried.
             content_md5: send ``Content-MD5`` and check the returned ETag against it;
-                ``None`` (the default) does so when the payload is not signed.
-            checksum: ``"crc32"`` or ``"sha256"``, as declared at creation.
+                ``None`` (the default) does so when the payload is not signed (buffers only).
+            checksum: the algorithm declared at creation (``None``: the client's).
+            size: the exact size of an iterable ``data``.
+            chunk_size: the aws-chunked frame size for an iterable ``data``.
             sse_customer_key: the ``SSECustomerKey`` the upload was created with (SSE-C).
             headers: extra request headers, signed.
             query: extra query parameters, signed (``None`` values are bare names).
@@ -195,7 +238,9 @@ class MultipartCalls(Facade):
             data,
             sign=sign,
             md5=not sign if content_md5 is None else content_md5,
-            checksum=checksum,
+            checksum=check_algorithm(checksum) or self._checksum,
+            size=size,
+            chunk_size=chunk_size,
         )
         request = with_extras(request, customer_key_headers(sse_customer_key))
         request = with_extras(request, headers, query)
@@ -294,6 +339,7 @@ class MultipartCalls(Facade):
         upload_id: str,
         parts: Iterable[UploadedPart],
         *,
+        checksum_type: str | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
         headers: Mapping[str, str] | None = None,
@@ -310,13 +356,18 @@ class MultipartCalls(Facade):
             key: the object's key.
             upload_id: the id ``create_multipart_upload`` returned.
             parts: what ``upload_part`` returned for each part, in any order.
+            checksum_type: the type given to ``create_multipart_upload``: the object
+                checksum is then computed from the part checksums (FULL_OBJECT: combined
+                CRCs, sent for the server to compare) and compared with any value the
+                server reports.
             if_match: complete only if the current object has this ETag.
             if_none_match: ``"*"``: complete only if the key is free (create only).
             headers: extra request headers, signed.
             query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
-            The object's ETag as the server sent it, version id, part count and size.
+            The object's ETag as the server sent it, version id, part count, size and
+            object checksum.
 
         Raises:
             TypeError: a part is not an ``UploadedPart``.
@@ -324,13 +375,19 @@ class MultipartCalls(Facade):
                 is sent).
             EntityTooSmall, InvalidPart, NoSuchUpload, other S3Error (also one S3 sends inside
                 a 200 answer); TransportError; ResponseError.
+            IntegrityError: the server reports another object checksum than the parts make.
         """
         from rawS3 import safeguards
 
-        request, ordered = multipart.complete_multipart_upload(bucket, key, upload_id, parts)
+        request, ordered = multipart.complete_multipart_upload(
+            bucket, key, upload_id, parts, checksum_type=checksum_type
+        )
         conditions = write_condition_headers(if_match=if_match, if_none_match=if_none_match)
         request = with_extras(with_extras(request, conditions), headers, query)
-        return await safeguards.complete(self._engine, request, bucket, key, ordered)
+        result = await safeguards.complete(self._engine, request, bucket, key, ordered)
+        expected = object_checksum(ordered, checksum_type)
+        check_reported_checksum(result.checksum, expected, f"{bucket}/{key}")
+        return dataclasses.replace(result, checksum=expected or result.checksum)
 
     async def abort_multipart_upload(
         self,

@@ -16,11 +16,19 @@ from rawS3.encryption import SSECustomerKey, customer_key_headers
 from rawS3.errors import NoSuchKey
 from rawS3.operations import objects, versions
 from rawS3.operations.conditions import copy_source_condition_headers
-from rawS3.operations.options import directive_header, read_headers, with_extras, write_headers
+from rawS3.operations.options import (
+    copy_directives,
+    read_headers,
+    tagging_directive_header,
+    with_extras,
+    write_headers,
+)
 from rawS3.operations.tagging import version_query
 from rawS3.results import DeleteObjectResult, ObjectHead, PutResult, delete_from_headers
 from rawS3.streams import ObjectStream
+from rawS3.trailers import TrailerChunkedBody
 from rawS3.validation import check_bucket, check_key
+from rawS3.verify import ChecksumVerifier
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
@@ -71,8 +79,12 @@ class ObjectCalls(BucketCalls):
             headers: further request headers, sent and signed as given.
             content_md5: send ``Content-MD5`` so the server refuses a corrupted body; the
                 returned ETag is then checked against it too.
-            checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` header as
-                well (bytes-like bodies only); a checksum the server echoes is compared.
+            checksum: ``"crc32"``, ``"crc32c"``, ``"crc64nvme"``, ``"sha1"`` or ``"sha256"``
+                (``None``: the client's ``checksum``, itself ``None`` by default). A bytes-like
+                body sends it as an ``x-amz-checksum-*`` header; an iterable body computes it
+                as it streams and sends it in a trailer (signed frames and trailer when the
+                client signs payloads, else ``STREAMING-UNSIGNED-PAYLOAD-TRAILER``). A
+                checksum the server echoes is compared.
             chunk_size: the aws-chunked frame size for an iterable ``body``.
             if_match: write only if the current object has this ETag (412 otherwise). A
                 conditional put retried after a lost answer that hears 412 checks the object
@@ -110,7 +122,7 @@ class ObjectCalls(BucketCalls):
             size=size,
             sign=sign,
             md5=content_md5,
-            checksum=check_algorithm(checksum),
+            checksum=check_algorithm(checksum) or self._checksum,
             chunk_size=chunk_size,
         )
         request = objects.put_object(
@@ -130,7 +142,7 @@ class ObjectCalls(BucketCalls):
             expires=expires,
         )
         request = with_extras(request, options, query)
-        if isinstance(payload, SignedChunkedBody) and payload.size == 0:
+        if isinstance(payload, SignedChunkedBody | TrailerChunkedBody) and payload.size == 0:
             payload = await _empty_stream(payload, sign=sign)
             request = dataclasses.replace(request, body=payload)
         from rawS3.conditional_put import send_put  # with the engine: no asyncio at import
@@ -145,6 +157,7 @@ class ObjectCalls(BucketCalls):
         *,
         start: int | None = None,
         end: int | None = None,
+        checksum_mode: bool = False,
         version_id: str | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
@@ -165,6 +178,9 @@ class ObjectCalls(BucketCalls):
             key: the object's key.
             start: the first byte to read, from 0 (``None``: the whole object).
             end: the last byte to read, inclusive (``None``: to the end); needs ``start``.
+            checksum_mode: ask for the stored checksum and verify the bytes against it
+                (whole-object reads only). A server that returns none, or only a COMPOSITE
+                multipart value, leaves the read unverified (see ``open_object``).
             version_id: read this version (``None``: the current one).
             if_match: read only if the object has this ETag (or ``"*"``).
             if_none_match: read only if the object does not have this ETag.
@@ -178,24 +194,18 @@ class ObjectCalls(BucketCalls):
             The bytes.
 
         Raises:
-            TypeError, ValueError: bad arguments (nothing is sent).
+            TypeError, ValueError: bad arguments, or a range with ``checksum_mode`` (nothing
+                is sent).
+            IntegrityError: the bytes do not match the stored checksum.
             NotModified, PreconditionFailed: a condition did not hold.
             NoSuchKey, NoSuchBucket, NoSuchVersion, InvalidRange, other S3Error;
                 TransportError.
         """
         async with self.open_object(
-            bucket,
-            key,
-            start=start,
-            end=end,
-            version_id=version_id,
-            if_match=if_match,
-            if_none_match=if_none_match,
-            if_modified_since=if_modified_since,
-            if_unmodified_since=if_unmodified_since,
-            sse_customer_key=sse_customer_key,
-            headers=headers,
-            query=query,
+            bucket, key, start=start, end=end, checksum_mode=checksum_mode, version_id=version_id,
+            if_match=if_match, if_none_match=if_none_match, if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since, sse_customer_key=sse_customer_key,
+            headers=headers, query=query,
         ) as stream:
             return await stream.read()
 
@@ -207,6 +217,7 @@ class ObjectCalls(BucketCalls):
         *,
         start: int | None = None,
         end: int | None = None,
+        checksum_mode: bool = False,
         version_id: str | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
@@ -226,6 +237,9 @@ class ObjectCalls(BucketCalls):
             key: the object's key.
             start: the first byte to read, from 0 (``None``: the whole object).
             end: the last byte to read, inclusive (``None``: to the end); needs ``start``.
+            checksum_mode: ask for the stored checksum (``x-amz-checksum-mode: ENABLED``) and
+                verify the body as it is read to its end; ``stream.verifier`` is ``None`` when
+                the answer carries no full-object checksum (the read is then unverified).
             version_id: read this version (``None``: the current one).
             if_match: read only if the object has this ETag (or ``"*"``).
             if_none_match: read only if the object does not have this ETag.
@@ -240,8 +254,9 @@ class ObjectCalls(BucketCalls):
             body to read.
 
         Raises:
-            TypeError, ValueError: bad arguments, e.g. ``end`` without ``start`` (nothing is
-                sent).
+            TypeError, ValueError: bad arguments, e.g. ``end`` without ``start``, or a range
+                with ``checksum_mode`` (nothing is sent).
+            IntegrityError: (while reading) the body does not match the stored checksum.
             NotModified, PreconditionFailed: a condition did not hold.
             NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
         """
@@ -253,11 +268,17 @@ class ObjectCalls(BucketCalls):
             sse_customer_key=sse_customer_key,
         )
         request = objects.get_object(
-            bucket, key, start=start, end=end, headers=options, query=version_query(version_id)
+            bucket, key, start=start, end=end, checksum_mode=checksum_mode, headers=options,
+            query=version_query(version_id),
         )
         response = await self._engine.open(with_extras(request, headers, query))
         try:
-            yield ObjectStream(response)
+            verifier = (
+                ChecksumVerifier.from_headers(response.headers, what=f"{bucket}/{key}")
+                if checksum_mode
+                else None
+            )
+            yield ObjectStream(response, verifier)
         finally:
             response.release()
 
@@ -408,6 +429,9 @@ class ObjectCalls(BucketCalls):
         *,
         metadata: Mapping[str, str] | None = None,
         content_type: str | None = None,
+        multipart_threshold: int | None = None,
+        part_size: int | None = None,
+        concurrency: int | None = None,
         source_version_id: str | None = None,
         metadata_directive: str | None = None,
         tagging_directive: str | None = None,
@@ -445,6 +469,15 @@ class ObjectCalls(BucketCalls):
             key: the copy's key.
             metadata: new user metadata for the copy.
             content_type: a new content type for the copy.
+            multipart_threshold: read the source's size with HEAD and, when it is larger
+                than this (0 to 5 GiB), copy it as a multipart upload of UploadPartCopy
+                parts pinned to the source's ETag, aborted on any failure or cancellation.
+                ``None`` (the default): one CopyObject, which S3 limits to 5 GiB sources.
+            part_size: bytes per part of a multipart copy, 5 MiB to 5 GiB (default 64 MiB,
+                raised when 10,000 parts would not hold the source); needs
+                ``multipart_threshold``.
+            concurrency: parts of a multipart copy in flight at once (default 4); needs
+                ``multipart_threshold``.
             source_version_id: copy this version of the source (``None``: the current one).
             metadata_directive: ``"COPY"`` or ``"REPLACE"``, to say it explicitly.
             tagging_directive: ``"COPY"`` or ``"REPLACE"``, to say it explicitly.
@@ -472,10 +505,13 @@ class ObjectCalls(BucketCalls):
 
         Raises:
             TypeError, ValueError: bad arguments, e.g. ``metadata_directive="COPY"`` with
-                new metadata (nothing is sent).
+                new metadata, or a multipart copy with an option it does not take (nothing
+                is sent).
             PreconditionFailed: a condition did not hold.
+            PreconditionFailed, IntegrityError: the source changed during a multipart copy
+                (aborted; IntegrityError where the server ignores the pin, e.g. RGW 16).
             S3Error, including an error S3 reports inside a 200 answer; TransportError;
-                ResponseError.
+                ResponseError; UploadNotAborted: a multipart copy could not be aborted.
         """
         version_query(source_version_id)  # checks it before anything is sent
         options = write_headers(
@@ -499,9 +535,29 @@ class ObjectCalls(BucketCalls):
                 if_unmodified_since=copy_source_if_unmodified_since,
             )
         )
-        options.update(_copy_directives(options, metadata, content_type, metadata_directive))
-        options.update(_tagging_directive(tagging, tagging_directive))
         options.update(customer_key_headers(copy_source_sse_customer_key, copy_source=True))
+        directives = metadata_directive, tagging_directive
+        if multipart_threshold is not None or part_size is not None or concurrency is not None:
+            from rawS3.copying import copy_any_size  # loads asyncio, as the engine does
+
+            if options or headers or query or source_version_id or any(directives):
+                raise ValueError(
+                    "a multipart copy (multipart_threshold, part_size, concurrency) takes none "
+                    "of the version, condition, encryption, tag or extra header options yet"
+                )
+            return await copy_any_size(
+                self,  # type: ignore[arg-type]  # an S3Client: only it has these calls
+                (source_bucket, source_key),
+                bucket,
+                key,
+                metadata=metadata,
+                content_type=content_type,
+                multipart_threshold=multipart_threshold,
+                part_size=part_size,
+                concurrency=concurrency,
+            )
+        options.update(copy_directives(options, metadata, content_type, metadata_directive))
+        options.update(tagging_directive_header(tagging, tagging_directive))
         request = objects.copy_object(
             source_bucket,
             source_key,
@@ -521,45 +577,9 @@ class ObjectCalls(BucketCalls):
         )
 
 
-_CONTENT = ("Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language")
-
-
-def _copy_directives(
-    options: Mapping[str, str],
-    metadata: Mapping[str, str] | None,
-    content_type: str | None,
-    directive: str | None,
-) -> dict[str, str]:
-    """Say REPLACE when anything replaces the source's metadata; refuse COPY with it."""
-    replacing = (
-        metadata is not None
-        or content_type is not None
-        or any(name in options for name in (*_CONTENT, "Expires"))
-    )
-    if replacing and directive == "COPY":
-        raise ValueError(
-            'metadata_directive="COPY" keeps the source\'s metadata; new metadata, a content '
-            "type or content headers need REPLACE"
-        )
-    chosen = directive_header("metadata", directive)
-    if replacing and not chosen:
-        chosen = {"x-amz-metadata-directive": "REPLACE"}
-    return chosen
-
-
-def _tagging_directive(tagging: object, directive: str | None) -> dict[str, str]:
-    """Say REPLACE when new tags are given; refuse COPY with them."""
-    if tagging is not None and directive == "COPY":
-        raise ValueError(
-            'tagging_directive="COPY" keeps the source\'s tags; tagging= needs REPLACE'
-        )
-    chosen = directive_header("tagging", directive)
-    if tagging is not None and not chosen:
-        chosen = {"x-amz-tagging-directive": "REPLACE"}
-    return chosen
-
-
-async def _empty_stream(body: SignedChunkedBody, *, sign: bool) -> BufferBody:
+async def _empty_stream(
+    body: SignedChunkedBody | TrailerChunkedBody, *, sign: bool
+) -> BufferBody:
     """Check an async-iterable body declared empty is empty, and send it as plain bytes.
 
     RGW 16 refuses an aws-chunked body with no data chunk (XAmzContentSHA256Mismatch); an
@@ -568,4 +588,5 @@ async def _empty_stream(body: SignedChunkedBody, *, sign: bool) -> BufferBody:
     async for piece in body.source:
         if piece:
             raise ValueError(f"the body yielded {len(piece):,} bytes or more but size=0")
-    return BufferBody(b"", sign=sign, md5=False)
+    checksum = body.algorithm if isinstance(body, TrailerChunkedBody) else None
+    return BufferBody(b"", sign=sign, md5=False, checksum=checksum)

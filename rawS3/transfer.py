@@ -21,7 +21,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from rawS3.checksums import check_algorithm
+from rawS3.checksums import check_checksum_choice
 from rawS3.cleanup import abort_or_hand_over, run_to_end
 from rawS3.config import Timeouts
 from rawS3.errors import IntegrityError, S3Error, SourceError
@@ -29,10 +29,12 @@ from rawS3.operations.options import UploadOptions, check_upload_options, header
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
+    is_whole_immutable_part,
     multipart_etag,
     part_size_at,
     part_size_for_total,
 )
+from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.streams import read_at_least
 from rawS3.validation import (
@@ -82,11 +84,13 @@ class MultipartUploader:
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         size: the total length if known; the part size then grows to fit 10,000 parts.
-        checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` with every part.
+        checksum: an algorithm (e.g. ``"crc32c"``, ``"crc64nvme"``) every part carries.
+        checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``: the object checksum (see Complete).
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
         options: conditions (sent on Complete), encryption and tags: an ``UploadOptions``.
+        on_progress: told of each part the server acknowledged (counted once), as bytes.
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
@@ -107,9 +111,9 @@ class MultipartUploader:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         size: int | None = None,
-        checksum: str | None = None,
-        content_md5: bool | None = None,
-        options: UploadOptions | None = None,
+        checksum: str | None = None, checksum_type: str | None = None,
+        content_md5: bool | None = None, options: UploadOptions | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self._client = client
         self._options = check_upload_options(options)
@@ -123,7 +127,7 @@ class MultipartUploader:
             None if content_type is None else check_header("Content-Type", content_type)[1]
         )
         self._metadata = check_metadata(metadata) if metadata is not None else {}
-        self._checksum = check_algorithm(checksum)
+        self._checksum, self._checksum_type = check_checksum_choice(checksum, checksum_type)
         self._content_md5 = content_md5
         import asyncio
 
@@ -144,6 +148,7 @@ class MultipartUploader:
         self._next_part = 1
         self._closed = False
         self.result: PutResult | None = None
+        self._progress = Acknowledged(on_progress, size)
 
     @property
     def upload_id(self) -> str | None:
@@ -195,7 +200,7 @@ class MultipartUploader:
         lent: list[asyncio.Future[None]] = []
         while view.nbytes:
             size = self._size_of(self._next_part)
-            if not self._filled and _is_whole_immutable_part(view, size):
+            if not self._filled and is_whole_immutable_part(view, size):
                 await self._dispatch(view)
                 return
             if not self._filled and borrowed and view.nbytes >= size:
@@ -251,6 +256,7 @@ class MultipartUploader:
         try:
             result = await self._client.complete_multipart_upload(
                 self.bucket, self.key, self._require_upload_id(), self._parts,
+                checksum_type=self._checksum_type,
                 **headers_argument(self._options.complete_headers()),
             )
         except S3Error:
@@ -331,7 +337,7 @@ class MultipartUploader:
                     self.key,
                     content_type=self._content_type,
                     metadata=self._metadata,
-                    checksum=self._checksum,
+                    checksum=self._checksum, checksum_type=self._checksum_type,
                     **headers_argument(self._options.create_headers()),
                 )
             )
@@ -367,11 +373,11 @@ class MultipartUploader:
                 self._require_upload_id(),
                 number,
                 data,
-                checksum=self._checksum,
-                content_md5=self._content_md5,
+                checksum=self._checksum, content_md5=self._content_md5,
                 **headers_argument(self._options.part_headers()),
             )
             self._parts.append(part)
+            self._progress.add(part.size)
         finally:
             self._in_flight -= 1
             self._slots.release()
@@ -411,8 +417,8 @@ class MultipartUploader:
         parts = sorted(self._parts, key=lambda part: part.part_number)
         size = sum(p.size for p in parts)
         part_etags = [strip_etag(part.etag) for part in parts]
-        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):
-            return PutResult(result.etag, result.version_id, len(parts), size)  # SSE-KMS/SSE-C
+        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):  # SSE-KMS/SSE-C
+            return PutResult(result.etag, result.version_id, len(parts), size, result.checksum)
         expected = multipart_etag(bytes.fromhex(etag) for etag in part_etags)
         got = strip_etag(result.etag)
         if got and got != expected:
@@ -421,18 +427,7 @@ class MultipartUploader:
             )
         # RGW's first Complete answer carries an empty ETag; the parts determine it anyway.
         etag = result.etag if got else f'"{expected}"'
-        return PutResult(etag, result.version_id, len(parts), size)
-
-
-def _is_whole_immutable_part(view: memoryview, size: int) -> bool:
-    """Whether ``view`` may be sent without a copy: the whole of a ``bytes`` of one part.
-
-    ``bytes`` cannot change after ``write`` returns, and a view of exactly one whole
-    ``bytes`` keeps nothing alive beyond the part itself (a slice would keep its whole source
-    chunk, and a read-only view of a ``bytearray`` can still change under the part task).
-    """
-    source = view.obj
-    return isinstance(source, bytes) and len(source) == size == view.nbytes
+        return PutResult(etag, result.version_id, len(parts), size, result.checksum)
 
 
 async def upload_stream(
@@ -445,8 +440,9 @@ async def upload_stream(
     part_size: int | None = None,
     concurrency: int = 4,
     content_type: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    options: UploadOptions | None = None,
+    metadata: Mapping[str, str] | None = None, options: UploadOptions | None = None,
+    checksum: str | None = None, checksum_type: str | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> PutResult:
     """Upload an async iterable of bytes: one PutObject if it fits in a part, else multipart.
 
@@ -464,6 +460,9 @@ async def upload_stream(
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         options: conditions, encryption and tags (see ``MultipartUploader``).
+        checksum: an algorithm, as in ``MultipartUploader`` (a single PutObject sends it too).
+        checksum_type: as in ``MultipartUploader``.
+        on_progress: as for ``MultipartUploader``; told once after a single PutObject.
 
     Returns:
         The object's ETag and size; ``parts`` is 0 when one PutObject sufficed.
@@ -479,16 +478,17 @@ async def upload_stream(
         concurrency=concurrency,
         content_type=content_type,
         metadata=metadata,
-        size=size,
-        options=options,
+        size=size, checksum=checksum, checksum_type=checksum_type,
+        on_progress=on_progress, options=options,
     )
     pieces = aiter(source)
     head = await read_at_least(pieces, uploader.part_size + 1)
     if len(head) <= uploader.part_size:
-        return await client.put_object(
-            bucket, key, head, content_type=content_type, metadata=metadata,
+        result = await client.put_object(
+            bucket, key, head, content_type=content_type, metadata=metadata, checksum=checksum,
             **headers_argument(check_upload_options(options).put_headers()),
         )
+        return Acknowledged(on_progress, len(head)).whole(result)
     async with uploader:
         await uploader.write(head)
         del head
@@ -539,6 +539,7 @@ async def stream_upload(
     *,
     part_size: int | None = None,
     concurrency: int = 4,
+    checksum: str | None = None, checksum_type: str | None = None,
 ) -> PutResult:
     """Stream ``url`` into a ``MultipartUploader``. See ``S3Client.stream_upload``.
 
@@ -549,6 +550,8 @@ async def stream_upload(
         url: the http(s) URL to download.
         part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
         concurrency: parts uploading at once (default 4).
+        checksum: an algorithm every part carries, as in ``MultipartUploader``.
+        checksum_type: as in ``MultipartUploader``.
 
     Returns:
         The object's ETag, part count and size.
@@ -560,7 +563,8 @@ async def stream_upload(
     """
     check_source_url(url)
     async with MultipartUploader(
-        client, bucket, key, part_size=part_size, concurrency=concurrency
+        client, bucket, key, part_size=part_size, concurrency=concurrency,
+        checksum=checksum, checksum_type=checksum_type,
     ) as uploader:
         async for chunk in _download(url, client.timeouts):
             await uploader.write(chunk)

@@ -23,9 +23,11 @@ from rawS3.cli.app import EXIT_OK, App
 from rawS3.cli.locations import S3Location, UsageError, object_location, parse_s3_url
 from rawS3.cli.meter import Counter
 from rawS3.operations.options import UploadOptions
-from rawS3.progress import format_bytes
+from rawS3.parts import DEFAULT_PART_SIZE
+from rawS3.progress import TransferProgress, format_bytes
 from rawS3.results import PutResult
 from rawS3.transfer import stream_upload, upload_stream
+from rawS3.transfer_calls import DEFAULT_DOWNLOAD_CONCURRENCY, DEFAULT_ITER_CONCURRENCY
 from rawS3.validation import check_key, check_source_url
 
 __all__ = ["READ_SIZE", "cat", "cp", "get", "put"]
@@ -137,25 +139,58 @@ async def _pipe_chunks(stream: BinaryIO) -> AsyncIterator[AsyncIterator[bytes]]:
 async def get(app: App, args: argparse.Namespace) -> int:
     """``raws3 get``: download an object to a local file, or to stdout for ``-``.
 
+    A file is downloaded with parallel ranged GETs (``S3Client.download``): written into a
+    temporary file that replaces FILE only when complete; with ``--resume`` an interrupted
+    download is kept as ``FILE.raws3-part`` and continued from there by the next ``--resume``.
+    Stdout gets the bytes in order (``S3Client.iter_download``).
+
     Args:
         app: the client and the output streams.
-        args: ``url``, ``file`` (``None``: the key's last segment) and ``version_id``.
+        args: ``url``, ``file`` (``None``: the key's last segment), ``part_size``,
+            ``concurrency``, ``resume`` and ``version_id`` (all four may be absent, as for
+            ``cat``).
 
     Returns:
         The exit status.
     """
     location = object_location(args.url, "get")
     target = _local_target(args.file, location.key)
+    version = getattr(args, "version_id", None)
+    if version is not None:
+        return await _get_version(app, location, target, version)
+    part_size = getattr(args, "part_size", None) or DEFAULT_PART_SIZE
+    concurrency = getattr(args, "concurrency", None)
     received = Counter()
-    version = getattr(args, "version_id", None)  # cat shares this code and has none
-    async with app.client.open_object(location.bucket, location.key, version_id=version) as stream:
-        with _writing(target, app.stdout) as out:
-            async with app.meter(stream.head.size, received):
-                async for chunk in stream.iter_chunks(READ_SIZE):
-                    out.write(chunk)
-                    received.value += len(chunk)
-    if target != "-":
-        app.say(f"download: {location} -> {target} ({format_bytes(received.value)})")
+    async with app.meter(None, received) as meter:
+
+        def follow(progress: TransferProgress) -> None:
+            meter.follow(progress)
+
+        if target == "-":
+            pieces = app.client.iter_download(
+                location.bucket,
+                location.key,
+                part_size=part_size,
+                concurrency=concurrency or DEFAULT_ITER_CONCURRENCY,
+                on_progress=follow,
+            )
+            with _writing(target, app.stdout) as out:
+                async with contextlib.aclosing(pieces):
+                    async for piece in pieces:
+                        out.write(piece)
+            return EXIT_OK
+        resume = bool(getattr(args, "resume", False))
+        result = await app.client.download(
+            location.bucket,
+            location.key,
+            target,
+            part_size=part_size,
+            concurrency=concurrency or DEFAULT_DOWNLOAD_CONCURRENCY,
+            resume=resume,
+            on_progress=follow,
+        )
+    resumed = f", {format_bytes(result.resumed)} resumed" if result.resumed else ""
+    app.say(f"download: {location} -> {target} ({format_bytes(result.size)}{resumed})")
     return EXIT_OK
 
 
@@ -171,6 +206,20 @@ async def cat(app: App, args: argparse.Namespace) -> int:
     """
     args.file = "-"
     return await get(app, args)
+
+
+async def _get_version(app: App, location: S3Location, target: str, version: str) -> int:
+    """One version of an object, read by a single GET (the ranged download reads the latest)."""
+    received = Counter()
+    async with app.client.open_object(location.bucket, location.key, version_id=version) as stream:
+        with _writing(target, app.stdout) as out:
+            async with app.meter(stream.head.size, received):
+                async for chunk in stream.iter_chunks(READ_SIZE):
+                    out.write(chunk)
+                    received.value += len(chunk)
+    if target != "-":
+        app.say(f"download: {location} -> {target} ({format_bytes(received.value)})")
+    return EXIT_OK
 
 
 def _local_target(given: str | None, key: str) -> str:

@@ -32,9 +32,11 @@ __all__ = [
     "ENGINE_HEADERS",
     "UploadOptions",
     "check_upload_options",
+    "copy_directives",
     "directive_header",
     "headers_argument",
     "read_headers",
+    "tagging_directive_header",
     "with_extras",
     "write_headers",
 ]
@@ -346,3 +348,63 @@ def headers_argument(headers: Mapping[str, str]) -> dict[str, Any]:
         Keyword arguments for the call.
     """
     return {"headers": dict(headers)} if headers else {}
+
+
+def copy_directives(
+    options: Mapping[str, str],
+    metadata: Mapping[str, str] | None,
+    content_type: str | None,
+    directive: str | None,
+) -> dict[str, str]:
+    """Return a copy's ``x-amz-metadata-directive``: REPLACE when anything replaces the
+    source's metadata (metadata, a type, content headers), else as given.
+
+    Args:
+        options: the copy's other headers, where content headers would be.
+        metadata: the new metadata, if any.
+        content_type: the new type, if any.
+        directive: ``None``, ``"COPY"`` or ``"REPLACE"``.
+
+    Returns:
+        The header, or none.
+
+    Raises:
+        TypeError, ValueError: an unknown directive, or ``"COPY"`` with a replacement.
+    """
+    replacing = (
+        metadata is not None
+        or content_type is not None
+        or any(name in options for name in (*[h for _, h in _CONTENT_HEADERS], "Expires"))
+    )
+    if replacing and directive == "COPY":
+        raise ValueError(
+            'metadata_directive="COPY" keeps the source\'s metadata; new metadata, a content '
+            "type or content headers need REPLACE"
+        )
+    chosen = directive_header("metadata", directive)
+    if replacing and not chosen:
+        chosen = {"x-amz-metadata-directive": "REPLACE"}
+    return chosen
+
+
+def tagging_directive_header(tagging: object, directive: str | None) -> dict[str, str]:
+    """Return a copy's ``x-amz-tagging-directive``: REPLACE when new tags are given.
+
+    Args:
+        tagging: the copy's new tags, if any.
+        directive: ``None``, ``"COPY"`` or ``"REPLACE"``.
+
+    Returns:
+        The header, or none.
+
+    Raises:
+        TypeError, ValueError: an unknown directive, or ``"COPY"`` with new tags.
+    """
+    if tagging is not None and directive == "COPY":
+        raise ValueError(
+            'tagging_directive="COPY" keeps the source\'s tags; tagging= needs REPLACE'
+        )
+    chosen = directive_header("tagging", directive)
+    if tagging is not None and not chosen:
+        chosen = {"x-amz-tagging-directive": "REPLACE"}
+    return chosen

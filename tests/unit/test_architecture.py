@@ -20,12 +20,19 @@ IO_MODULES = {
     "rawS3.bucket_calls",
     "rawS3.cleanup",
     "rawS3.client",
+    "rawS3.configuration",
+    "rawS3.copying",
+    "rawS3.download",
+    "rawS3.download_stream",
     "rawS3.engine",
     "rawS3.listing_calls",
     "rawS3.multipart_calls",
     "rawS3.object_calls",
+    "rawS3.presign_calls",
+    "rawS3.providers",
     "rawS3.raw_calls",
     "rawS3.rawio",
+    "rawS3.refresh",
     "rawS3.safeguards",
     "rawS3.streams",
     "rawS3.tls",
@@ -33,8 +40,11 @@ IO_MODULES = {
     "rawS3.version_calls",
     "rawS3.tagging_calls",
     "rawS3.conditional_put",
+    "rawS3.probe.context",
+    "rawS3.probe.runner",
+    "rawS3.transfer_calls",
 }
-IO_PACKAGES = ("rawS3.cli",)
+IO_PACKAGES = ("rawS3.cli", "rawS3.probe.checks")
 IO_LIBRARIES = {"asyncio", "aiohttp", "yarl", "multidict", "socket", "ssl", "threading"}
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "time_ns"}
 MAX_LINES = 600
