@@ -23,6 +23,7 @@ from rawS3.object_calls import ObjectCalls
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
 from rawS3.tls import tls_context
+from rawS3.upload_calls import UploadCalls
 from rawS3.urls import build_url
 from rawS3.validation import check_positive_int
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["S3Client"]
 
 
-class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
+class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, UploadCalls):
     """An S3 client over aiohttp with its own SigV4 signing.
 
     Args:
@@ -232,6 +233,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
         concurrency: int = 4,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        resume: str | None = None,
+        keep_on_failure: bool = False,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -244,6 +247,9 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
             concurrency: parts uploading at once (default 4).
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            resume: the id of an interrupted upload to continue: stored parts that hold the
+                bytes written again are not sent again.
+            keep_on_failure: keep the upload on failure and raise ``UploadInterrupted``.
 
         Returns:
             The uploader, to use as ``async with``.
@@ -261,4 +267,6 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
             concurrency=concurrency,
             content_type=content_type,
             metadata=metadata,
+            resume=resume,
+            keep_on_failure=keep_on_failure,
         )

@@ -19,9 +19,11 @@ Every exception rawS3 raises on purpose derives from :class:`RawS3Error`::
     │   └── TransportTimeout       ... because a time limit ran out
     ├── ResponseError              the answer is not what S3 specifies (bad XML, a DTD, ...)
     ├── SourceError                the source URL of an upload could not be read
+    │   └── SourceChanged          a local file changed size while it was uploaded
     ├── IntegrityError             an ETag or checksum does not match what was sent
     └── UploadNotAborted           a failed multipart upload could not be aborted: its id
-                                   is carried, to abort (or resume) it later
+        │                          is carried, to abort (or resume) it later
+        └── UploadInterrupted      a failed upload kept on purpose (keep_on_failure), to resume
 
 An error code with no class of its own (S3 has many) raises a plain :class:`S3Error`
 whose ``code`` attribute holds the code. Messages never carry secrets: session tokens and
@@ -80,10 +82,12 @@ __all__ = [
     "ServiceUnavailable",
     "SignatureDoesNotMatch",
     "SlowDown",
+    "SourceChanged",
     "SourceError",
     "TemporaryRedirect",
     "TransportError",
     "TransportTimeout",
+    "UploadInterrupted",
     "UploadNotAborted",
     "XAmzContentSHA256Mismatch",
     "code_for_status",
@@ -575,3 +579,20 @@ class UploadNotAborted(RawS3Error):
             f"multipart upload {self.upload_id} of {self.bucket}/{self.key} failed and could "
             "not be aborted; abort it later with abort_multipart_upload"
         )
+
+
+class UploadInterrupted(UploadNotAborted):
+    """A failed upload left on the server on purpose (``keep_on_failure=True``), to be resumed.
+
+    Pass ``upload_id`` as ``resume=`` to finish it; the failure is ``__context__``.
+    """
+
+    def __str__(self) -> str:
+        return f"upload {self.upload_id} of {self.bucket}/{self.key} was kept: resume it by id"
+
+
+class SourceChanged(SourceError):
+    """A local file changed size while it was being uploaded (``url`` is its path)."""
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.message}"

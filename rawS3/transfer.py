@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from rawS3.checksums import check_algorithm
-from rawS3.cleanup import abort_or_hand_over, run_to_end
+from rawS3.cleanup import run_to_end
 from rawS3.config import Timeouts
 from rawS3.errors import IntegrityError, S3Error, SourceError
 from rawS3.parts import (
@@ -33,6 +33,7 @@ from rawS3.parts import (
     part_size_for_total,
 )
 from rawS3.results import PutResult, UploadedPart
+from rawS3.resume import Resumption
 from rawS3.validation import (
     check_bucket,
     check_buffer,
@@ -84,6 +85,10 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
+        resume: the id of an upload to continue: stored parts that hold the bytes written
+            are not sent again (see ``rawS3.resume``).
+        keep_on_failure: on failure keep the upload and raise ``UploadInterrupted`` (with
+            its id) instead of aborting; ``abort()`` then keeps it too.
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
@@ -106,6 +111,8 @@ class MultipartUploader:
         size: int | None = None,
         checksum: str | None = None,
         content_md5: bool | None = None,
+        resume: str | None = None,
+        keep_on_failure: bool = False,
     ) -> None:
         self._client = client
         self.bucket = check_bucket(bucket)
@@ -120,6 +127,7 @@ class MultipartUploader:
         self._metadata = check_metadata(metadata) if metadata is not None else {}
         self._checksum = check_algorithm(checksum)
         self._content_md5 = content_md5
+        self._resume = Resumption(resume, keep_on_failure=keep_on_failure, checksum=checksum)
         import asyncio
 
         self._slots = asyncio.Semaphore(self._concurrency)
@@ -289,7 +297,7 @@ class MultipartUploader:
             with contextlib.suppress(BaseException):
                 self._upload_id = await self._creating
         if self._upload_id is not None:
-            await abort_or_hand_over(self._client, self.bucket, self.key, self._upload_id)
+            await self._resume.give_up(self._client, self.bucket, self.key, self._upload_id)
 
     async def _dispatch(self, data: bytearray | memoryview) -> asyncio.Future[None]:
         """Hand a full (or the last) part to a part task; a filled buffer becomes the task's."""
@@ -319,7 +327,8 @@ class MultipartUploader:
             return
         if self._creating is None:
             self._creating = asyncio.ensure_future(
-                self._client.create_multipart_upload(
+                self._resume.start(
+                    self._client,
                     self.bucket,
                     self.key,
                     content_type=self._content_type,
@@ -353,7 +362,7 @@ class MultipartUploader:
 
     async def _send_part(self, number: int, data: bytearray | memoryview) -> None:
         try:
-            part = await self._client.upload_part(
+            part = self._resume.reuse(number, data) or await self._client.upload_part(
                 self.bucket,
                 self.key,
                 self._require_upload_id(),

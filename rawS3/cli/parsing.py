@@ -210,6 +210,12 @@ def _add_put(commands: _Commands,
                      help="default: guessed from the file name")
     sub.add_argument("--metadata", metavar="NAME=VALUE", type=_metadata_item, action="append",
                      default=[], help="user metadata (x-amz-meta-NAME); repeatable")
+    sub.add_argument("--resume", metavar="UPLOAD_ID",
+                     help="finish an interrupted multipart upload of FILE: parts the server "
+                     "holds that match the file are not sent again")
+    sub.add_argument("--keep-on-failure", action="store_true",
+                     help="on failure or Ctrl-C keep the multipart upload and print the id "
+                     "to --resume it with, instead of aborting it")
 
 
 def _add_upload_options(sub: argparse.ArgumentParser) -> None:

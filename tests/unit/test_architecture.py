@@ -21,15 +21,18 @@ IO_MODULES = {
     "rawS3.cleanup",
     "rawS3.client",
     "rawS3.engine",
+    "rawS3.file_upload",
     "rawS3.listing_calls",
     "rawS3.multipart_calls",
     "rawS3.object_calls",
     "rawS3.raw_calls",
     "rawS3.rawio",
+    "rawS3.resume",
     "rawS3.safeguards",
     "rawS3.streams",
     "rawS3.tls",
     "rawS3.transfer",
+    "rawS3.upload_calls",
 }
 IO_PACKAGES = ("rawS3.cli",)
 IO_LIBRARIES = {"asyncio", "aiohttp", "yarl", "multidict", "socket", "ssl", "threading"}
