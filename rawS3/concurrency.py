@@ -6,8 +6,9 @@ raise the aggregate rate, and every part in flight holds its bytes in memory. A 
 is wrong somewhere: too few on a far network, too many for a small host.
 
 ``AdaptiveConcurrency`` starts low and raises the limit by half (at least one) after each
-measurement window in which the aggregate throughput of completed parts grew by more than
-``gain`` over the best window so far; the first window that does not grow ends the search and
+measurement window in which the aggregate throughput of completed parts grew enough: by at
+least ``gain`` (a fifth) of what the added parts would bring if the rate grew in proportion
+to them (4 → 6 parts: 10 %). The first window that does not grow enough ends the search, and
 the limit goes back to the best level seen. It never exceeds ``maximum``, which the caller
 derives from its memory budget (``bound_for_memory``). Pure: the time of each completion is an
 argument, so the controller is tested with synthetic throughput curves.
@@ -54,7 +55,8 @@ class AdaptiveConcurrency:
     Args:
         start: the first limit (lowered to ``maximum`` if above it).
         maximum: the limit is never above this.
-        gain: the relative growth (0.1: 10 %) a window must show to raise the limit again.
+        gain: the share of proportional growth a step must bring to go on (0.2: a step from
+            4 to 6 parts, +50 %, must raise the rate by 10 %).
 
     Attributes:
         limit: parts allowed in flight now.
@@ -65,7 +67,7 @@ class AdaptiveConcurrency:
         TypeError, ValueError: a ``start`` or ``maximum`` below 1, or a ``gain`` not above 0.
     """
 
-    def __init__(self, *, start: int = DEFAULT_START, maximum: int, gain: float = 0.1) -> None:
+    def __init__(self, *, start: int = DEFAULT_START, maximum: int, gain: float = 0.2) -> None:
         self.maximum = check_positive_int("maximum", maximum)
         self.limit = min(check_positive_int("start", start), self.maximum)
         if not gain > 0:
@@ -105,7 +107,8 @@ class AdaptiveConcurrency:
 
     def _judge(self, rate: float) -> None:
         """End a window: step up while the rate grows by more than ``gain``, else settle."""
-        if rate > self.best_rate * (1 + self.gain):
+        wanted = 1 + self.gain * (self.limit / self._best_limit - 1)
+        if self.best_rate == 0 or rate > self.best_rate * wanted:
             self.best_rate = rate
             self._best_limit = self.limit
             if self.limit < self.maximum:

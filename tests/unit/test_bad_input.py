@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from rawS3 import RetryPolicy, S3Client, Timeouts
+from rawS3 import MultipartUploader, RetryPolicy, S3Client, Timeouts
 from rawS3.transfer import fetch_and_upload, stream_upload, upload_stream
 from tests.sources import MiB, SourceFiles
 
@@ -73,6 +73,10 @@ def client(**options: object) -> Call:
 
 def uploader(**options: object) -> Call:
     return lambda env: env.client.multipart_uploader("bucket", "key", **options)  # type: ignore[arg-type]
+
+
+def upload_path(path: object = "/nonexistent/file", **kw: object) -> Call:
+    return lambda env: env.client.upload_path("bucket", "key", path, **kw)  # type: ignore[arg-type]
 
 
 def meta(metadata: object) -> Call:
@@ -327,6 +331,38 @@ CASES: dict[str, Case | Any] = {
         lambda env: stream_upload(env.client, "bucket", "", env.source),
         ValueError,
         r"object key must not be empty",
+    ),
+    # Files up, and resuming.
+    "upload_path path an int": Case(upload_path(3), TypeError, r"path must be a str or os\."),
+    "upload_path bad bucket": Case(
+        lambda env: env.client.upload_path("B", "key", "f"), ValueError, r"3 to 63 characters"
+    ),
+    "upload_path part_size too small": Case(upload_path(part_size=MiB), ValueError, PART_RANGE),
+    "upload_path concurrency 0": Case(
+        upload_path(concurrency=0), ValueError, r"concurrency must be at least 1"
+    ),
+    "upload_path concurrency a word": Case(
+        upload_path(concurrency="fast"), ValueError, r"concurrency must be an int or 'auto'"
+    ),
+    "upload_path max_memory below one part": Case(
+        upload_path(max_memory=MiB), ValueError, r"max_memory=1,048,576 cannot hold one part"
+    ),
+    "upload_path max_memory 0": Case(
+        upload_path(max_memory=0), ValueError, r"max_memory must be at least 1"
+    ),
+    "upload_path resume empty": Case(
+        upload_path(resume=""), ValueError, r"upload_id must not be empty"
+    ),
+    "upload_path resume an int": Case(upload_path(resume=7), TypeError, r"upload_id must be"),
+    "upload_path keep_on_failure a str": Case(
+        upload_path(keep_on_failure="yes"), TypeError, r"keep_on_failure must be a bool"
+    ),
+    "upload_path a missing file": Case(upload_path(), FileNotFoundError, r"/nonexistent/file"),
+    "uploader resume empty": Case(uploader(resume=""), ValueError, r"upload_id must not be empty"),
+    "uploader resume with a checksum": Case(
+        lambda env: MultipartUploader(env.client, "bucket", "key", resume="id", checksum="crc32"),
+        ValueError,
+        r"a resumed upload cannot carry a checksum",
     ),
 }
 
