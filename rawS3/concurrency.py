@@ -5,11 +5,14 @@ On loopback one connection is as fast as four; on a real network each connection
 raise the aggregate rate, and every part in flight holds its bytes in memory. A fixed number
 is wrong somewhere: too few on a far network, too many for a small host.
 
-``AdaptiveConcurrency`` starts low and raises the limit by half (at least one) after each
-measurement window in which the aggregate throughput of completed parts grew enough: by at
-least ``gain`` (a fifth) of what the added parts would bring if the rate grew in proportion
-to them (4 → 6 parts: 10 %). The first window that does not grow enough ends the search, and
-the limit goes back to the best level seen. It never exceeds ``maximum``, which the caller
+``AdaptiveConcurrency`` starts low and doubles the limit after each measurement window (as
+many answers as the limit) in which the aggregate throughput of completed parts grew enough:
+by at least ``gain`` (a fifth) of what the added parts would bring if the rate grew in
+proportion to them (4 → 8 parts: 20 %). The first window that does not grow enough ends the
+search, and the limit goes back to the best level seen. Doubling rather than adding one part
+at a time reaches a far network's need within a few windows, while the file is still being
+sent; the price is that the limit may stop up to twice above the knee of the curve, which
+the memory budget bounds. It never exceeds ``maximum``, which the caller
 derives from its memory budget (``bound_for_memory``). Pure: the time of each completion is an
 argument, so the controller is tested with synthetic throughput curves.
 """
@@ -56,7 +59,7 @@ class AdaptiveConcurrency:
         start: the first limit (lowered to ``maximum`` if above it).
         maximum: the limit is never above this.
         gain: the share of proportional growth a step must bring to go on (0.2: a step from
-            4 to 6 parts, +50 %, must raise the rate by 10 %).
+            4 to 8 parts must raise the rate by 20 %).
 
     Attributes:
         limit: parts allowed in flight now.
@@ -106,13 +109,13 @@ class AdaptiveConcurrency:
         return self.limit
 
     def _judge(self, rate: float) -> None:
-        """End a window: step up while the rate grows by more than ``gain``, else settle."""
+        """End a window: double while the rate grows enough (see ``gain``), else settle."""
         wanted = 1 + self.gain * (self.limit / self._best_limit - 1)
         if self.best_rate == 0 or rate > self.best_rate * wanted:
             self.best_rate = rate
             self._best_limit = self.limit
             if self.limit < self.maximum:
-                self.limit = min(self.maximum, self.limit + max(1, self.limit // 2))
+                self.limit = min(self.maximum, self.limit * 2)
                 self._open_window()
                 return
         self.best_rate = max(self.best_rate, rate)

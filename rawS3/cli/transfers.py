@@ -101,7 +101,8 @@ async def _put_file(
                 flush=True,
             )
         raise
-    resumed = f", {upload.reused} parts already stored" if upload.reused else ""
+    plural = "s" if upload.reused > 1 else ""
+    resumed = f", {upload.reused} part{plural} already stored" if upload.reused else ""
     app.say(f"upload: {args.file} -> s3://{bucket}/{key} ({_summary(result)}{resumed})")
     return EXIT_OK
 

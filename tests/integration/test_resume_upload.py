@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 import time
@@ -152,3 +153,58 @@ async def test_a_failed_resume_aborts_by_default(
             await through.upload_path(bucket, "gone", path, part_size=PART, resume=upload_id)
         assert proxy.count("AbortMultipartUpload") == 1
     await settle(client, bucket, "gone", proxy, None, recovered=False)
+
+
+async def run_cli(endpoint: str, server: TestServer, *args: str) -> tuple[int, str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID=server.access_key,
+        AWS_SECRET_ACCESS_KEY=server.secret_key,
+        AWS_REGION=server.region,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rawS3",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    assert "Traceback" not in err.decode()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_cli_keeps_a_failed_upload_and_resumes_it(
+    s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    data = pattern(2 * PART + 3, seed=11)
+    path = tmp_path / "cli.bin"
+    path.write_bytes(data)
+    target = f"s3://{bucket}/cli.bin"
+    options = ("--part-size", "5MiB", "--concurrency", "1")
+    rules = [Rule(INTERNAL_ERROR, operation="UploadPart", query={"partNumber": "2"})]
+    async with FaultProxy(s3_server.endpoint, rules) as proxy:
+        code, _, err = await run_cli(
+            proxy.endpoint, s3_server, "put", str(path), target, *options, "--keep-on-failure"
+        )
+    assert code == 1
+    found = re.search(r"resume it with: --resume (\S+)", err)
+    assert found is not None, err
+    upload_id = found.group(1)
+    assert [u.upload_id for u in await client.list_multipart_uploads(bucket)] == [upload_id]
+
+    async with FaultProxy(s3_server.endpoint) as proxy:
+        code, out, err = await run_cli(
+            proxy.endpoint, s3_server, "put", str(path), target, *options, "--resume", upload_id
+        )
+    assert code == 0, err
+    assert "1 part already stored" in out
+    assert sent_parts(proxy) == [2, 3]
+    assert await client.get_object(bucket, "cli.bin") == data
+    assert await client.list_multipart_uploads(bucket) == []
