@@ -141,6 +141,8 @@ class FileUpload:
         sent: how many parts (or PutObjects) were sent.
         reused: how many parts of a resumed upload were not sent again.
         peak: the most parts that were in flight at once.
+        limit: the limit on parts in flight when the last part was sent (``"auto"``: where
+            the controller settled).
         upload_id: the multipart upload's id once known.
 
     Raises:
@@ -183,6 +185,7 @@ class FileUpload:
         self.sent = 0
         self.reused = 0
         self.peak = 0
+        self.limit = 0
         self.upload_id: str | None = None
         self._tasks: set[asyncio.Task[tuple[UploadedPart, bool]]] = set()
 
@@ -266,6 +269,7 @@ class FileUpload:
                 parts.append(part)
                 if sent:
                     controller.completed(time.monotonic(), part.size)
+        self.limit = controller.limit
         return parts
 
     def _controller(self) -> AdaptiveConcurrency:

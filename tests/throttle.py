@@ -119,7 +119,7 @@ async def _compare(endpoint: str, access_key: str, secret_key: str, path: str) -
         S3Client(relay.endpoint, access_key, secret_key) as s3,
     ):
         await s3.create_bucket("throttled")
-        for concurrency in (4, 10, "auto"):
+        for concurrency, budget in ((4, None), (10, None), ("auto", None), ("auto", 40 * mib)):
             upload = FileUpload(
                 s3,
                 "throttled",
@@ -127,14 +127,15 @@ async def _compare(endpoint: str, access_key: str, secret_key: str, path: str) -
                 path,
                 part_size=5 * mib,
                 concurrency=concurrency,  # type: ignore[arg-type]
+                max_memory=budget,
             )
             started = time.monotonic()
             await upload.run()
             seconds = time.monotonic() - started
             print(
-                f"concurrency={concurrency}: {size / mib / seconds:.1f} MiB/s, "
-                f"{seconds:.1f} s, most parts in flight {upload.peak} "
-                f"({upload.peak * 5} MiB of part data)",
+                f"concurrency={concurrency}, max_memory={budget}: "
+                f"{size / mib / seconds:.1f} MiB/s, {seconds:.1f} s, most parts in flight "
+                f"{upload.peak} ({upload.peak * 5} MiB of part data), last limit {upload.limit}",
                 flush=True,
             )
         await s3.delete_object("throttled", "f")
@@ -142,7 +143,8 @@ async def _compare(endpoint: str, access_key: str, secret_key: str, path: str) -
 
 
 def main() -> None:
-    """``python -m tests.throttle [MiB]``: one file up through the relay at 4, 10 and auto.
+    """``python -m tests.throttle [MiB]``: one file up through the relay at 4, 10, auto, and
+    auto within 40 MiB.
 
     A throw-away RGW, each connection capped at 4 MiB/s with 20 ms of added round trip,
     a file of 160 MiB (or as given) in 5 MiB parts.
