@@ -28,6 +28,7 @@ import asyncio
 import logging
 import os
 import re
+import stat
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
@@ -197,12 +198,17 @@ class FileUpload:
 
         Raises:
             OSError: the file cannot be opened or read.
-            ValueError: ``max_memory`` cannot hold one part of the size this file needs.
+            ValueError: ``path`` is not a regular file, or ``max_memory`` cannot hold one part
+                of the size this file needs (nothing is sent).
             SourceChanged: the file changed while it was read; RawS3Error: the upload failed.
         """
         descriptor = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
             info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError(
+                    f"{self.path} is not a regular file; upload_stream takes pipes and streams"
+                )
             self.part_size = part_size_for_total(info.st_size, self._base)
             self.maximum = bound_for_memory(
                 self.part_size, self._max_memory, self._fixed or DEFAULT_MAXIMUM

@@ -19,8 +19,8 @@ import re
 from collections.abc import Mapping
 from typing import Protocol
 
-from rawS3.cleanup import abort_or_hand_over
-from rawS3.errors import UploadInterrupted
+from rawS3.cleanup import abort_or_hand_over, run_to_end
+from rawS3.errors import NoSuchKey, NoSuchUpload, UploadInterrupted
 from rawS3.operations.multipart_xml import PartInfo
 from rawS3.results import UploadedPart
 from rawS3.validation import check_upload_id
@@ -125,13 +125,21 @@ class Resumption:
             The upload id.
 
         Raises:
-            NoSuchUpload (RGW: NoSuchKey): the resumed upload is gone; RawS3Error: otherwise.
+            NoSuchUpload (RGW: NoSuchKey): the resumed upload is gone.
+            UploadInterrupted: ListParts failed and ``keep_on_failure`` keeps the upload.
+            RawS3Error: otherwise; a resumed upload is then aborted, as any failed upload.
         """
         if self.upload_id is None:
             return await client.create_multipart_upload(
                 bucket, key, content_type=content_type, metadata=metadata, checksum=checksum
             )
-        parts = await client.list_parts(bucket, key, self.upload_id)
+        try:
+            parts = await client.list_parts(bucket, key, self.upload_id)
+        except (NoSuchUpload, NoSuchKey):
+            raise  # nothing to abort or keep
+        except BaseException:
+            await run_to_end(self.give_up(client, bucket, key, self.upload_id))
+            raise
         self.stored = {part.part_number: part for part in parts}
         log.debug("resuming upload %s: the server holds %d parts", self.upload_id, len(parts))
         return self.upload_id

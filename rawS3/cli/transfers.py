@@ -45,17 +45,17 @@ async def put(app: App, args: argparse.Namespace) -> int:
         The exit status.
 
     Raises:
-        UsageError: ``--resume`` or ``--keep-on-failure`` with stdin.
+        UsageError: ``--resume`` or ``--keep-on-failure`` with stdin or another stream.
     """
     location = parse_s3_url(args.url)
     key = _upload_key(location, args.file)
     content_type = args.content_type
     if content_type is None and args.file != "-":
         content_type = mimetypes.guess_type(args.file)[0]
-    if args.file != "-":
+    if _is_regular_file(args.file):
         return await _put_file(app, args, location.bucket, key, content_type)
     if args.resume is not None or args.keep_on_failure:
-        raise UsageError("--resume and --keep-on-failure need a FILE, not stdin")
+        raise UsageError("--resume and --keep-on-failure need a regular FILE")
     async with _reading(args.file) as (chunks, size), app.meter(size):
         result = await upload_stream(
             app.client,
@@ -105,6 +105,12 @@ async def _put_file(
     resumed = f", {upload.reused} part{plural} already stored" if upload.reused else ""
     app.say(f"upload: {args.file} -> s3://{bucket}/{key} ({_summary(result)}{resumed})")
     return EXIT_OK
+
+
+def _is_regular_file(path: str) -> bool:
+    # Blocking on purpose, like the reads: a local stat returns at once. Pipes, terminals
+    # and other streams cannot be read at offsets: they take the streaming path.
+    return path != "-" and os.path.isfile(path)
 
 
 def _upload_key(location: S3Location, path: str) -> str:

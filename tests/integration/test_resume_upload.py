@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from rawS3 import S3Client, UploadInterrupted
+from rawS3 import NoSuchKey, NoSuchUpload, S3Client, UploadInterrupted
 from rawS3.errors import InternalError
 from tests.conftest import TestServer
 from tests.faults import INTERNAL_ERROR, FaultProxy, Rule, expected_etag, proxied, settle
@@ -208,3 +208,19 @@ async def test_the_cli_keeps_a_failed_upload_and_resumes_it(
     assert sent_parts(proxy) == [2, 3]
     assert await client.get_object(bucket, "cli.bin") == data
     assert await client.list_multipart_uploads(bucket) == []
+
+
+async def test_resuming_an_upload_that_is_gone_fails_and_creates_nothing(
+    s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "g.bin"
+    path.write_bytes(pattern(PART + 1, seed=4))
+    upload_id = await client.create_multipart_upload(bucket, "was-here")
+    await client.abort_multipart_upload(bucket, "was-here", upload_id)
+    async with proxied(s3_server, []) as (proxy, through):
+        # AWS and moto say NoSuchUpload; RGW says NoSuchKey for ListParts of an unknown id.
+        with pytest.raises((NoSuchUpload, NoSuchKey)):
+            await through.upload_path(bucket, "was-here", path, part_size=PART, resume=upload_id)
+        assert proxy.count("CreateMultipartUpload") == 0
+        assert proxy.count("UploadPart") == 0
+    await settle(client, bucket, "was-here", proxy, None, recovered=False)

@@ -358,6 +358,7 @@ CASES: dict[str, Case | Any] = {
         upload_path(keep_on_failure="yes"), TypeError, r"keep_on_failure must be a bool"
     ),
     "upload_path a missing file": Case(upload_path(), FileNotFoundError, r"/nonexistent/file"),
+    "upload_path a directory": Case(upload_path("/"), ValueError, r"/ is not a regular file"),
     "uploader resume empty": Case(uploader(resume=""), ValueError, r"upload_id must not be empty"),
     "uploader resume with a checksum": Case(
         lambda env: MultipartUploader(env.client, "bucket", "key", resume="id", checksum="crc32"),
