@@ -102,8 +102,8 @@ async def test_a_cancelled_upload_leaves_nothing(
     await settle(client, bucket, "cancelled", proxy, None, recovered=False)
 
 
-@pytest.mark.parametrize("change", ["shrinks", "grows"])
-async def test_a_file_that_changes_size_is_refused_and_the_upload_aborted(
+@pytest.mark.parametrize("change", ["shrinks", "grows", "is-rewritten-in-place"])
+async def test_a_file_that_changes_is_refused_and_the_upload_aborted(
     s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path, change: str
 ) -> None:
     path, _ = write_file(tmp_path, 2 * PART + 10)
@@ -113,6 +113,9 @@ async def test_a_file_that_changes_size_is_refused_and_the_upload_aborted(
         if request.query.get("partNumber") == "1":
             if change == "shrinks":
                 os.truncate(path, PART + 5)
+            elif change == "is-rewritten-in-place":  # same size: the modification time tells
+                with open(path, "r+b") as handle:
+                    handle.write(b"other")
             else:
                 with open(path, "ab") as handle:
                     handle.write(b"more")
