@@ -38,8 +38,9 @@ async def put(app: App, args: argparse.Namespace) -> int:
 
     Args:
         app: the client and the output streams.
-        args: ``file`` (``-`` for stdin), ``url``, ``part_size``, ``concurrency``,
-            ``content_type``, ``metadata``, ``resume`` and ``keep_on_failure``.
+        args: ``file`` (``-`` for stdin), ``url``, ``part_size``, ``concurrency`` (a number or
+            ``"auto"``), ``max_memory``, ``content_type``, ``metadata``, ``resume`` and
+            ``keep_on_failure``.
 
     Returns:
         The exit status.
@@ -64,7 +65,7 @@ async def put(app: App, args: argparse.Namespace) -> int:
             chunks,
             size=size,
             part_size=args.part_size,
-            concurrency=args.concurrency,
+            concurrency=4 if args.concurrency == "auto" else args.concurrency,
             content_type=content_type,
             metadata=dict(args.metadata),
         )
@@ -83,6 +84,7 @@ async def _put_file(
         args.file,
         part_size=args.part_size,
         concurrency=args.concurrency,
+        max_memory=args.max_memory,
         resume=args.resume,
         keep_on_failure=args.keep_on_failure,
         content_type=content_type,
