@@ -85,10 +85,8 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
-        resume: the id of an upload to continue: stored parts that hold the bytes written
-            are not sent again (see ``rawS3.resume``).
-        keep_on_failure: on failure keep the upload and raise ``UploadInterrupted`` (with
-            its id) instead of aborting; ``abort()`` then keeps it too.
+        resume: the id of an upload to continue; stored parts are checked (``rawS3.resume``).
+        keep_on_failure: keep a failed upload, raising ``UploadInterrupted`` (abort() too).
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
