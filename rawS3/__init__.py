@@ -48,6 +48,7 @@ from rawS3.errors import (
 from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
 from rawS3.operations.objects import DeleteResult
+from rawS3.post_policy import PresignedPost
 from rawS3.progress import TransferProgress
 from rawS3.raw import PreparedRequest, RawResponse, RawStream
 from rawS3.results import ObjectHead, PutResult, UploadedPart
@@ -79,6 +80,7 @@ __all__ = [
     "ObjectInfo",
     "ObjectStream",
     "PreparedRequest",
+    "PresignedPost",
     "PutResult",
     "RawResponse",
     "RawS3Error",

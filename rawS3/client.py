@@ -20,6 +20,7 @@ from rawS3.config import SigningClock, Timeouts, resolve_settings
 from rawS3.listing_calls import ListingCalls
 from rawS3.multipart_calls import MultipartCalls
 from rawS3.object_calls import ObjectCalls
+from rawS3.presign_calls import PresignCalls
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
 from rawS3.tls import tls_context
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["S3Client"]
 
 
-class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, UploadCalls):
+class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls, UploadCalls):
     """An S3 client over aiohttp with its own SigV4 signing.
 
     Args:

@@ -214,6 +214,9 @@ class ObjectCalls(BucketCalls):
         *,
         metadata: Mapping[str, str] | None = None,
         content_type: str | None = None,
+        multipart_threshold: int | None = None,
+        part_size: int | None = None,
+        concurrency: int | None = None,
     ) -> objects.CopyResult:
         """Copy an object server-side.
 
@@ -228,15 +231,40 @@ class ObjectCalls(BucketCalls):
             key: the copy's key.
             metadata: new user metadata for the copy.
             content_type: a new content type for the copy.
+            multipart_threshold: read the source's size with HEAD and, when it is larger
+                than this (0 to 5 GiB), copy it as a multipart upload of UploadPartCopy
+                parts pinned to the source's ETag, aborted on any failure or cancellation.
+                ``None`` (the default): one CopyObject, which S3 limits to 5 GiB sources.
+            part_size: bytes per part of a multipart copy, 5 MiB to 5 GiB (default 64 MiB,
+                raised when 10,000 parts would not hold the source); needs
+                ``multipart_threshold``.
+            concurrency: parts of a multipart copy in flight at once (default 4); needs
+                ``multipart_threshold``.
 
         Returns:
             The copy's ETag and modification time.
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
+            PreconditionFailed, IntegrityError: the source changed during a multipart copy
+                (aborted; IntegrityError where the server ignores the pin, e.g. RGW 16).
             S3Error, including an error S3 reports inside a 200 answer; TransportError;
-                ResponseError.
+                ResponseError; UploadNotAborted: a multipart copy could not be aborted.
         """
+        if multipart_threshold is not None or part_size is not None or concurrency is not None:
+            from rawS3.copying import copy_any_size  # loads asyncio, as the engine does
+
+            return await copy_any_size(
+                self,  # type: ignore[arg-type]  # an S3Client: only it has these calls
+                (source_bucket, source_key),
+                bucket,
+                key,
+                metadata=metadata,
+                content_type=content_type,
+                multipart_threshold=multipart_threshold,
+                part_size=part_size,
+                concurrency=concurrency,
+            )
         request = objects.copy_object(
             source_bucket,
             source_key,

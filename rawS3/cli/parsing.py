@@ -14,6 +14,7 @@ from rawS3.cli.app import Handler
 from rawS3.cli.commands import DELETE_BATCH, head, ls, mb, presign, rb, rm
 from rawS3.cli.demo import demo
 from rawS3.cli.transfers import cat, cp, get, put
+from rawS3.presigning import PRESIGN_METHODS, RESPONSE_OVERRIDES
 
 __all__ = ["EPILOG", "PROG", "build_parser", "parse_size"]
 
@@ -283,11 +284,25 @@ def _add_cp(commands: _Commands,
 def _add_presign(commands: _Commands,
                  common: argparse.ArgumentParser) -> None:
     sub = _command(commands, common, "presign",
-                   "print a URL that grants GET (or PUT) on an object for a while", presign)
+                   "print a URL that performs one request on an object for a while "
+                   "(GET unless --method or --put)", presign)
     sub.add_argument("url", metavar="s3://bucket/key")
-    sub.add_argument("--put", action="store_true", help="a URL to upload with, not download")
+    sub.add_argument("--put", action="store_true", help="a URL to upload with (--method PUT)")
+    sub.add_argument("--method", choices=PRESIGN_METHODS,
+                     help="the method the URL is for (default GET)")
     sub.add_argument("--expires", metavar="SECONDS", type=int, default=3600,
                      help="validity, 1 to 604800 seconds (default 3600)")
+    sub.add_argument("--version-id", metavar="ID", help="one version of the object")
+    sub.add_argument("--upload-id", metavar="ID",
+                     help="a multipart upload: UploadPart (PUT, with --part-number), Complete "
+                          "(POST), Abort (DELETE) or ListParts (GET)")
+    sub.add_argument("--part-number", metavar="N", type=int, help="the part to upload, 1-10000")
+    sub.add_argument("--header", metavar="NAME:VALUE", action="append",
+                     help="a header the URL's user must send exactly (signed); repeatable")
+    for argument in RESPONSE_OVERRIDES:
+        header = argument.removeprefix("response_").replace("_", "-")
+        sub.add_argument(f"--{argument.replace('_', '-')}", metavar="VALUE",
+                         help=f"GET only: the answer's {header} header")
 
 
 def _add_head(commands: _Commands,

@@ -124,6 +124,7 @@ async def test_secrets_appear_in_no_error_log_or_repr(
     texts = [text for error in errors for text in exception_texts(error)]
     texts += [*log_texts(caplog.records), caplog.text]
     texts += [repr(c) for c in clients] + [str(c) for c in clients]
+    texts += [repr(c.presign_post(bucket, key_prefix="p/")) for c in clients]
     secrets = {wrong_secret, s3_server.secret_key, token, *sent_signatures}
     assert leaks(texts, secrets) == []
 

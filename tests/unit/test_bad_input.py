@@ -368,6 +368,182 @@ CASES: dict[str, Case | Any] = {
 }
 
 
+# -- presigning any operation, presigned POST forms, multipart copies --------------------------
+
+
+def presign_any(method: object = "GET", key: object = "key", **kw: object) -> Call:
+    return lambda env: env.client.presign(method, "bucket", key, **kw)  # type: ignore[arg-type]
+
+
+def post(key: object = "key", **kw: object) -> Call:
+    return lambda env: env.client.presign_post("bucket", key, **kw)  # type: ignore[arg-type]
+
+
+def copy(source_key: object = "src", **kw: object) -> Call:
+    return lambda env: env.client.copy_object("bucket", source_key, "bucket", "dst", **kw)  # type: ignore[arg-type]
+
+
+RESERVED = r"is set by the signature; leave it out"
+CASES.update(
+    {
+        "presign method lower case": Case(presign_any("get"), ValueError, r"one of GET, PUT"),
+        "presign method PATCH": Case(presign_any("PATCH"), ValueError, r"not 'PATCH'"),
+        "presign method None": Case(presign_any(None), TypeError, r"method must be a str"),
+        "presign expires 0 on DELETE": Case(
+            presign_any("DELETE", expires=0), ValueError, EXPIRES_RANGE
+        ),
+        "presign bad bucket": Case(
+            lambda env: env.client.presign("GET", "My_Bucket"), ValueError, BUCKET_CHARS
+        ),
+        "presign empty key": Case(presign_any(key=""), ValueError, r"must not be empty"),
+        "presign version_id without a key": Case(
+            presign_any(key=None, version_id="v1"), ValueError, r"version_id addresses an object"
+        ),
+        "presign version_id on PUT": Case(
+            presign_any("PUT", version_id="v1"), ValueError, r"version_id goes with GET or HEAD"
+        ),
+        "presign version_id empty": Case(
+            presign_any(version_id=""), ValueError, r"version_id must not be empty"
+        ),
+        "presign version_id int": Case(
+            presign_any(version_id=3), TypeError, r"version_id must be a str, not int"
+        ),
+        "presign part_number without upload_id": Case(
+            presign_any("PUT", part_number=1), ValueError, r"part_number on PUT needs the upload_id"
+        ),
+        "presign part_number 0": Case(
+            presign_any("PUT", upload_id="u", part_number=0), ValueError, r"at most 10,000, got 0"
+        ),
+        "presign part_number 10001": Case(
+            presign_any("PUT", upload_id="u", part_number=10_001), ValueError, r"got 10,001"
+        ),
+        "presign part_number str": Case(
+            presign_any("PUT", upload_id="u", part_number="1"), TypeError, r"must be an int"
+        ),
+        "presign part_number on POST": Case(
+            presign_any("POST", upload_id="u", part_number=1), ValueError, r"goes with PUT or GET"
+        ),
+        "presign GET part_number with upload_id": Case(
+            presign_any("GET", upload_id="u", part_number=1), ValueError, r"use PUT"
+        ),
+        "presign part_number without a key": Case(
+            presign_any("GET", key=None, part_number=1), ValueError, r"give its key"
+        ),
+        "presign PUT upload_id without part_number": Case(
+            presign_any("PUT", upload_id="u"), ValueError, r"give part_number too"
+        ),
+        "presign upload_id empty": Case(
+            presign_any("POST", upload_id=""), ValueError, r"upload_id must not be empty"
+        ),
+        "presign upload_id on HEAD": Case(
+            presign_any("HEAD", upload_id="u"), ValueError, r"not HEAD"
+        ),
+        "presign upload_id without a key": Case(
+            presign_any("POST", key=None, upload_id="u"), ValueError, r"give its key"
+        ),
+        "presign response override on PUT": Case(
+            presign_any("PUT", response_content_type="text/plain"), ValueError, r"goes with GET"
+        ),
+        "presign response override with CR LF": Case(
+            presign_any(response_content_disposition="a\r\nb"), ValueError, r"CR or LF"
+        ),
+        "presign response_expires int": Case(
+            presign_any(response_expires=0), TypeError, r"must have a str value, not int"
+        ),
+        "presign headers a list": Case(
+            presign_any(headers=[("a", "b")]), TypeError, r"headers must be a mapping"
+        ),
+        "presign headers with Host": Case(presign_any(headers={"Host": "x"}), ValueError, RESERVED),
+        "presign headers with x-amz-date": Case(
+            presign_any(headers={"X-Amz-Date": "x"}), ValueError, RESERVED
+        ),
+        "presign header value int": Case(
+            presign_any(headers={"x-amz-meta-a": 1}), TypeError, r"must have a str value"
+        ),
+        "presign header name with a space": Case(
+            presign_any(headers={"a b": "1"}), ValueError, r"not a valid HTTP header name"
+        ),
+        "presign header given twice": Case(
+            presign_any(headers={"x-a": "1", "X-A": "2"}), ValueError, r"given twice"
+        ),
+        "presign query with X-Amz-Signature": Case(
+            presign_any(query={"X-Amz-Signature": "0"}), ValueError, RESERVED
+        ),
+        "presign query repeating versionId": Case(
+            presign_any(version_id="v", query={"versionId": "w"}), ValueError, r"already set"
+        ),
+        "presign query value int": Case(
+            presign_any(query={"a": 1}), TypeError, r"must be a str or None, not int"
+        ),
+        "presign query a list": Case(
+            presign_any(query=[("a", "b")]), TypeError, r"query must be a mapping"
+        ),
+        "post key and key_prefix": Case(
+            post(key_prefix="a/"), ValueError, r"exactly one of key .* and key_prefix"
+        ),
+        "post neither key nor key_prefix": Case(
+            post(key=None), ValueError, r"exactly one of key .* and key_prefix"
+        ),
+        "post key_prefix int": Case(
+            post(key=None, key_prefix=1), TypeError, r"key_prefix must be a str, not int"
+        ),
+        "post empty key": Case(post(key=""), ValueError, r"must not be empty"),
+        "post bad bucket": Case(
+            lambda env: env.client.presign_post("My_Bucket", "k"), ValueError, BUCKET_CHARS
+        ),
+        "post range reversed": Case(
+            post(content_length_range=(10, 1)), ValueError, r"0 <= minimum <= maximum"
+        ),
+        "post range over 5 GiB": Case(
+            post(content_length_range=(0, 6 * GiB)), ValueError, r"5,368,709,120 \(5 GiB\)"
+        ),
+        "post range a list": Case(
+            post(content_length_range=[1, 2]), TypeError, r"a \(minimum, maximum\) tuple"
+        ),
+        "post range of str": Case(
+            post(content_length_range=("1", 2)), TypeError, r"holds ints, not str"
+        ),
+        "post success_action_status 302": Case(
+            post(success_action_status=302), ValueError, r"200, 201 or 204, not 302"
+        ),
+        "post success_action_status str": Case(
+            post(success_action_status="201"), TypeError, r"must be an int, not str"
+        ),
+        "post content_type with LF": Case(post(content_type="a\nb"), ValueError, r"CR or LF"),
+        "post metadata not a mapping": Case(
+            post(metadata=["a"]), TypeError, r"metadata must be a mapping"
+        ),
+        "post expires over 7 days": Case(
+            post(expires=7 * 24 * 3600 + 1), ValueError, EXPIRES_RANGE
+        ),
+        "copy part_size without multipart_threshold": Case(
+            copy(part_size=8 * MiB), ValueError, r"take effect with multipart_threshold"
+        ),
+        "copy concurrency without multipart_threshold": Case(
+            copy(concurrency=2), ValueError, r"take effect with multipart_threshold"
+        ),
+        "copy multipart_threshold negative": Case(
+            copy(multipart_threshold=-1), ValueError, r"multipart_threshold must be at least 0"
+        ),
+        "copy multipart_threshold over 5 GiB": Case(
+            copy(multipart_threshold=5 * GiB + 1), ValueError, r"at most 5,368,709,120"
+        ),
+        "copy multipart_threshold str": Case(
+            copy(multipart_threshold="0"), TypeError, r"multipart_threshold must be an int"
+        ),
+        "copy part_size too small": Case(
+            copy(multipart_threshold=0, part_size=MiB), ValueError, PART_RANGE
+        ),
+        "copy concurrency 0": Case(
+            copy(multipart_threshold=0, concurrency=0), ValueError, r"concurrency must be at least"
+        ),
+        "copy multipart with an empty source key": Case(
+            copy(source_key="", multipart_threshold=0), ValueError, r"must not be empty"
+        ),
+    }
+)
+
+
 def test_the_table_is_large() -> None:
     assert len(CASES) >= 30
 

@@ -41,6 +41,7 @@ EXPECTED_ALL = [
     "ObjectInfo",
     "ObjectStream",
     "PreparedRequest",
+    "PresignedPost",
     "PutResult",
     "RawResponse",
     "RawS3Error",
