@@ -108,14 +108,18 @@ class ThrottlingRelay:
                 await receiving
 
 
-async def _compare(endpoint: str, access_key: str, secret_key: str, path: str) -> None:
+async def _compare(
+    endpoint: str, access_key: str, secret_key: str, path: str, *, throttled: bool
+) -> None:
     from rawS3 import S3Client
     from rawS3.file_upload import FileUpload
 
     mib = 1024 * 1024
     size = os.stat(path).st_size
     async with (
-        ThrottlingRelay(endpoint, rate=4 * mib, delay=0.01) as relay,
+        ThrottlingRelay(
+            endpoint, rate=4 * mib if throttled else 1e12, delay=0.01 * throttled
+        ) as relay,
         S3Client(relay.endpoint, access_key, secret_key) as s3,
     ):
         await s3.create_bucket("throttled")
@@ -143,8 +147,8 @@ async def _compare(endpoint: str, access_key: str, secret_key: str, path: str) -
 
 
 def main() -> None:
-    """``python -m tests.throttle [MiB]``: one file up through the relay at 4, 10, auto, and
-    auto within 40 MiB.
+    """``python -m tests.throttle [MiB] [--loopback]``: one file up through the relay at 4, 10,
+    auto, and auto within 40 MiB (``--loopback``: the relay neither delays nor caps).
 
     A throw-away RGW, each connection capped at 4 MiB/s with 20 ms of added round trip,
     a file of 160 MiB (or as given) in 5 MiB parts.
@@ -154,11 +158,14 @@ def main() -> None:
 
     from tests.servers.rgw import running_rgw
 
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 160
+    size = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 160
     with tempfile.NamedTemporaryFile() as file, running_rgw() as rgw:
         file.write(os.urandom(size * 1024 * 1024))
         file.flush()
-        asyncio.run(_compare(rgw.endpoint, rgw.access_key, rgw.secret_key, file.name))
+        throttled = "--loopback" not in sys.argv
+        asyncio.run(
+            _compare(rgw.endpoint, rgw.access_key, rgw.secret_key, file.name, throttled=throttled)
+        )
 
 
 if __name__ == "__main__":
