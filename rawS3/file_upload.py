@@ -4,11 +4,11 @@ A file shorter than one part is one PutObject. A longer one is a multipart uploa
 every part task reads its own part with ``os.pread`` at the part's offset (one descriptor,
 no shared read position, no single reader that parts wait for), then sends it. No threads:
 the read is a blocking call on the event loop, and that is acceptable because one part's
-read is a single system call that takes about a millisecond per 8 MiB from the page cache,
-less than the SHA-256 of the same part that the upload computes on the loop anyway, and far
-less than sending it over any network; in exchange a cancellation is immediate and no read
-outlives the upload. A part holds its bytes only while it is in flight, so part data never
-exceeds ``concurrency × part_size``.
+read is a single system call that takes a few milliseconds per 8 MiB from the page cache,
+several times less than the SHA-256 of the same part that the upload computes on the loop
+anyway, and far less than sending it over any network; in exchange a cancellation is
+immediate and no read outlives the upload. A part holds its bytes only while it is in
+flight, so part data never exceeds ``concurrency × part_size``.
 
 How many parts are in flight is either fixed, or (``concurrency="auto"``) found by
 ``rawS3.concurrency.AdaptiveConcurrency`` from the throughput of completed parts, within
