@@ -243,7 +243,8 @@ class FileUpload:
             result = await self._client.complete_multipart_upload(
                 self.bucket, self.key, upload_id, parts
             )
-        except BaseException:
+        except BaseException as exc:
+            self._resumption.failed(exc)
             await run_to_end(self._give_up(upload_id))
             raise
         self.reused = self._resumption.reused

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from rawS3.cleanup import abort_or_hand_over, run_to_end
-from rawS3.errors import NoSuchKey, NoSuchUpload, UploadInterrupted
+from rawS3.errors import NoSuchKey, NoSuchUpload, RawS3Error, UploadInterrupted
 from rawS3.operations.multipart_xml import PartInfo
 from rawS3.results import UploadedPart
 from rawS3.validation import check_upload_id
@@ -100,6 +100,7 @@ class Resumption:
         self.keep_on_failure = keep_on_failure
         self.stored: dict[int, PartInfo] = {}
         self.reused = 0
+        self._interrupted = False
 
     async def start(
         self,
@@ -137,7 +138,8 @@ class Resumption:
             parts = await client.list_parts(bucket, key, self.upload_id)
         except (NoSuchUpload, NoSuchKey):
             raise  # nothing to abort or keep
-        except BaseException:
+        except BaseException as exc:
+            self.failed(exc)
             await run_to_end(self.give_up(client, bucket, key, self.upload_id))
             raise
         self.stored = {part.part_number: part for part in parts}
@@ -160,6 +162,17 @@ class Resumption:
         self.reused += 1
         return UploadedPart(number, stored.etag, stored.size)
 
+    def failed(self, failure: BaseException) -> None:
+        """Note why the upload is being given up, before ``give_up``.
+
+        A cancellation (or KeyboardInterrupt, SystemExit: any ``BaseException`` that is not an
+        ``Exception``) must stay what it is: a kept upload then raises nothing of its own.
+
+        Args:
+            failure: the exception that ends the upload.
+        """
+        self._interrupted = not isinstance(failure, Exception)
+
     async def give_up(self, client: _Client, bucket: str, key: str, upload_id: str) -> None:
         """End a failed upload: abort it, or keep it when asked to.
 
@@ -170,10 +183,31 @@ class Resumption:
             upload_id: the upload.
 
         Raises:
-            UploadInterrupted: kept, as ``keep_on_failure`` asked; it carries the id.
+            UploadInterrupted: kept, as ``keep_on_failure`` asked; it carries the id. Not
+                when ``failed`` was told of a cancellation (the caller re-raises that, and
+                the id is logged), nor when the upload is gone (a Complete whose answer was
+                lost may have taken effect): the caller re-raises its failure then.
             UploadNotAborted: the abort failed; the upload is still there.
         """
-        if self.keep_on_failure:
+        if not self.keep_on_failure:
+            await abort_or_hand_over(client, bucket, key, upload_id)
+            return
+        if self._interrupted:
             log.warning("upload %s of %s/%s kept to be resumed", upload_id, bucket, key)
-            raise UploadInterrupted(bucket, key, upload_id)
-        await abort_or_hand_over(client, bucket, key, upload_id)
+            return
+        if await _gone(client, bucket, key, upload_id):
+            log.warning("upload %s of %s/%s is gone: nothing to keep", upload_id, bucket, key)
+            return
+        log.warning("upload %s of %s/%s kept to be resumed", upload_id, bucket, key)
+        raise UploadInterrupted(bucket, key, upload_id)
+
+
+async def _gone(client: _Client, bucket: str, key: str, upload_id: str) -> bool:
+    """Whether the server says the upload no longer exists; ``False`` when it cannot tell."""
+    try:
+        await client.list_parts(bucket, key, upload_id)
+    except (NoSuchUpload, NoSuchKey):  # RGW answers NoSuchKey for an unknown upload
+        return True
+    except RawS3Error:
+        return False
+    return False

@@ -166,6 +166,7 @@ class MultipartUploader:
         if exc is None:
             await self.complete()
         else:
+            self._resume.failed(exc)
             await self.abort()
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -235,7 +236,8 @@ class MultipartUploader:
             # A part may have failed since the last write(); that too must abort.
             self._check_failure()
             return await self._complete()
-        except BaseException:
+        except BaseException as exc:
+            self._resume.failed(exc)
             await self.abort()
             raise
 

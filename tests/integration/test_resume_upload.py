@@ -13,6 +13,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ import pytest
 from rawS3 import NoSuchKey, NoSuchUpload, S3Client, UploadInterrupted
 from rawS3.errors import InternalError
 from tests.conftest import TestServer
-from tests.faults import INTERNAL_ERROR, FaultProxy, Rule, expected_etag, proxied, settle
+from tests.faults import INTERNAL_ERROR, FaultProxy, Rule, delay, expected_etag, proxied, settle
 from tests.sources import MiB, pattern
 
 PART = 5 * MiB
@@ -155,7 +156,13 @@ async def test_a_failed_resume_aborts_by_default(
     await settle(client, bucket, "gone", proxy, None, recovered=False)
 
 
-async def run_cli(endpoint: str, server: TestServer, *args: str) -> tuple[int, str, str]:
+async def run_cli(
+    endpoint: str,
+    server: TestServer,
+    *args: str,
+    interrupt_when: Callable[[], bool] | None = None,
+) -> tuple[int, str, str]:
+    """Run ``raws3``; with ``interrupt_when``, press Ctrl-C (SIGINT) once it holds (≤ 30 s)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     env.update(
         PYTHONPATH=str(ROOT),
@@ -174,13 +181,19 @@ async def run_cli(endpoint: str, server: TestServer, *args: str) -> tuple[int, s
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    if interrupt_when is not None:
+        deadline = time.monotonic() + 30
+        while not interrupt_when() and process.returncode is None:
+            assert time.monotonic() < deadline, "the condition to interrupt never held"
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGINT)
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
     assert "Traceback" not in err.decode()
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_the_cli_keeps_a_failed_upload_and_resumes_it(
+async def test_the_cli_keeps_an_interrupted_upload_and_resumes_it(
     s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
 ) -> None:
     data = pattern(2 * PART + 3, seed=11)
@@ -188,24 +201,35 @@ async def test_the_cli_keeps_a_failed_upload_and_resumes_it(
     path.write_bytes(data)
     target = f"s3://{bucket}/cli.bin"
     options = ("--part-size", "5MiB", "--concurrency", "1")
-    rules = [Rule(INTERNAL_ERROR, operation="UploadPart", query={"partNumber": "2"})]
+    # Part 2 reaches the server, its answer is held back, and Ctrl-C comes meanwhile.
+    rules = [Rule(delay(10), operation="UploadPart", query={"partNumber": "2"})]
     async with FaultProxy(s3_server.endpoint, rules) as proxy:
         code, _, err = await run_cli(
-            proxy.endpoint, s3_server, "put", str(path), target, *options, "--keep-on-failure"
+            proxy.endpoint,
+            s3_server,
+            "put",
+            str(path),
+            target,
+            *options,
+            "--keep-on-failure",
+            interrupt_when=lambda: proxy.faults_on("UploadPart") > 0,
         )
-    assert code == 1
+    assert code == 130, err
     found = re.search(r"resume it with: --resume (\S+)", err)
     assert found is not None, err
     upload_id = found.group(1)
     assert [u.upload_id for u in await client.list_multipart_uploads(bucket)] == [upload_id]
+    stored = [p.part_number for p in await client.list_parts(bucket, "cli.bin", upload_id)]
+    assert stored[0] == 1
+    assert 3 not in stored
 
     async with FaultProxy(s3_server.endpoint) as proxy:
         code, out, err = await run_cli(
             proxy.endpoint, s3_server, "put", str(path), target, *options, "--resume", upload_id
         )
     assert code == 0, err
-    assert "1 part already stored" in out
-    assert sent_parts(proxy) == [2, 3]
+    assert f"{len(stored)} part" in out
+    assert sent_parts(proxy) == sorted({1, 2, 3} - set(stored))
     assert await client.get_object(bucket, "cli.bin") == data
     assert await client.list_multipart_uploads(bucket) == []
 

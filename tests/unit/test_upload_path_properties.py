@@ -105,6 +105,8 @@ def test_a_file_is_stored_whole_or_nothing_is_left(
     found = verdict(run, fake, KEY, data, must_succeed=undisturbed, uploads_expected=keep)
     if run.ok and fake.stored(KEY) != data:
         found.lost.append("reported success but the file is not what is stored")
+    if run.cancels and not run.cancelled and not run.hung:
+        found.ending.append(f"a delivered cancellation ended as {run.ending}, not cancelled")
     if not keep and fake.live_uploads():
         found.leftovers.append(f"uploads left without keep_on_failure: {fake.live_uploads()}")
     if isinstance(run.error, UploadInterrupted):
