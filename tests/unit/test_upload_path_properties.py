@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rawS3 import S3Client, UploadInterrupted
+from rawS3 import MultipartUploader, S3Client, UploadInterrupted
 from rawS3.bodies import SLICE_SIZE
 from tests.fakes3 import (
     BUCKET,
@@ -174,3 +174,28 @@ def test_part_data_in_memory_stays_within_concurrency_parts(fake: FakeS3, tmp_pa
     verdict(run, fake, KEY, None, must_succeed=True).check(run.story())
     assert peaks
     assert peaks[0] <= bound, f"held {peaks[0] / 2**20:.1f} MiB; bound {bound / 2**20:.1f} MiB"
+
+
+def test_a_kept_stream_upload_that_is_cancelled_ends_cancelled_and_keeps_the_upload(
+    fake: FakeS3,
+) -> None:
+    """With ``keep_on_failure`` a cancellation is not turned into ``UploadInterrupted``: the
+    task ends cancelled, and the upload (its id in ``upload_id``) stays to be resumed."""
+    uploaders: list[MultipartUploader] = []
+
+    async def upload(client: S3Client) -> object:
+        up = client.multipart_uploader(
+            BUCKET, KEY, part_size=PART, concurrency=1, keep_on_failure=True
+        )
+        uploaders.append(up)
+        async with up:
+            await up.write(bytes(3 * PART))
+        return up.result
+
+    fake.reset()
+    run = asyncio.run(exercise(fake, upload, cancel_at_request=3))
+    assert run.cancelled, run.story()
+    assert run.leaks == []
+    assert [(key, upload_id) for key, upload_id, _ in fake.live_uploads()] == [
+        (KEY, uploaders[0].upload_id)
+    ]
