@@ -99,8 +99,8 @@ async def test_an_upload_killed_mid_way_is_resumed_by_id_in_a_new_process(
 async def test_a_stream_upload_kept_on_failure_is_resumed_by_writing_it_again(
     s3_server: TestServer, client: S3Client, bucket: str
 ) -> None:
-    data = pattern(4 * PART + 17, seed=6)
-    rules = [Rule(INTERNAL_ERROR, operation="UploadPart", query={"partNumber": "3"})]
+    data = pattern(2 * PART + 17, seed=6)
+    rules = [Rule(INTERNAL_ERROR, operation="UploadPart", query={"partNumber": "2"})]
     async with proxied(s3_server, rules) as (proxy, through):
         with pytest.raises(UploadInterrupted) as caught:
             async with through.multipart_uploader(
@@ -111,8 +111,8 @@ async def test_a_stream_upload_kept_on_failure_is_resumed_by_writing_it_again(
     upload_id = caught.value.upload_id
     assert upload.upload_id == upload_id
     stored = [p.part_number for p in await client.list_parts(bucket, "stream", upload_id)]
-    assert stored[:2] == [1, 2]
-    assert 3 not in stored
+    assert stored[:1] == [1]
+    assert 2 not in stored
 
     async with (
         proxied(s3_server, []) as (proxy, through),
@@ -120,7 +120,7 @@ async def test_a_stream_upload_kept_on_failure_is_resumed_by_writing_it_again(
     ):
         for offset in range(0, len(data), MiB):  # other pieces than the first time
             await again.write(data[offset : offset + MiB])
-    assert sent_parts(proxy) == sorted({1, 2, 3, 4, 5} - set(stored))
+    assert sent_parts(proxy) == sorted({1, 2, 3} - set(stored))
     assert again.result is not None
     assert again.result.etag.strip('"') == expected_etag(data, PART)
     await settle(client, bucket, "stream", proxy, data)
