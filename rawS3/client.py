@@ -27,6 +27,7 @@ from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
 from rawS3.tls import tls_context
 from rawS3.transfer_calls import TransferCalls
+from rawS3.upload_calls import UploadCalls
 from rawS3.urls import build_url
 from rawS3.validation import check_positive_int
 
@@ -44,7 +45,9 @@ if TYPE_CHECKING:
 __all__ = ["S3Client"]
 
 
-class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls, TransferCalls):
+class S3Client(
+    ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls, TransferCalls, UploadCalls
+):
     """An S3 client over aiohttp with its own SigV4 signing.
 
     Args:
@@ -219,7 +222,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
                 nothing is sent to S3 then.
             S3Error, TransportError: the upload failed.
         """
-        from rawS3.transfer import fetch_and_upload
+        from rawS3.url_uploads import fetch_and_upload
 
         await fetch_and_upload(self, bucket, path, url, max_size=max_size)
 
@@ -254,7 +257,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
                 upload failed. The upload is aborted in every case.
             IntegrityError: the server reports another object checksum than the parts make.
         """
-        from rawS3.transfer import stream_upload
+        from rawS3.url_uploads import stream_upload
 
         await stream_upload(
             self,
@@ -304,6 +307,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
         checksum: str | None = None,
         checksum_type: str | None = None,
         on_progress: ProgressCallback | None = None,
+        resume: str | None = None,
+        keep_on_failure: bool = False,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -320,6 +325,9 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
             on_progress: called with a ``TransferProgress`` as the server acknowledges
                 parts (see ``MultipartUploader``).
+            resume: the id of an interrupted upload to continue: stored parts that hold the
+                bytes written again are not sent again.
+            keep_on_failure: keep the upload on failure and raise ``UploadInterrupted``.
 
         Returns:
             The uploader, to use as ``async with``.
@@ -340,4 +348,6 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls
             checksum=checksum or self._checksum,
             checksum_type=checksum_type,
             on_progress=on_progress,
+            resume=resume,
+            keep_on_failure=keep_on_failure,
         )

@@ -15,8 +15,17 @@ from typing import Any
 
 import pytest
 
-from rawS3 import Credentials, CredentialsError, RetryPolicy, S3Client, Timeouts, UploadedPart
-from rawS3.transfer import fetch_and_upload, stream_upload, upload_stream
+from rawS3 import (
+    Credentials,
+    CredentialsError,
+    MultipartUploader,
+    RetryPolicy,
+    S3Client,
+    Timeouts,
+    UploadedPart,
+)
+from rawS3.transfer import upload_stream
+from rawS3.url_uploads import fetch_and_upload, stream_upload
 from tests.sources import MiB, SourceFiles
 
 GiB = 1024 * MiB
@@ -73,6 +82,10 @@ def client(**options: object) -> Call:
 
 def uploader(**options: object) -> Call:
     return lambda env: env.client.multipart_uploader("bucket", "key", **options)  # type: ignore[arg-type]
+
+
+def upload_path(path: object = "/nonexistent/file", **kw: object) -> Call:
+    return lambda env: env.client.upload_path("bucket", "key", path, **kw)  # type: ignore[arg-type]
 
 
 def meta(metadata: object) -> Call:
@@ -435,6 +448,39 @@ CASES: dict[str, Case | Any] = {
         lambda env: env.client.iter_download("bucket", "key", version_id=""),
         ValueError,
         r"version_id must be a non-empty str",
+    ),
+    # Files up, and resuming.
+    "upload_path path an int": Case(upload_path(3), TypeError, r"path must be a str or os\."),
+    "upload_path bad bucket": Case(
+        lambda env: env.client.upload_path("B", "key", "f"), ValueError, r"3 to 63 characters"
+    ),
+    "upload_path part_size too small": Case(upload_path(part_size=MiB), ValueError, PART_RANGE),
+    "upload_path concurrency 0": Case(
+        upload_path(concurrency=0), ValueError, r"concurrency must be at least 1"
+    ),
+    "upload_path concurrency a word": Case(
+        upload_path(concurrency="fast"), ValueError, r"concurrency must be an int or 'auto'"
+    ),
+    "upload_path max_memory below one part": Case(
+        upload_path(max_memory=MiB), ValueError, r"max_memory=1,048,576 cannot hold one part"
+    ),
+    "upload_path max_memory 0": Case(
+        upload_path(max_memory=0), ValueError, r"max_memory must be at least 1"
+    ),
+    "upload_path resume empty": Case(
+        upload_path(resume=""), ValueError, r"upload_id must not be empty"
+    ),
+    "upload_path resume an int": Case(upload_path(resume=7), TypeError, r"upload_id must be"),
+    "upload_path keep_on_failure a str": Case(
+        upload_path(keep_on_failure="yes"), TypeError, r"keep_on_failure must be a bool"
+    ),
+    "upload_path a missing file": Case(upload_path(), FileNotFoundError, r"/nonexistent/file"),
+    "upload_path a directory": Case(upload_path("/"), ValueError, r"/ is not a regular file"),
+    "uploader resume empty": Case(uploader(resume=""), ValueError, r"upload_id must not be empty"),
+    "uploader resume with a checksum": Case(
+        lambda env: MultipartUploader(env.client, "bucket", "key", resume="id", checksum="crc32"),
+        ValueError,
+        r"a resumed upload cannot carry a checksum",
     ),
 }
 
