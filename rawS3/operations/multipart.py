@@ -12,6 +12,7 @@ from rawS3.bodies import DEFAULT_CHUNK_SIZE, BufferBody
 from rawS3.checksums import check_algorithm, check_checksum_type, checksum_element
 from rawS3.errors import RawS3Error, ResponseError, S3Error
 from rawS3.operations.multipart_checksums import (
+    check_part_checksums,
     complete_checksum_headers,
     create_checksum_headers,
     object_checksum,
@@ -276,6 +277,7 @@ def complete_multipart_upload(
     ordered = sorted(_uploaded_parts(parts), key=lambda part: part.part_number)
     if checksum_type is not None and checksum_type not in ("COMPOSITE", "FULL_OBJECT"):
         raise ValueError("checksum_type must be 'COMPOSITE', 'FULL_OBJECT' or None")
+    check_part_checksums(ordered, checksum_type)
     expected = object_checksum(ordered, checksum_type)
     headers = complete_checksum_headers(expected, checksum_type)
     checksums = {

@@ -660,6 +660,42 @@ CASES.update(
     }
 )
 
+# Multipart checksum types the parts cannot make (review of the integrity merge).
+CASES.update(
+    {
+        "complete with a type but parts without checksums": Case(
+            lambda env: env.client.complete_multipart_upload(
+                "bucket", "key", "id", [UploadedPart(1, '"e"', 1)], checksum_type="FULL_OBJECT"
+            ),
+            ValueError,
+            r"needs every part's checksum; part\(s\) 1 carry none",
+        ),
+        "complete COMPOSITE with crc64nvme parts": Case(
+            lambda env: env.client.complete_multipart_upload(
+                "bucket",
+                "key",
+                "id",
+                [UploadedPart(1, '"e"', 1, ("crc64nvme", "AAAAAAAAAAA="))],
+                checksum_type="COMPOSITE",
+            ),
+            ValueError,
+            r"crc64nvme is FULL_OBJECT only",
+        ),
+        "uploader COMPOSITE with crc64nvme": Case(
+            uploader(checksum="crc64nvme", checksum_type="COMPOSITE"),
+            ValueError,
+            r"crc64nvme is FULL_OBJECT only",
+        ),
+        "create COMPOSITE with crc64nvme": Case(
+            lambda env: env.client.create_multipart_upload(
+                "bucket", "key", checksum="crc64nvme", checksum_type="COMPOSITE"
+            ),
+            ValueError,
+            r"crc64nvme is FULL_OBJECT only",
+        ),
+    }
+)
+
 
 def test_the_table_is_large() -> None:
     assert len(CASES) >= 30
