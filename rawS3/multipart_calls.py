@@ -95,6 +95,7 @@ class MultipartCalls(Facade):
         metadata: Mapping[str, str] | None = None,
         checksum: str | None = None,
         checksum_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> str:
         """Start a multipart upload and return its upload id.
 
@@ -114,6 +115,8 @@ class MultipartCalls(Facade):
                 ``"FULL_OBJECT"`` (CRC of the whole object; CRCs only), declared as
                 ``x-amz-checksum-type``; ``None`` declares none. Pass the same to
                 ``complete_multipart_upload``.
+            headers: further headers stored with the object, sent and signed as given
+                (e.g. ``Cache-Control``, ``Content-Encoding``, ``Content-Disposition``).
 
         Returns:
             The new upload's id.
@@ -131,6 +134,7 @@ class MultipartCalls(Facade):
             metadata=metadata,
             checksum=check_algorithm(checksum) or self._checksum,
             checksum_type=checksum_type,
+            headers=headers,
         )
         lost = multipart.LostCreates(bucket, key, self._clock.now())
         return await safeguards.create(self._engine, request, lost)

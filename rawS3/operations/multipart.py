@@ -111,6 +111,7 @@ def create_multipart_upload(
     metadata: Mapping[str, str] | None,
     checksum: str | None,
     checksum_type: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Request:
     """Build a CreateMultipartUpload (retried on a late answer: the caller cleans up).
 
@@ -122,6 +123,7 @@ def create_multipart_upload(
         checksum: the algorithm every part will carry, or ``None``.
         checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"`` to declare the object
             checksum's type (``x-amz-checksum-type``); ``None`` declares none.
+        headers: further headers stored with the object (e.g. ``Content-Encoding``).
 
     Returns:
         The request.
@@ -129,7 +131,7 @@ def create_multipart_upload(
     Raises:
         TypeError, ValueError: bad arguments.
     """
-    headers = object_headers(content_type, metadata, None)
+    headers = object_headers(content_type, metadata, headers)
     algorithm = check_algorithm(checksum)
     if checksum_type is not None:
         check_checksum_type(checksum_type, algorithm)
