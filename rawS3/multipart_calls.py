@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from rawS3.bodies import DEFAULT_CHUNK_SIZE
+from rawS3.bodies import DEFAULT_CHUNK_SIZE, SignedChunkedBody
 from rawS3.checksums import check_algorithm
 from rawS3.config import Settings, SigningClock, Timeouts
 from rawS3.errors import CredentialsError, ResponseError
@@ -22,6 +22,7 @@ from rawS3.operations import multipart, multipart_xml, objects
 from rawS3.operations.multipart_checksums import check_reported_checksum, object_checksum
 from rawS3.results import PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
+from rawS3.trailers import TrailerChunkedBody
 
 if TYPE_CHECKING:
     import aiohttp
@@ -199,6 +200,12 @@ class MultipartCalls(Facade):
             size=size,
             chunk_size=chunk_size,
         )
+        body = request.body
+        if isinstance(body, SignedChunkedBody | TrailerChunkedBody) and body.size == 0:
+            # As put_object does: RGW 16 refuses an aws-chunked body without a data chunk.
+            from rawS3.object_calls import _empty_stream  # object_calls imports this module
+
+            request = dataclasses.replace(request, body=await _empty_stream(body, sign=sign))
         return multipart.read_upload_part(await self._engine.send(request), request)
 
     async def upload_part_copy(

@@ -1,0 +1,94 @@
+"""Integrity promises kept at the edges: empty uploads and empty streamed parts.
+
+No S3 server: stubs, or a local aiohttp app that records what arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from rawS3 import EntityTooSmall, MultipartUploader, PutResult, S3Client, UploadedPart
+from rawS3.checksums import checksum_value
+
+PART = 5 * 1024 * 1024
+
+
+class RefusesOneEmptyPart:
+    """A server that will not complete a multipart upload of one empty part; records the Put."""
+
+    def __init__(self) -> None:
+        self.put_options: list[dict[str, Any]] = []
+
+    async def create_multipart_upload(self, *args: Any, **kwargs: Any) -> str:
+        return "upload-1"
+
+    async def upload_part(
+        self, bucket: str, key: str, upload_id: str, number: int, data: Any, **kwargs: Any
+    ) -> UploadedPart:
+        return UploadedPart(number, '"d41d8cd98f00b204e9800998ecf8427e"', len(data))
+
+    async def complete_multipart_upload(self, *args: Any, **kwargs: Any) -> PutResult:
+        raise EntityTooSmall(code="EntityTooSmall", message="", status=400)
+
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        return None
+
+    async def put_object(self, bucket: str, key: str, body: bytes, **kwargs: Any) -> PutResult:
+        self.put_options.append(kwargs)
+        algorithm = kwargs.get("checksum")
+        checksum = (algorithm, checksum_value(algorithm, body)) if algorithm else None
+        return PutResult('"d41d8cd98f00b204e9800998ecf8427e"', checksum=checksum)
+
+
+async def test_an_empty_upload_put_instead_still_carries_the_checksum() -> None:
+    client = RefusesOneEmptyPart()
+
+    async with MultipartUploader(  # type: ignore[arg-type]
+        client, "bucket", "key", part_size=PART, checksum="crc32c", checksum_type="FULL_OBJECT"
+    ) as up:
+        await up.write(b"")
+
+    assert [options.get("checksum") for options in client.put_options] == ["crc32c"]
+    assert up.result is not None
+    assert up.result.checksum == ("crc32c", checksum_value("crc32c", b""))
+
+
+async def empty() -> AsyncIterator[bytes]:
+    for piece in (b"", b""):
+        yield piece
+
+
+@pytest.mark.parametrize("checksum", [None, "crc32c"])
+@pytest.mark.parametrize("signing", ["signed", "unsigned"])
+async def test_an_empty_streamed_part_is_sent_as_an_empty_body(
+    aiohttp_server: Any, signing: str, checksum: str | None
+) -> None:
+    # RGW 16 refuses an aws-chunked body without a data chunk; put_object already avoids it.
+    seen: list[tuple[dict[str, str], bytes]] = []
+
+    async def part(request: web.Request) -> web.Response:
+        seen.append((dict(request.headers), await request.read()))
+        return web.Response(headers={"ETag": '"d41d8cd98f00b204e9800998ecf8427e"'})
+
+    app = web.Application()
+    app.router.add_put("/{bucket}/{key}", part)
+    server = await aiohttp_server(app)
+    async with S3Client(
+        f"http://127.0.0.1:{server.port}", "AKIDREVIEW", "review-secret", payload_signing=signing
+    ) as client:
+        uploaded = await client.upload_part(
+            "bucket", "key", "upload-1", 1, empty(), size=0, checksum=checksum
+        )
+
+    [(headers, body)] = seen
+    assert body == b""
+    assert "aws-chunked" not in headers.get("Content-Encoding", "")
+    assert "x-amz-decoded-content-length" not in headers
+    expected = None if checksum is None else (checksum, checksum_value(checksum, b""))
+    assert uploaded == UploadedPart(1, '"d41d8cd98f00b204e9800998ecf8427e"', 0, expected)
+    if checksum is not None:
+        assert headers[f"x-amz-checksum-{checksum}"] == expected[1]  # type: ignore[index]
