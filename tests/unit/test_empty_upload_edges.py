@@ -1,4 +1,4 @@
-"""Integrity promises kept at the edges: empty uploads and empty streamed parts.
+"""Integrity promises kept at the edges: empty uploads, empty streamed parts, garbled values.
 
 No S3 server: stubs, or a local aiohttp app that records what arrives.
 """
@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from rawS3 import EntityTooSmall, MultipartUploader, PutResult, S3Client, UploadedPart
+from rawS3 import (
+    ChecksumVerifier,
+    EntityTooSmall,
+    IntegrityError,
+    MultipartUploader,
+    PutResult,
+    S3Client,
+    UploadedPart,
+)
 from rawS3.checksums import checksum_value
 
 PART = 5 * 1024 * 1024
@@ -92,3 +100,14 @@ async def test_an_empty_streamed_part_is_sent_as_an_empty_body(
     assert uploaded == UploadedPart(1, '"d41d8cd98f00b204e9800998ecf8427e"', 0, expected)
     if checksum is not None:
         assert headers[f"x-amz-checksum-{checksum}"] == expected[1]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("stored", ["AAAAAé==", "\udce9\udce9==", "", "not base64 at all"])
+def test_a_stored_checksum_the_server_garbled_is_an_integrity_error(stored: str) -> None:
+    # aiohttp decodes header bytes as UTF-8 with surrogate escapes: any text can arrive.
+    verifier = ChecksumVerifier("crc32", stored, what="b/k")
+    verifier.update(b"the bytes")
+    with pytest.raises(IntegrityError) as caught:
+        verifier.finish()
+    assert caught.value.expected == stored
+    assert not verifier.verified
