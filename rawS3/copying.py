@@ -230,6 +230,11 @@ async def _result(client: S3Client, copy: _Copy, size: int) -> objects.CopyResul
         )
     if head.last_modified is None:
         raise ResponseError("HeadObject of the copy sent no Last-Modified")
-    return objects.CopyResult(
-        etag=head.etag, last_modified=parsedate_to_datetime(head.last_modified)
-    )
+    try:
+        modified = parsedate_to_datetime(head.last_modified)
+    except (TypeError, ValueError) as exc:  # the server's text: not the caller's misuse
+        raise ResponseError(
+            f"HeadObject of the copy sent a Last-Modified that is no HTTP date: "
+            f"{head.last_modified!r}"
+        ) from exc
+    return objects.CopyResult(etag=head.etag, last_modified=modified)

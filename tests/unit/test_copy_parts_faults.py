@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rawS3 import AccessDenied, IntegrityError, TransportError, UploadedPart
+from rawS3 import AccessDenied, IntegrityError, ResponseError, TransportError, UploadedPart
 from rawS3.copying import copy_any_size
 from rawS3.operations.request import Reply, Request
 from rawS3.results import ObjectHead
@@ -203,3 +203,20 @@ def test_a_multipart_copy_keeps_the_headers_copy_object_keeps() -> None:
     assert stub.created["headers"] == kept
     assert stub.completed is not None
     assert len(stub.completed) == 2
+
+
+class GarbledDate(Stub):
+    """The copy's HEAD answers a Last-Modified that is no date."""
+
+    async def head_object(self, bucket: str, key: str) -> ObjectHead:
+        head = await super().head_object(bucket, key)
+        return ObjectHead(head.size, head.etag, None, "yesterday" if key == "dst" else "x")
+
+
+def test_a_garbled_last_modified_of_the_copy_is_a_response_error() -> None:
+    stub = GarbledDate(PART + 1, [0.0])
+
+    outcome = asyncio.run(run_copy(stub, 2))
+
+    assert isinstance(outcome, ResponseError)
+    assert "yesterday" in str(outcome)
