@@ -686,6 +686,14 @@ CASES.update(
             ValueError,
             r"crc64nvme is FULL_OBJECT only",
         ),
+        "require_checksum without checksum_mode": Case(
+            get(require_checksum=True), ValueError, r"require_checksum needs checksum_mode=True"
+        ),
+        "require_checksum not a bool": Case(
+            get(checksum_mode=True, require_checksum=1),
+            TypeError,
+            r"require_checksum must be a bool, not int",
+        ),
         "create COMPOSITE with crc64nvme": Case(
             lambda env: env.client.create_multipart_upload(
                 "bucket", "key", checksum="crc64nvme", checksum_type="COMPOSITE"

@@ -1,4 +1,5 @@
-"""Integrity promises kept at the edges: empty uploads, empty streamed parts, garbled values.
+"""Integrity promises kept at the edges: empty uploads, empty streamed parts, garbled values,
+and reads that must be verified.
 
 No S3 server: stubs, or a local aiohttp app that records what arrives.
 """
@@ -111,3 +112,47 @@ def test_a_stored_checksum_the_server_garbled_is_an_integrity_error(stored: str)
         verifier.finish()
     assert caught.value.expected == stored
     assert not verifier.verified
+
+
+def object_app(headers: dict[str, str], body: bytes) -> web.Application:
+    async def get(request: web.Request) -> web.Response:
+        assert request.headers["x-amz-checksum-mode"] == "ENABLED"
+        return web.Response(body=body, headers=headers)
+
+    app = web.Application()
+    app.router.add_get("/{bucket}/{key}", get)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("stored", "found"),
+    [({}, "no checksum"), ({"x-amz-checksum-crc32": "AAAAAA==-2"}, "only the COMPOSITE")],
+)
+async def test_a_required_verification_fails_when_it_cannot_happen(
+    aiohttp_server: Any, stored: dict[str, str], found: str
+) -> None:
+    server = await aiohttp_server(object_app(stored, b"the bytes"))
+    async with S3Client(f"http://127.0.0.1:{server.port}", "AKIDREVIEW", "review-secret") as c:
+        # Without require_checksum the read goes on unverified, as documented.
+        assert await c.get_object("bucket", "key", checksum_mode=True) == b"the bytes"
+        with pytest.raises(IntegrityError, match=found):
+            await c.get_object("bucket", "key", checksum_mode=True, require_checksum=True)
+        with pytest.raises(IntegrityError, match=found):
+            async with c.open_object("bucket", "key", checksum_mode=True, require_checksum=True):
+                raise AssertionError("a stream that cannot be verified was yielded")
+
+
+async def test_a_required_verification_passes_with_a_matching_checksum(
+    aiohttp_server: Any,
+) -> None:
+    stored = {"x-amz-checksum-crc32c": checksum_value("crc32c", b"the bytes")}
+    server = await aiohttp_server(object_app(stored, b"the bytes"))
+    async with S3Client(f"http://127.0.0.1:{server.port}", "AKIDREVIEW", "review-secret") as c:
+        got = await c.get_object("bucket", "key", checksum_mode=True, require_checksum=True)
+        assert got == b"the bytes"
+        async with c.open_object(
+            "bucket", "key", checksum_mode=True, require_checksum=True
+        ) as stream:
+            assert await stream.read() == b"the bytes"
+            assert stream.verifier is not None
+            assert stream.verifier.verified
