@@ -413,7 +413,9 @@ class _Tries:
                 return None
             log.info("server clock differs by %.1fs; signing with its time", engine.clock.offset)
             self.skew_corrected = True  # a correction is not a retry: it costs no attempt
-            return 0.0
+            # A streamed body was (partly) read by this attempt and cannot be sent again; the
+            # clock is corrected for the next call all the same.
+            return 0.0 if request.body is None or request.body.replayable else None
         if isinstance(exc, ResponseError) or engine.closed or not self.request.retry:
             return None
         self.number += 1

@@ -1,5 +1,5 @@
 """Integrity promises kept at the edges: empty uploads, empty streamed parts, garbled values,
-and reads that must be verified.
+reads that must be verified, and streams that cannot be sent twice.
 
 No S3 server: stubs, or a local aiohttp app that records what arrives.
 """
@@ -7,6 +7,7 @@ No S3 server: stubs, or a local aiohttp app that records what arrives.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from rawS3 import (
     IntegrityError,
     MultipartUploader,
     PutResult,
+    RequestTimeTooSkewed,
     S3Client,
     UploadedPart,
 )
@@ -156,3 +158,29 @@ async def test_a_required_verification_passes_with_a_matching_checksum(
             assert await stream.read() == b"the bytes"
             assert stream.verifier is not None
             assert stream.verifier.verified
+
+
+async def test_a_skewed_clock_does_not_send_a_streamed_body_twice(aiohttp_server: Any) -> None:
+    # The first attempt read (part of) the stream: a corrected retry cannot send it again.
+    dates: list[str] = []
+
+    async def skewed(request: web.Request) -> web.Response:
+        dates.append(request.headers["x-amz-date"])
+        later = datetime.now(timezone.utc) + timedelta(minutes=20)
+        server_time = f"<ServerTime>{later:%Y-%m-%dT%H:%M:%SZ}</ServerTime>"
+        body = f"<Error><Code>RequestTimeTooSkewed</Code><Message>m</Message>{server_time}</Error>"
+        return web.Response(status=403, text=body, content_type="application/xml")
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"x" * 100_000
+
+    app = web.Application()
+    app.router.add_put("/{bucket}/{key}", skewed)
+    server = await aiohttp_server(app)
+    async with S3Client(f"http://127.0.0.1:{server.port}", "AKIDREVIEW", "review-secret") as c:
+        for checksum in (None, "crc32"):
+            with pytest.raises(RequestTimeTooSkewed):
+                await c.put_object("bucket", "key", stream(), size=100_000, checksum=checksum)
+    assert len(dates) == 2  # one attempt each, no resend of a consumed stream
+    # The clock was corrected all the same: the second call signed with the server's time.
+    assert dates[1] > dates[0]
