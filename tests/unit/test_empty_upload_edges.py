@@ -1,5 +1,6 @@
 """Integrity promises kept at the edges: empty uploads, empty streamed parts, garbled values,
-reads that must be verified, and streams that cannot be sent twice.
+reads that must be verified, streams that cannot be sent twice, and a streamed object's own
+Content-Encoding.
 
 No S3 server: stubs, or a local aiohttp app that records what arrives.
 """
@@ -23,6 +24,7 @@ from rawS3 import (
     S3Client,
     UploadedPart,
 )
+from rawS3.bodies import with_body_headers
 from rawS3.checksums import checksum_value
 
 PART = 5 * 1024 * 1024
@@ -184,3 +186,59 @@ async def test_a_skewed_clock_does_not_send_a_streamed_body_twice(aiohttp_server
     assert len(dates) == 2  # one attempt each, no resend of a consumed stream
     # The clock was corrected all the same: the second call signed with the server's time.
     assert dates[1] > dates[0]
+
+
+@pytest.mark.parametrize(
+    ("own", "body", "expected"),
+    [
+        ({"Content-Encoding": "gzip"}, {"Content-Encoding": "aws-chunked"}, "aws-chunked,gzip"),
+        (
+            {"content-encoding": "gzip, br"},
+            {"Content-Encoding": "aws-chunked"},
+            "aws-chunked,gzip,br",
+        ),
+        (
+            {"Content-Encoding": "aws-chunked,gzip"},
+            {"Content-Encoding": "aws-chunked"},
+            "aws-chunked,gzip",
+        ),
+        ({}, {"Content-Encoding": "aws-chunked"}, "aws-chunked"),
+        ({"Content-Encoding": "gzip"}, {}, "gzip"),
+    ],
+)
+def test_the_objects_encoding_follows_aws_chunked(
+    own: dict[str, str], body: dict[str, str], expected: str
+) -> None:
+    merged = with_body_headers({"x-amz-meta-a": "1", **own}, body)
+    encodings = [value for name, value in merged.items() if name.lower() == "content-encoding"]
+    assert encodings == [expected]
+    assert merged["x-amz-meta-a"] == "1"
+
+
+@pytest.mark.parametrize("checksum", [None, "crc32"])
+async def test_a_streamed_put_keeps_the_objects_content_encoding(
+    aiohttp_server: Any, checksum: str | None
+) -> None:
+    seen: list[str] = []
+
+    async def put(request: web.Request) -> web.Response:
+        seen.extend(request.headers.getall("Content-Encoding", []))
+        await request.read()
+        return web.Response()
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"z" * 70_000
+
+    app = web.Application()
+    app.router.add_put("/{bucket}/{key}", put)
+    server = await aiohttp_server(app)
+    async with S3Client(f"http://127.0.0.1:{server.port}", "AKIDREVIEW", "review-secret") as c:
+        await c.put_object(
+            "bucket",
+            "key",
+            stream(),
+            size=70_000,
+            checksum=checksum,
+            headers={"Content-Encoding": "gzip"},
+        )
+    assert seen == ["aws-chunked,gzip"]
