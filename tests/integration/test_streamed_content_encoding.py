@@ -23,7 +23,11 @@ NO_AWS_CHUNKED = "measured: Swift 2.30 answers 501 NotImplemented to any aws-chu
 
 async def put_and_check(client: S3Client, boto: Any, bucket: str, checksum: str | None) -> None:
     await client.put_object(
-        bucket, "k", pieces(), size=len(DATA), checksum=checksum,
+        bucket,
+        "k",
+        pieces(),
+        size=len(DATA),
+        checksum=checksum,
         headers={"Content-Encoding": "gzip"},
     )
     head = boto.head_object(Bucket=bucket, Key="k")
