@@ -172,7 +172,8 @@ class MultipartCalls(Facade):
                 ``checksum`` computed on the way and sent in a trailer (signed when the client
                 signs payloads), so the part is read once; it is sent once, never retried.
             content_md5: send ``Content-MD5`` and check the returned ETag against it;
-                ``None`` (the default) does so when the payload is not signed (buffers only).
+                ``None`` (the default) does so when the payload is not signed (buffers only:
+                ``True`` with an iterable ``data`` is refused, its MD5 is not known in time).
             checksum: the algorithm declared at creation (``None``: the client's).
             size: the exact size of an iterable ``data``.
             chunk_size: the aws-chunked frame size for an iterable ``data``.
@@ -195,7 +196,8 @@ class MultipartCalls(Facade):
             part_number,
             data,
             sign=sign,
-            md5=not sign if content_md5 is None else content_md5,
+            # The default MD5 is for buffers; asked for a stream, it is refused.
+            md5=not (sign or hasattr(data, "__aiter__")) if content_md5 is None else content_md5,
             checksum=check_algorithm(checksum) or self._checksum,
             size=size,
             chunk_size=chunk_size,

@@ -55,7 +55,8 @@ class ObjectCalls(BucketCalls):
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
             headers: further request headers, sent and signed as given.
             content_md5: send ``Content-MD5`` so the server refuses a corrupted body; the
-                returned ETag is then checked against it too.
+                returned ETag is then checked against it too (bytes-like bodies only: refused
+                with an async iterable, whose MD5 is not known before it is sent).
             checksum: ``"crc32"``, ``"crc32c"``, ``"crc64nvme"``, ``"sha1"`` or ``"sha256"``
                 (``None``: the client's ``checksum``, itself ``None`` by default). A bytes-like
                 body sends it as an ``x-amz-checksum-*`` header; an iterable body computes it

@@ -164,7 +164,7 @@ def upload_part(
         data: the part's bytes, any contiguous buffer, or an async iterable of exactly
             ``size`` bytes, streamed as aws-chunked frames (with ``checksum``, in a trailer).
         sign: put the part's SHA-256 in the signature (for a stream: sign its frames).
-        md5: send ``Content-MD5`` (buffers only).
+        md5: send ``Content-MD5`` (buffers only: ``ValueError`` for an iterable).
         checksum: an ``x-amz-checksum-*`` algorithm, or ``None``.
         size: the exact size of an iterable ``data``.
         chunk_size: the aws-chunked frame size for an iterable ``data``.
@@ -180,7 +180,7 @@ def upload_part(
     algorithm = check_algorithm(checksum)
     if hasattr(data, "__aiter__"):
         body = put_body(
-            data, size=size, sign=sign, md5=False, checksum=algorithm, chunk_size=chunk_size
+            data, size=size, sign=sign, md5=md5, checksum=algorithm, chunk_size=chunk_size
         )
     else:
         body = BufferBody(check_buffer("data", data), sign=sign, md5=md5, checksum=algorithm)

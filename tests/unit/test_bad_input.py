@@ -694,6 +694,18 @@ CASES.update(
             TypeError,
             r"require_checksum must be a bool, not int",
         ),
+        "content_md5 with a streamed put": Case(
+            put(body=chunks(), size=3, content_md5=True),
+            ValueError,
+            r"content_md5 needs a bytes-like body",
+        ),
+        "content_md5 with a streamed part": Case(
+            lambda env: env.client.upload_part(
+                "bucket", "key", "id", 1, chunks(), size=3, content_md5=True
+            ),
+            ValueError,
+            r"content_md5 needs a bytes-like body",
+        ),
         "create COMPOSITE with crc64nvme": Case(
             lambda env: env.client.create_multipart_upload(
                 "bucket", "key", checksum="crc64nvme", checksum_type="COMPOSITE"
