@@ -706,6 +706,9 @@ CASES.update(
             ValueError,
             r"content_md5 needs a bytes-like body",
         ),
+        "uploader empty checksum name": Case(
+            uploader(checksum=""), ValueError, r"checksum must be one of .*crc32c"
+        ),
         "create COMPOSITE with crc64nvme": Case(
             lambda env: env.client.create_multipart_upload(
                 "bucket", "key", checksum="crc64nvme", checksum_type="COMPOSITE"
