@@ -266,7 +266,7 @@ class S3Client(
             url,
             part_size=part_size,
             concurrency=concurrency,
-            checksum=checksum or self._checksum,
+            checksum=check_algorithm(checksum) or self._checksum,  # "" is refused, not ignored
             checksum_type=checksum_type,
         )
 
@@ -345,7 +345,7 @@ class S3Client(
             concurrency=concurrency,
             content_type=content_type,
             metadata=metadata,
-            checksum=checksum or self._checksum,
+            checksum=check_algorithm(checksum) or self._checksum,  # "" is refused, not ignored
             checksum_type=checksum_type,
             on_progress=on_progress,
             resume=resume,

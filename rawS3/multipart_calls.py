@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from rawS3.bodies import DEFAULT_CHUNK_SIZE
+from rawS3.bodies import DEFAULT_CHUNK_SIZE, SignedChunkedBody
 from rawS3.checksums import check_algorithm
 from rawS3.config import Settings, SigningClock, Timeouts
 from rawS3.errors import CredentialsError, ResponseError
@@ -22,6 +22,7 @@ from rawS3.operations import multipart, multipart_xml, objects
 from rawS3.operations.multipart_checksums import check_reported_checksum, object_checksum
 from rawS3.results import PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
+from rawS3.trailers import TrailerChunkedBody
 
 if TYPE_CHECKING:
     import aiohttp
@@ -95,6 +96,7 @@ class MultipartCalls(Facade):
         metadata: Mapping[str, str] | None = None,
         checksum: str | None = None,
         checksum_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> str:
         """Start a multipart upload and return its upload id.
 
@@ -114,6 +116,8 @@ class MultipartCalls(Facade):
                 ``"FULL_OBJECT"`` (CRC of the whole object; CRCs only), declared as
                 ``x-amz-checksum-type``; ``None`` declares none. Pass the same to
                 ``complete_multipart_upload``.
+            headers: further headers stored with the object, sent and signed as given
+                (e.g. ``Cache-Control``, ``Content-Encoding``, ``Content-Disposition``).
 
         Returns:
             The new upload's id.
@@ -131,6 +135,7 @@ class MultipartCalls(Facade):
             metadata=metadata,
             checksum=check_algorithm(checksum) or self._checksum,
             checksum_type=checksum_type,
+            headers=headers,
         )
         lost = multipart.LostCreates(bucket, key, self._clock.now())
         return await safeguards.create(self._engine, request, lost)
@@ -167,7 +172,8 @@ class MultipartCalls(Facade):
                 ``checksum`` computed on the way and sent in a trailer (signed when the client
                 signs payloads), so the part is read once; it is sent once, never retried.
             content_md5: send ``Content-MD5`` and check the returned ETag against it;
-                ``None`` (the default) does so when the payload is not signed (buffers only).
+                ``None`` (the default) does so when the payload is not signed (buffers only:
+                ``True`` with an iterable ``data`` is refused, its MD5 is not known in time).
             checksum: the algorithm declared at creation (``None``: the client's).
             size: the exact size of an iterable ``data``.
             chunk_size: the aws-chunked frame size for an iterable ``data``.
@@ -190,11 +196,18 @@ class MultipartCalls(Facade):
             part_number,
             data,
             sign=sign,
-            md5=not sign if content_md5 is None else content_md5,
+            # The default MD5 is for buffers; asked for a stream, it is refused.
+            md5=not (sign or hasattr(data, "__aiter__")) if content_md5 is None else content_md5,
             checksum=check_algorithm(checksum) or self._checksum,
             size=size,
             chunk_size=chunk_size,
         )
+        body = request.body
+        if isinstance(body, SignedChunkedBody | TrailerChunkedBody) and body.size == 0:
+            # As put_object does: RGW 16 refuses an aws-chunked body without a data chunk.
+            from rawS3.object_calls import _empty_stream  # object_calls imports this module
+
+            request = dataclasses.replace(request, body=await _empty_stream(body, sign=sign))
         return multipart.read_upload_part(await self._engine.send(request), request)
 
     async def upload_part_copy(

@@ -17,7 +17,7 @@ from rawS3.results import ObjectHead, PutResult
 from rawS3.streams import ObjectStream
 from rawS3.trailers import TrailerChunkedBody
 from rawS3.validation import check_bucket, check_key
-from rawS3.verify import ChecksumVerifier
+from rawS3.verify import check_require_checksum, required_verifier
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
@@ -55,7 +55,8 @@ class ObjectCalls(BucketCalls):
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
             headers: further request headers, sent and signed as given.
             content_md5: send ``Content-MD5`` so the server refuses a corrupted body; the
-                returned ETag is then checked against it too.
+                returned ETag is then checked against it too (bytes-like bodies only: refused
+                with an async iterable, whose MD5 is not known before it is sent).
             checksum: ``"crc32"``, ``"crc32c"``, ``"crc64nvme"``, ``"sha1"`` or ``"sha256"``
                 (``None``: the client's ``checksum``, itself ``None`` by default). A bytes-like
                 body sends it as an ``x-amz-checksum-*`` header; an iterable body computes it
@@ -101,6 +102,7 @@ class ObjectCalls(BucketCalls):
         start: int | None = None,
         end: int | None = None,
         checksum_mode: bool = False,
+        require_checksum: bool = False,
     ) -> bytes:
         """Return the object's body, or the inclusive byte range ``start``..``end``.
 
@@ -112,6 +114,7 @@ class ObjectCalls(BucketCalls):
             checksum_mode: ask for the stored checksum and verify the bytes against it
                 (whole-object reads only). A server that returns none, or only a COMPOSITE
                 multipart value, leaves the read unverified (see ``open_object``).
+            require_checksum: with ``checksum_mode``, fail rather than read unverified.
 
         Returns:
             The bytes.
@@ -119,11 +122,17 @@ class ObjectCalls(BucketCalls):
         Raises:
             TypeError, ValueError: bad arguments, or a range with ``checksum_mode`` (nothing
                 is sent).
-            IntegrityError: the bytes do not match the stored checksum.
+            IntegrityError: the bytes do not match the stored checksum, or
+                ``require_checksum`` and the answer carries no full-object checksum.
             NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
         """
         async with self.open_object(
-            bucket, key, start=start, end=end, checksum_mode=checksum_mode
+            bucket,
+            key,
+            start=start,
+            end=end,
+            checksum_mode=checksum_mode,
+            require_checksum=require_checksum,
         ) as stream:
             return await stream.read()
 
@@ -136,6 +145,7 @@ class ObjectCalls(BucketCalls):
         start: int | None = None,
         end: int | None = None,
         checksum_mode: bool = False,
+        require_checksum: bool = False,
     ) -> AsyncIterator[ObjectStream]:
         """Open the object for reading in pieces: ``async with client.open_object(b, k) as s``.
 
@@ -149,6 +159,8 @@ class ObjectCalls(BucketCalls):
             checksum_mode: ask for the stored checksum (``x-amz-checksum-mode: ENABLED``) and
                 verify the body as it is read to its end; ``stream.verifier`` is ``None`` when
                 the answer carries no full-object checksum (the read is then unverified).
+            require_checksum: with ``checksum_mode``, raise ``IntegrityError`` instead of
+                yielding a stream that cannot be verified (before its body is read).
 
         Yields:
             The open object: ``head`` (for a range, ``size`` is the range's length) and its
@@ -157,16 +169,20 @@ class ObjectCalls(BucketCalls):
         Raises:
             TypeError, ValueError: bad arguments, e.g. ``end`` without ``start``, or a range
                 with ``checksum_mode`` (nothing is sent).
-            IntegrityError: (while reading) the body does not match the stored checksum.
+            IntegrityError: (while reading) the body does not match the stored checksum;
+                (on opening) ``require_checksum`` and no full-object checksum came.
             NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
         """
         request = objects.get_object(
             bucket, key, start=start, end=end, checksum_mode=checksum_mode
         )
+        check_require_checksum(checksum_mode, require_checksum)
         response = await self._engine.open(request)
         try:
             verifier = (
-                ChecksumVerifier.from_headers(response.headers, what=f"{bucket}/{key}")
+                required_verifier(
+                    response.headers, what=f"{bucket}/{key}", required=require_checksum
+                )
                 if checksum_mode
                 else None
             )

@@ -270,8 +270,9 @@ class MultipartUploader:
     async def _put_empty_instead(self) -> PutResult:
         """Some servers refuse a multipart upload of one empty part; an empty object still is."""
         await self._client.abort_multipart_upload(self.bucket, self.key, self._require_upload_id())
-        return await self._client.put_object(
-            self.bucket, self.key, b"", content_type=self._content_type, metadata=self._metadata
+        return await self._client.put_object(  # with the checksum asked for, too
+            self.bucket, self.key, b"", content_type=self._content_type,
+            metadata=self._metadata, checksum=self._checksum,
         )
 
     async def abort(self) -> None:

@@ -660,6 +660,65 @@ CASES.update(
     }
 )
 
+# Multipart checksum types the parts cannot make (review of the integrity merge).
+CASES.update(
+    {
+        "complete with a type but parts without checksums": Case(
+            lambda env: env.client.complete_multipart_upload(
+                "bucket", "key", "id", [UploadedPart(1, '"e"', 1)], checksum_type="FULL_OBJECT"
+            ),
+            ValueError,
+            r"needs every part's checksum; part\(s\) 1 carry none",
+        ),
+        "complete COMPOSITE with crc64nvme parts": Case(
+            lambda env: env.client.complete_multipart_upload(
+                "bucket",
+                "key",
+                "id",
+                [UploadedPart(1, '"e"', 1, ("crc64nvme", "AAAAAAAAAAA="))],
+                checksum_type="COMPOSITE",
+            ),
+            ValueError,
+            r"crc64nvme is FULL_OBJECT only",
+        ),
+        "uploader COMPOSITE with crc64nvme": Case(
+            uploader(checksum="crc64nvme", checksum_type="COMPOSITE"),
+            ValueError,
+            r"crc64nvme is FULL_OBJECT only",
+        ),
+        "require_checksum without checksum_mode": Case(
+            get(require_checksum=True), ValueError, r"require_checksum needs checksum_mode=True"
+        ),
+        "require_checksum not a bool": Case(
+            get(checksum_mode=True, require_checksum=1),
+            TypeError,
+            r"require_checksum must be a bool, not int",
+        ),
+        "content_md5 with a streamed put": Case(
+            put(body=chunks(), size=3, content_md5=True),
+            ValueError,
+            r"content_md5 needs a bytes-like body",
+        ),
+        "content_md5 with a streamed part": Case(
+            lambda env: env.client.upload_part(
+                "bucket", "key", "id", 1, chunks(), size=3, content_md5=True
+            ),
+            ValueError,
+            r"content_md5 needs a bytes-like body",
+        ),
+        "uploader empty checksum name": Case(
+            uploader(checksum=""), ValueError, r"checksum must be one of .*crc32c"
+        ),
+        "create COMPOSITE with crc64nvme": Case(
+            lambda env: env.client.create_multipart_upload(
+                "bucket", "key", checksum="crc64nvme", checksum_type="COMPOSITE"
+            ),
+            ValueError,
+            r"crc64nvme is FULL_OBJECT only",
+        ),
+    }
+)
+
 
 def test_the_table_is_large() -> None:
     assert len(CASES) >= 30
