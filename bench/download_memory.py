@@ -144,7 +144,7 @@ async def measure(job: dict[str, object], env: dict[str, str]) -> dict[str, obje
 
 async def run(args: argparse.Namespace, s3: Server) -> bool:
     from rawS3 import S3Client
-    from rawS3.transfer import stream_upload
+    from rawS3.url_uploads import stream_upload
 
     env = {
         **os.environ,

@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 
 from rawS3.checksums import checksum_header, checksum_value
 from rawS3.sigv4 import STREAMING_PAYLOAD, UNSIGNED_PAYLOAD, chunk_frame, encoded_length
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "SLICE_SIZE", "BufferBody", "ChunkSigner", "SignedChunkedBody"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "SLICE_SIZE",
+    "BufferBody",
+    "ChunkSigner",
+    "SignedChunkedBody",
+    "with_body_headers",
+]
 
 SLICE_SIZE = 256 * 1024
 DEFAULT_CHUNK_SIZE = 64 * 1024
@@ -156,3 +163,32 @@ async def _exact_chunks(source: AsyncIterable[bytes], size: int) -> AsyncIterato
             del pending[:size]
     if pending:
         yield bytes(pending)
+
+
+def with_body_headers(
+    headers: Mapping[str, str], body_headers: Mapping[str, str]
+) -> dict[str, str]:
+    """A request's headers with its body's added (the body's win), encodings chained.
+
+    An aws-chunked body sends ``Content-Encoding: aws-chunked``; an encoding of the object
+    itself (``gzip``, given in ``headers``) must follow it, ``aws-chunked,gzip``, as S3
+    specifies: replaced, the stored object would lose its encoding.
+
+    Args:
+        headers: the request's own headers, any case.
+        body_headers: the headers the body sets.
+
+    Returns:
+        A new dict.
+    """
+    merged = dict(headers)
+    encoding = body_headers.get("Content-Encoding")
+    if encoding is not None:
+        for name in [name for name in merged if name.lower() == "content-encoding"]:
+            own = [token.strip() for token in merged.pop(name).split(",")]
+            kept = [token for token in own if token and token.lower() != encoding.lower()]
+            encoding = ",".join([encoding, *kept])
+    merged.update(body_headers)
+    if encoding is not None:
+        merged["Content-Encoding"] = encoding
+    return merged

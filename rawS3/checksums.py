@@ -139,8 +139,9 @@ def check_checksum_type(checksum_type: object, algorithm: str | None) -> str | N
         The type, or ``None`` when there is no algorithm.
 
     Raises:
-        ValueError: an unknown type, a type without an algorithm, or FULL_OBJECT with an
-            algorithm that is not a CRC (a hash of the whole cannot be built from the parts).
+        ValueError: an unknown type, a type without an algorithm, FULL_OBJECT with an
+            algorithm that is not a CRC (a hash of the whole cannot be built from the parts),
+            or COMPOSITE with CRC64NVME.
     """
     if checksum_type is not None and checksum_type not in CHECKSUM_TYPES:
         raise ValueError(f"checksum_type must be one of {CHECKSUM_TYPES} or None")
@@ -152,6 +153,8 @@ def check_checksum_type(checksum_type: object, algorithm: str | None) -> str | N
         return "FULL_OBJECT" if algorithm == "crc64nvme" else "COMPOSITE"
     if checksum_type == "FULL_OBJECT" and algorithm not in CRC_ALGORITHMS:
         raise ValueError(f"FULL_OBJECT needs one of {CRC_ALGORITHMS}, not {algorithm!r}")
+    if checksum_type == "COMPOSITE" and algorithm == "crc64nvme":
+        raise ValueError("crc64nvme is FULL_OBJECT only: S3 refuses a COMPOSITE crc64nvme upload")
     return str(checksum_type)
 
 

@@ -29,6 +29,7 @@ from rawS3.retry import RetryPolicy
 from rawS3.tagging_calls import TaggingCalls
 from rawS3.tls import tls_context
 from rawS3.transfer_calls import TransferCalls
+from rawS3.upload_calls import UploadCalls
 from rawS3.urls import build_url
 from rawS3.validation import check_positive_int
 from rawS3.version_calls import VersionCalls
@@ -49,14 +50,8 @@ __all__ = ["S3Client"]
 
 
 class S3Client(
-    ObjectCalls,
-    ListingCalls,
-    MultipartCalls,
-    RawCalls,
-    PresignCalls,
-    TransferCalls,
-    VersionCalls,
-    TaggingCalls,
+    ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls, TransferCalls, UploadCalls,
+    VersionCalls, TaggingCalls,
 ):
     """An S3 client over aiohttp with its own SigV4 signing.
 
@@ -232,7 +227,7 @@ class S3Client(
                 nothing is sent to S3 then.
             S3Error, TransportError: the upload failed.
         """
-        from rawS3.transfer import fetch_and_upload
+        from rawS3.url_uploads import fetch_and_upload
 
         await fetch_and_upload(self, bucket, path, url, max_size=max_size)
 
@@ -267,7 +262,7 @@ class S3Client(
                 upload failed. The upload is aborted in every case.
             IntegrityError: the server reports another object checksum than the parts make.
         """
-        from rawS3.transfer import stream_upload
+        from rawS3.url_uploads import stream_upload
 
         await stream_upload(
             self,
@@ -276,7 +271,7 @@ class S3Client(
             url,
             part_size=part_size,
             concurrency=concurrency,
-            checksum=checksum or self._checksum,
+            checksum=check_algorithm(checksum) or self._checksum,  # "" is refused, not ignored
             checksum_type=checksum_type,
         )
 
@@ -323,6 +318,8 @@ class S3Client(
         checksum: str | None = None,
         checksum_type: str | None = None,
         on_progress: ProgressCallback | None = None,
+        resume: str | None = None,
+        keep_on_failure: bool = False,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -348,6 +345,9 @@ class S3Client(
             checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
             on_progress: called with a ``TransferProgress`` as the server acknowledges
                 parts (see ``MultipartUploader``).
+            resume: the id of an interrupted upload to continue: stored parts that hold the
+                bytes written again are not sent again.
+            keep_on_failure: keep the upload on failure and raise ``UploadInterrupted``.
 
         Returns:
             The uploader, to use as ``async with``.
@@ -373,7 +373,9 @@ class S3Client(
                 sse_kms_key_id=sse_kms_key_id,
                 tagging=tagging,
             ),
-            checksum=checksum or self._checksum,
+            checksum=check_algorithm(checksum) or self._checksum,  # "" is refused, not ignored
             checksum_type=checksum_type,
             on_progress=on_progress,
+            resume=resume,
+            keep_on_failure=keep_on_failure,
         )

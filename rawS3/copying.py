@@ -7,6 +7,9 @@ one HEAD; every part is pinned to that ETag (``x-amz-copy-source-if-match``), so
 replaced mid-copy makes the copy fail with ``PreconditionFailed`` rather than join pieces
 of two objects. Where a server ignores that header (measured: RGW 16.2.15, moto 5.2) a second
 HEAD of the source before Complete catches it: a changed ETag raises ``IntegrityError``.
+Without new metadata or content type, Create states the source's type, user metadata and
+the other headers CopyObject keeps (``Cache-Control``, ``Content-Disposition``,
+``Content-Encoding``, ``Content-Language``, ``Expires``), read with a second HEAD.
 From the moment Create is sent one owner holds the upload: any failure or cancellation
 aborts it (``UploadNotAborted`` when the server cannot be told).
 
@@ -38,6 +41,15 @@ MAX_COPY_SIZE = MAX_PART_SIZE  # 5 GiB: the largest source one CopyObject takes
 DEFAULT_COPY_PART_SIZE = 64 * MiB  # copies move no bytes through the client: fewer requests
 DEFAULT_COPY_CONCURRENCY = 4
 _PIN = "x-amz-copy-source-if-match"
+# What CopyObject keeps of the source besides its type and user metadata when no new ones
+# are given; a multipart copy creates a new upload, which must state them again.
+_KEPT_HEADERS = (
+    "Cache-Control",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Content-Language",
+    "Expires",
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -116,11 +128,12 @@ async def _copy_in_parts(
 ) -> objects.CopyResult:
     if not head.etag:
         raise ResponseError("HeadObject sent no ETag: the parts cannot be pinned to the source")
-    metadata, content_type = copy.metadata, copy.content_type
+    metadata, content_type, kept = copy.metadata, copy.content_type, {}
     if metadata is None and content_type is None:  # CopyObject's default: keep the source's
         metadata, content_type = dict(head.metadata), head.content_type
+        kept = await _kept_headers(client, copy.source, head.etag)
     upload_id = await client.create_multipart_upload(
-        copy.bucket, copy.key, content_type=content_type, metadata=metadata
+        copy.bucket, copy.key, content_type=content_type, metadata=metadata, headers=kept
     )
     try:
         ranges = list(split(head.size, part_size))
@@ -131,6 +144,18 @@ async def _copy_in_parts(
         await run_to_end(abort_or_hand_over(client, copy.bucket, copy.key, upload_id))
         raise
     return await _result(client, copy, head.size)
+
+
+async def _kept_headers(client: S3Client, source: tuple[str, str], etag: str) -> dict[str, str]:
+    """The source's headers in ``_KEPT_HEADERS`` (``ObjectHead`` does not carry them)."""
+    reply = await client._engine.send(objects.head_object(*source))
+    if reply.headers.get("ETag", "") != etag:
+        raise IntegrityError(
+            f"{source[0]}/{source[1]} was replaced as the copy started",
+            expected=etag,
+            actual=reply.headers.get("ETag", ""),
+        )
+    return {name: reply.headers[name] for name in _KEPT_HEADERS if reply.headers.get(name)}
 
 
 async def _copy_parts(
@@ -205,6 +230,11 @@ async def _result(client: S3Client, copy: _Copy, size: int) -> objects.CopyResul
         )
     if head.last_modified is None:
         raise ResponseError("HeadObject of the copy sent no Last-Modified")
-    return objects.CopyResult(
-        etag=head.etag, last_modified=parsedate_to_datetime(head.last_modified)
-    )
+    try:
+        modified = parsedate_to_datetime(head.last_modified)
+    except (TypeError, ValueError) as exc:  # the server's text: not the caller's misuse
+        raise ResponseError(
+            f"HeadObject of the copy sent a Last-Modified that is no HTTP date: "
+            f"{head.last_modified!r}"
+        ) from exc
+    return objects.CopyResult(etag=head.etag, last_modified=modified)

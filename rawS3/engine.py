@@ -31,6 +31,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from rawS3 import sigv4
+from rawS3.bodies import with_body_headers
 from rawS3.canonical import canonical_request
 from rawS3.config import Settings, SigningClock, Timeouts
 from rawS3.diagnosis import diagnose_signature_mismatch, signing_texts_from_details
@@ -331,7 +332,7 @@ class Engine:
         body = request.body
         # Given here, Host is signed and sent as is, and sign() need not parse the URL for it.
         host = host_header(s.endpoint, request.bucket, s.addressing)
-        headers = {"Host": host, **request.headers, **(body.headers if body else {})}
+        headers = {"Host": host, **with_body_headers(request.headers, body.headers if body else {})}
         signed = sigv4.sign(
             request.method,
             url,
@@ -415,7 +416,9 @@ class _Tries:
                 return None
             log.info("server clock differs by %.1fs; signing with its time", engine.clock.offset)
             self.skew_corrected = True  # a correction is not a retry: it costs no attempt
-            return 0.0
+            # A streamed body was (partly) read by this attempt and cannot be sent again; the
+            # clock is corrected for the next call all the same.
+            return 0.0 if request.body is None or request.body.replayable else None
         if isinstance(exc, ResponseError) or engine.closed or not self.request.retry:
             return None
         self.number += 1

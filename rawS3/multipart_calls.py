@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from rawS3.bodies import DEFAULT_CHUNK_SIZE
+from rawS3.bodies import DEFAULT_CHUNK_SIZE, SignedChunkedBody
 from rawS3.checksums import check_algorithm
 from rawS3.config import Settings, SigningClock, Timeouts
 from rawS3.encryption import SSECustomerKey, customer_key_headers
@@ -27,6 +27,7 @@ from rawS3.operations.options import with_extras, write_headers
 from rawS3.operations.tagging import version_query
 from rawS3.results import PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
+from rawS3.trailers import TrailerChunkedBody
 from rawS3.urls import encode_component
 
 if TYPE_CHECKING:
@@ -141,7 +142,8 @@ class MultipartCalls(Facade):
             content_encoding: ``Content-Encoding`` to store.
             content_language: ``Content-Language`` to store.
             expires: ``Expires`` to store, an aware ``datetime``.
-            headers: extra request headers, signed.
+            headers: further headers stored with the object, sent and signed as given
+                (e.g. ``Cache-Control``, ``Content-Encoding``, ``Content-Disposition``).
             query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
@@ -160,6 +162,7 @@ class MultipartCalls(Facade):
             metadata=metadata,
             checksum=check_algorithm(checksum) or self._checksum,
             checksum_type=checksum_type,
+            headers=headers,
         )
         options = write_headers(
             sse_customer_key=sse_customer_key,
@@ -172,7 +175,8 @@ class MultipartCalls(Facade):
             content_language=content_language,
             expires=expires,
         )
-        request = with_extras(with_extras(request, options), headers, query)
+        # headers= went to the builder, stored with the object; query= is added here.
+        request = with_extras(with_extras(request, options), None, query)
         lost = multipart.LostCreates(bucket, key, self._clock.now())
         return await safeguards.create(self._engine, request, lost)
 
@@ -211,7 +215,8 @@ class MultipartCalls(Facade):
                 ``checksum`` computed on the way and sent in a trailer (signed when the client
                 signs payloads), so the part is read once; it is sent once, never retried.
             content_md5: send ``Content-MD5`` and check the returned ETag against it;
-                ``None`` (the default) does so when the payload is not signed (buffers only).
+                ``None`` (the default) does so when the payload is not signed (buffers only:
+                ``True`` with an iterable ``data`` is refused, its MD5 is not known in time).
             checksum: the algorithm declared at creation (``None``: the client's).
             size: the exact size of an iterable ``data``.
             chunk_size: the aws-chunked frame size for an iterable ``data``.
@@ -237,11 +242,18 @@ class MultipartCalls(Facade):
             part_number,
             data,
             sign=sign,
-            md5=not sign if content_md5 is None else content_md5,
+            # The default MD5 is for buffers; asked for a stream, it is refused.
+            md5=not (sign or hasattr(data, "__aiter__")) if content_md5 is None else content_md5,
             checksum=check_algorithm(checksum) or self._checksum,
             size=size,
             chunk_size=chunk_size,
         )
+        body = request.body
+        if isinstance(body, SignedChunkedBody | TrailerChunkedBody) and body.size == 0:
+            # As put_object does: RGW 16 refuses an aws-chunked body without a data chunk.
+            from rawS3.object_calls import _empty_stream  # object_calls imports this module
+
+            request = dataclasses.replace(request, body=await _empty_stream(body, sign=sign))
         request = with_extras(request, customer_key_headers(sse_customer_key))
         request = with_extras(request, headers, query)
         return multipart.read_upload_part(await self._engine.send(request), request)

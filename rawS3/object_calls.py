@@ -28,7 +28,7 @@ from rawS3.results import DeleteObjectResult, ObjectHead, PutResult, delete_from
 from rawS3.streams import ObjectStream
 from rawS3.trailers import TrailerChunkedBody
 from rawS3.validation import check_bucket, check_key
-from rawS3.verify import ChecksumVerifier
+from rawS3.verify import check_require_checksum, required_verifier
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
@@ -78,7 +78,8 @@ class ObjectCalls(BucketCalls):
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
             headers: further request headers, sent and signed as given.
             content_md5: send ``Content-MD5`` so the server refuses a corrupted body; the
-                returned ETag is then checked against it too.
+                returned ETag is then checked against it too (bytes-like bodies only: refused
+                with an async iterable, whose MD5 is not known before it is sent).
             checksum: ``"crc32"``, ``"crc32c"``, ``"crc64nvme"``, ``"sha1"`` or ``"sha256"``
                 (``None``: the client's ``checksum``, itself ``None`` by default). A bytes-like
                 body sends it as an ``x-amz-checksum-*`` header; an iterable body computes it
@@ -129,17 +130,10 @@ class ObjectCalls(BucketCalls):
             bucket, key, payload, content_type=content_type, metadata=metadata, headers=headers
         )
         options = write_headers(
-            if_match=if_match,
-            if_none_match=if_none_match,
-            sse_customer_key=sse_customer_key,
-            server_side_encryption=server_side_encryption,
-            sse_kms_key_id=sse_kms_key_id,
-            tagging=tagging,
-            cache_control=cache_control,
-            content_disposition=content_disposition,
-            content_encoding=content_encoding,
-            content_language=content_language,
-            expires=expires,
+            if_match=if_match, if_none_match=if_none_match, sse_customer_key=sse_customer_key,
+            server_side_encryption=server_side_encryption, sse_kms_key_id=sse_kms_key_id,
+            tagging=tagging, cache_control=cache_control, content_disposition=content_disposition,
+            content_encoding=content_encoding, content_language=content_language, expires=expires,
         )
         request = with_extras(request, options, query)
         if isinstance(payload, SignedChunkedBody | TrailerChunkedBody) and payload.size == 0:
@@ -158,6 +152,7 @@ class ObjectCalls(BucketCalls):
         start: int | None = None,
         end: int | None = None,
         checksum_mode: bool = False,
+        require_checksum: bool = False,
         version_id: str | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
@@ -181,6 +176,7 @@ class ObjectCalls(BucketCalls):
             checksum_mode: ask for the stored checksum and verify the bytes against it
                 (whole-object reads only). A server that returns none, or only a COMPOSITE
                 multipart value, leaves the read unverified (see ``open_object``).
+            require_checksum: with ``checksum_mode``, fail rather than read unverified.
             version_id: read this version (``None``: the current one).
             if_match: read only if the object has this ETag (or ``"*"``).
             if_none_match: read only if the object does not have this ETag.
@@ -196,16 +192,17 @@ class ObjectCalls(BucketCalls):
         Raises:
             TypeError, ValueError: bad arguments, or a range with ``checksum_mode`` (nothing
                 is sent).
-            IntegrityError: the bytes do not match the stored checksum.
+            IntegrityError: the bytes do not match the stored checksum, or
+                ``require_checksum`` and the answer carries no full-object checksum.
             NotModified, PreconditionFailed: a condition did not hold.
             NoSuchKey, NoSuchBucket, NoSuchVersion, InvalidRange, other S3Error;
                 TransportError.
         """
         async with self.open_object(
             bucket, key, start=start, end=end, checksum_mode=checksum_mode, version_id=version_id,
-            if_match=if_match, if_none_match=if_none_match, if_modified_since=if_modified_since,
-            if_unmodified_since=if_unmodified_since, sse_customer_key=sse_customer_key,
-            headers=headers, query=query,
+            require_checksum=require_checksum, if_match=if_match, if_none_match=if_none_match,
+            if_modified_since=if_modified_since, if_unmodified_since=if_unmodified_since,
+            sse_customer_key=sse_customer_key, headers=headers, query=query,
         ) as stream:
             return await stream.read()
 
@@ -218,6 +215,7 @@ class ObjectCalls(BucketCalls):
         start: int | None = None,
         end: int | None = None,
         checksum_mode: bool = False,
+        require_checksum: bool = False,
         version_id: str | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
@@ -240,6 +238,8 @@ class ObjectCalls(BucketCalls):
             checksum_mode: ask for the stored checksum (``x-amz-checksum-mode: ENABLED``) and
                 verify the body as it is read to its end; ``stream.verifier`` is ``None`` when
                 the answer carries no full-object checksum (the read is then unverified).
+            require_checksum: with ``checksum_mode``, raise ``IntegrityError`` instead of
+                yielding a stream that cannot be verified (before its body is read).
             version_id: read this version (``None``: the current one).
             if_match: read only if the object has this ETag (or ``"*"``).
             if_none_match: read only if the object does not have this ETag.
@@ -256,7 +256,8 @@ class ObjectCalls(BucketCalls):
         Raises:
             TypeError, ValueError: bad arguments, e.g. ``end`` without ``start``, or a range
                 with ``checksum_mode`` (nothing is sent).
-            IntegrityError: (while reading) the body does not match the stored checksum.
+            IntegrityError: (while reading) the body does not match the stored checksum;
+                (on opening) ``require_checksum`` and no full-object checksum came.
             NotModified, PreconditionFailed: a condition did not hold.
             NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
         """
@@ -271,10 +272,13 @@ class ObjectCalls(BucketCalls):
             bucket, key, start=start, end=end, checksum_mode=checksum_mode, headers=options,
             query=version_query(version_id),
         )
+        check_require_checksum(checksum_mode, require_checksum)
         response = await self._engine.open(with_extras(request, headers, query))
         try:
             verifier = (
-                ChecksumVerifier.from_headers(response.headers, what=f"{bucket}/{key}")
+                required_verifier(
+                    response.headers, what=f"{bucket}/{key}", required=require_checksum
+                )
                 if checksum_mode
                 else None
             )
@@ -515,17 +519,10 @@ class ObjectCalls(BucketCalls):
         """
         version_query(source_version_id)  # checks it before anything is sent
         options = write_headers(
-            if_match=if_match,
-            if_none_match=if_none_match,
-            sse_customer_key=sse_customer_key,
-            server_side_encryption=server_side_encryption,
-            sse_kms_key_id=sse_kms_key_id,
-            tagging=tagging,
-            cache_control=cache_control,
-            content_disposition=content_disposition,
-            content_encoding=content_encoding,
-            content_language=content_language,
-            expires=expires,
+            if_match=if_match, if_none_match=if_none_match, sse_customer_key=sse_customer_key,
+            server_side_encryption=server_side_encryption, sse_kms_key_id=sse_kms_key_id,
+            tagging=tagging, cache_control=cache_control, content_disposition=content_disposition,
+            content_encoding=content_encoding, content_language=content_language, expires=expires,
         )
         options.update(
             copy_source_condition_headers(

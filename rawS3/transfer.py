@@ -1,4 +1,4 @@
-"""Streaming uploads: ``MultipartUploader``, ``upload_stream`` and the seed's download functions.
+"""Streaming uploads: ``MultipartUploader`` and ``upload_stream``.
 
 One producer (the caller of ``write``) fills one part buffer; a full buffer is handed, without
 copying, to a part task, and the next part goes into the buffer of a finished part, or a new one.
@@ -17,14 +17,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from rawS3.checksums import check_checksum_choice
-from rawS3.cleanup import abort_or_hand_over, run_to_end
-from rawS3.config import Timeouts
-from rawS3.errors import IntegrityError, S3Error, SourceError
+from rawS3.cleanup import run_to_end
+from rawS3.errors import IntegrityError, S3Error
 from rawS3.operations.options import UploadOptions, check_upload_options, headers_argument
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
@@ -36,6 +35,7 @@ from rawS3.parts import (
 )
 from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
+from rawS3.resume import Resumption
 from rawS3.streams import read_at_least
 from rawS3.validation import (
     check_bucket,
@@ -44,7 +44,6 @@ from rawS3.validation import (
     check_key,
     check_metadata,
     check_positive_int,
-    check_source_url,
 )
 from rawS3.xml import strip_etag
 
@@ -53,11 +52,10 @@ if TYPE_CHECKING:
 
     from rawS3.client import S3Client
 
-__all__ = ["MultipartUploader", "fetch_and_upload", "stream_upload", "upload_stream"]
+__all__ = ["MultipartUploader", "upload_stream"]
 
 log = logging.getLogger("rawS3")
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
-SOURCE_CHUNK = 256 * 1024
 
 
 class MultipartUploader:
@@ -91,6 +89,8 @@ class MultipartUploader:
             is verified by the server already (see ``S3Client.upload_part``).
         options: conditions (sent on Complete), encryption and tags: an ``UploadOptions``.
         on_progress: told of each part the server acknowledged (counted once), as bytes.
+        resume: the id of an upload to continue; stored parts are checked (``rawS3.resume``).
+        keep_on_failure: keep a failed upload, raising ``UploadInterrupted`` (abort() too).
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
@@ -114,6 +114,8 @@ class MultipartUploader:
         checksum: str | None = None, checksum_type: str | None = None,
         content_md5: bool | None = None, options: UploadOptions | None = None,
         on_progress: ProgressCallback | None = None,
+        resume: str | None = None,
+        keep_on_failure: bool = False,
     ) -> None:
         self._client = client
         self._options = check_upload_options(options)
@@ -129,6 +131,7 @@ class MultipartUploader:
         self._metadata = check_metadata(metadata) if metadata is not None else {}
         self._checksum, self._checksum_type = check_checksum_choice(checksum, checksum_type)
         self._content_md5 = content_md5
+        self._resume = Resumption(resume, keep_on_failure=keep_on_failure, checksum=checksum)
         import asyncio
 
         self._slots = asyncio.Semaphore(self._concurrency)
@@ -170,6 +173,7 @@ class MultipartUploader:
         if exc is None:
             await self.complete()
         else:
+            self._resume.failed(exc)
             await self.abort()
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -239,7 +243,8 @@ class MultipartUploader:
             # A part may have failed since the last write(); that too must abort.
             self._check_failure()
             return await self._complete()
-        except BaseException:
+        except BaseException as exc:
+            self._resume.failed(exc)
             await self.abort()
             raise
 
@@ -270,8 +275,9 @@ class MultipartUploader:
     async def _put_empty_instead(self) -> PutResult:
         """Some servers refuse a multipart upload of one empty part; an empty object still is."""
         await self._client.abort_multipart_upload(self.bucket, self.key, self._require_upload_id())
-        return await self._client.put_object(
-            self.bucket, self.key, b"", content_type=self._content_type, metadata=self._metadata,
+        return await self._client.put_object(  # with the checksum asked for, too
+            self.bucket, self.key, b"", content_type=self._content_type,
+            metadata=self._metadata, checksum=self._checksum,
             **headers_argument(self._options.put_headers()),
         )
 
@@ -302,7 +308,7 @@ class MultipartUploader:
             with contextlib.suppress(BaseException):
                 self._upload_id = await self._creating
         if self._upload_id is not None:
-            await abort_or_hand_over(self._client, self.bucket, self.key, self._upload_id)
+            await self._resume.give_up(self._client, self.bucket, self.key, self._upload_id)
 
     async def _dispatch(self, data: bytearray | memoryview) -> asyncio.Future[None]:
         """Hand a full (or the last) part to a part task; a filled buffer becomes the task's."""
@@ -332,7 +338,8 @@ class MultipartUploader:
             return
         if self._creating is None:
             self._creating = asyncio.ensure_future(
-                self._client.create_multipart_upload(
+                self._resume.start(
+                    self._client,
                     self.bucket,
                     self.key,
                     content_type=self._content_type,
@@ -367,7 +374,7 @@ class MultipartUploader:
 
     async def _send_part(self, number: int, data: bytearray | memoryview) -> None:
         try:
-            part = await self._client.upload_part(
+            part = self._resume.reuse(number, data) or await self._client.upload_part(
                 self.bucket,
                 self.key,
                 self._require_upload_id(),
@@ -496,103 +503,3 @@ async def upload_stream(
             await uploader.write(piece)
     assert uploader.result is not None
     return uploader.result
-
-
-async def fetch_and_upload(
-    client: S3Client, bucket: str, key: str, url: str, *, max_size: int | None = None
-) -> None:
-    """Download ``url`` whole, then PutObject it. See ``S3Client.fetch_and_upload``.
-
-    Args:
-        client: the ``S3Client`` to send with.
-        bucket: the bucket the object goes in.
-        key: the object's key.
-        url: the http(s) URL to download.
-        max_size: refuse a download larger than this many bytes (``None``: no limit).
-
-    Raises:
-        TypeError, ValueError: a bad bucket, key or URL (nothing is downloaded).
-        SourceError: the download failed, answered non-2xx, or exceeded ``max_size``;
-            nothing is sent to S3 then.
-        S3Error, TransportError, IntegrityError: the upload failed.
-    """
-    check_bucket(bucket)
-    check_key(key)
-    check_source_url(url)
-    if max_size is not None:
-        check_positive_int("max_size", max_size, minimum=0)
-    body = bytearray()
-    async for chunk in _download(url, client.timeouts):
-        body += chunk
-        if max_size is not None and len(body) > max_size:
-            raise SourceError(
-                url=url, status=None, message=f"larger than max_size={max_size:,} bytes"
-            )
-    await client.put_object(bucket, key, body)
-
-
-async def stream_upload(
-    client: S3Client,
-    bucket: str,
-    key: str,
-    url: str,
-    *,
-    part_size: int | None = None,
-    concurrency: int = 4,
-    checksum: str | None = None, checksum_type: str | None = None,
-) -> PutResult:
-    """Stream ``url`` into a ``MultipartUploader``. See ``S3Client.stream_upload``.
-
-    Args:
-        client: the ``S3Client`` to send with.
-        bucket: the bucket the object goes in.
-        key: the object's key.
-        url: the http(s) URL to download.
-        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
-        concurrency: parts uploading at once (default 4).
-        checksum: an algorithm every part carries, as in ``MultipartUploader``.
-        checksum_type: as in ``MultipartUploader``.
-
-    Returns:
-        The object's ETag, part count and size.
-
-    Raises:
-        TypeError, ValueError: bad arguments (nothing is downloaded or sent).
-        SourceError: the download failed, answered non-2xx, or ended early.
-        RawS3Error: the upload failed. The upload is aborted in every case.
-    """
-    check_source_url(url)
-    async with MultipartUploader(
-        client, bucket, key, part_size=part_size, concurrency=concurrency,
-        checksum=checksum, checksum_type=checksum_type,
-    ) as uploader:
-        async for chunk in _download(url, client.timeouts):
-            await uploader.write(chunk)
-    assert uploader.result is not None
-    return uploader.result
-
-
-async def _download(url: str, timeouts: Timeouts) -> AsyncIterator[bytes]:
-    """Yield the body of ``url``; any failure, a non-2xx answer or a short body is a SourceError.
-
-    The client's connect and read limits apply; there is no limit on the whole download, which
-    may rightly take as long as the upload it feeds.
-    """
-    import asyncio
-
-    import aiohttp
-
-    limits = aiohttp.ClientTimeout(
-        total=None, sock_connect=timeouts.connect, sock_read=timeouts.read
-    )
-    try:
-        async with (
-            aiohttp.ClientSession(auto_decompress=False, timeout=limits) as session,
-            session.get(url) as response,
-        ):
-            if not 200 <= response.status < 300:
-                raise SourceError(url=url, status=response.status, message=response.reason or "")
-            async for chunk in response.content.iter_chunked(SOURCE_CHUNK):
-                yield chunk
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        raise SourceError(url=url, status=None, message=f"{type(exc).__name__}: {exc}") from exc

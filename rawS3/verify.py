@@ -12,18 +12,25 @@ What cannot be verified, and why:
   the part boundaries are not in the answer;
 - an answer without a checksum (servers that do not store them, or objects stored without).
 
-In the last two cases ``from_headers`` returns ``None``: the read goes on unverified.
+In the last two cases ``from_headers`` returns ``None``: the read goes on unverified, unless
+the caller required verification (``required_verifier``), which then fails before the body
+is read.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 
 from rawS3.checksums import CHECKSUM_ALGORITHMS, Checksum, checksum_header
 from rawS3.errors import IntegrityError
 
-__all__ = ["CHECKSUM_MODE_HEADER", "ChecksumVerifier", "stored_checksum"]
+__all__ = [
+    "CHECKSUM_MODE_HEADER",
+    "ChecksumVerifier",
+    "check_require_checksum",
+    "required_verifier",
+    "stored_checksum",
+]
 
 CHECKSUM_MODE_HEADER = "x-amz-checksum-mode"
 
@@ -110,7 +117,9 @@ class ChecksumVerifier:
                 the value of the bytes received).
         """
         actual = self._checksum.value()
-        if not hmac.compare_digest(actual, self.expected):
+        # A plain comparison: a checksum is no secret, and hmac.compare_digest raises
+        # TypeError on a non-ASCII value, which a hostile or broken server can send.
+        if actual != self.expected:
             raise IntegrityError(
                 f"{self.algorithm} of the {self.size:,} bytes read from {self.what} is {actual}; "
                 f"the server stored {self.expected}",
@@ -118,3 +127,49 @@ class ChecksumVerifier:
                 actual=actual,
             )
         self.verified = True
+
+
+def check_require_checksum(checksum_mode: object, require_checksum: object) -> None:
+    """Check the two options of a verified read together, before anything is sent.
+
+    Args:
+        checksum_mode: whether the stored checksum is asked for.
+        require_checksum: whether a read that cannot be verified must fail.
+
+    Raises:
+        TypeError: ``require_checksum`` is not a bool.
+        ValueError: ``require_checksum`` without ``checksum_mode``.
+    """
+    if not isinstance(require_checksum, bool):
+        raise TypeError(f"require_checksum must be a bool, not {type(require_checksum).__name__}")
+    if require_checksum and checksum_mode is not True:
+        raise ValueError("require_checksum needs checksum_mode=True")
+
+
+def required_verifier(
+    headers: Mapping[str, str], *, what: str, required: bool
+) -> ChecksumVerifier | None:
+    """The verifier for an answer; when verification is required, refuse to go without one.
+
+    Args:
+        headers: the GetObject answer's headers.
+        what: names the object in messages.
+        required: raise rather than read unverified.
+
+    Returns:
+        What ``ChecksumVerifier.from_headers`` returns.
+
+    Raises:
+        IntegrityError: ``required`` and the answer carries no full-object checksum
+            (``actual`` holds a COMPOSITE value, if that is what came).
+    """
+    verifier = ChecksumVerifier.from_headers(headers, what=what)
+    if verifier is None and required:
+        stored = stored_checksum(headers)
+        found = "no checksum" if stored is None else f"only the COMPOSITE {stored[0]} {stored[1]}"
+        raise IntegrityError(
+            f"the answer for {what} carries {found}: the bytes cannot be verified "
+            "(require_checksum=True)",
+            actual=None if stored is None else stored[1],
+        )
+    return verifier

@@ -194,6 +194,9 @@ def _headers(given: list[str]) -> dict[str, str]:
         name, colon, value = text.partition(":")
         if not colon:
             raise UsageError(f"--header takes NAME:VALUE, got {text!r}")
+        if name.strip().lower() in (known.lower() for known in headers):
+            # One would silently replace the other; the URL's user could not send both.
+            raise UsageError(f"--header {name.strip()!r} is given twice")
         headers[name.strip()] = value.strip()
     return headers
 

@@ -216,20 +216,43 @@ def _add_put(commands: _Commands,
     sub.add_argument("file", metavar="FILE")
     sub.add_argument("url", metavar="s3://bucket/key",
                      help="a URL ending in '/' appends the file's name")
-    _add_upload_options(sub)
+    _add_upload_options(sub, files=True)
     sub.add_argument("--content-type", metavar="TYPE",
                      help="default: guessed from the file name")
     sub.add_argument("--metadata", metavar="NAME=VALUE", type=_metadata_item, action="append",
                      default=[], help="user metadata (x-amz-meta-NAME); repeatable")
     sub.add_argument("--if-none-match", action="store_true",
                      help="create only: fail with PreconditionFailed if the key exists")
+    sub.add_argument("--resume", metavar="UPLOAD_ID",
+                     help="finish an interrupted multipart upload of FILE: parts the server "
+                     "holds that match the file are not sent again")
+    sub.add_argument("--keep-on-failure", action="store_true",
+                     help="on failure or Ctrl-C keep the multipart upload and print the id "
+                     "to --resume it with, instead of aborting it")
 
 
-def _add_upload_options(sub: argparse.ArgumentParser) -> None:
+def _add_upload_options(sub: argparse.ArgumentParser, *, files: bool = False) -> None:
     sub.add_argument("--part-size", metavar="SIZE", type=_size_argument,
                      help="bytes per part, 5MiB to 5GiB (default 8MiB; grows for huge files)")
-    sub.add_argument("--concurrency", metavar="N", type=int, default=4,
-                     help="parts uploading at once (default 4)")
+    if not files:
+        sub.add_argument("--concurrency", metavar="N", type=int, default=4,
+                         help="parts uploading at once (default 4)")
+        return
+    sub.add_argument("--concurrency", metavar="N|auto", type=_concurrency_argument,
+                     default="auto",
+                     help="parts uploading at once; 'auto' (the default) starts at 4 and adds "
+                     "parts while the throughput grows, up to 16 (stdin: 4)")
+    sub.add_argument("--max-memory", metavar="SIZE", type=_size_argument,
+                     help="at most this much part data in flight (a FILE's upload)")
+
+
+def _concurrency_argument(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
 
 
 def _add_get(commands: _Commands,

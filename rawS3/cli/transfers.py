@@ -22,12 +22,14 @@ from typing import BinaryIO, TextIO
 from rawS3.cli.app import EXIT_OK, App
 from rawS3.cli.locations import S3Location, UsageError, object_location, parse_s3_url
 from rawS3.cli.meter import Counter
+from rawS3.file_upload import FileUpload
 from rawS3.operations.options import UploadOptions
 from rawS3.parts import DEFAULT_PART_SIZE
 from rawS3.progress import TransferProgress, format_bytes
 from rawS3.results import PutResult
-from rawS3.transfer import stream_upload, upload_stream
+from rawS3.transfer import upload_stream
 from rawS3.transfer_calls import DEFAULT_DOWNLOAD_CONCURRENCY, DEFAULT_ITER_CONCURRENCY
+from rawS3.url_uploads import stream_upload
 from rawS3.validation import check_key, check_source_url
 
 __all__ = ["READ_SIZE", "cat", "cp", "get", "put"]
@@ -40,17 +42,28 @@ async def put(app: App, args: argparse.Namespace) -> int:
 
     Args:
         app: the client and the output streams.
-        args: ``file`` (``-`` for stdin), ``url``, ``part_size``, ``concurrency``,
-            ``content_type``, ``metadata`` and ``if_none_match`` (create only).
+        args: ``file`` (``-`` for stdin), ``url``, ``part_size``, ``concurrency`` (a number or
+            ``"auto"``), ``max_memory``, ``content_type``, ``metadata``, ``resume``,
+            ``keep_on_failure`` and ``if_none_match`` (create only).
 
     Returns:
         The exit status.
+
+    Raises:
+        UsageError: ``--resume`` or ``--keep-on-failure`` with stdin or another stream, or
+            with ``--if-none-match``.
     """
     location = parse_s3_url(args.url)
     key = _upload_key(location, args.file)
     content_type = args.content_type
     if content_type is None and args.file != "-":
         content_type = mimetypes.guess_type(args.file)[0]
+    # A create-only upload streams the file: the resumable file upload sends no conditions.
+    if _is_regular_file(args.file) and not args.if_none_match:
+        return await _put_file(app, args, location.bucket, key, content_type)
+    if args.resume is not None or args.keep_on_failure:
+        raise UsageError("--resume and --keep-on-failure need a regular FILE (and no "
+                         "--if-none-match)")
     async with _reading(args.file) as (chunks, size), app.meter(size):
         result = await upload_stream(
             app.client,
@@ -59,13 +72,55 @@ async def put(app: App, args: argparse.Namespace) -> int:
             chunks,
             size=size,
             part_size=args.part_size,
-            concurrency=args.concurrency,
+            concurrency=4 if args.concurrency == "auto" else args.concurrency,
             content_type=content_type,
             metadata=dict(args.metadata),
             options=UploadOptions(if_none_match="*" if args.if_none_match else None),
         )
     app.say(f"upload: {args.file} -> s3://{location.bucket}/{key} ({_summary(result)})")
     return EXIT_OK
+
+
+async def _put_file(
+    app: App, args: argparse.Namespace, bucket: str, key: str, content_type: str | None
+) -> int:
+    """Upload a local file with its parts read where they lie; resumable by upload id."""
+    upload = FileUpload(
+        app.client,
+        bucket,
+        key,
+        args.file,
+        part_size=args.part_size,
+        concurrency=args.concurrency,
+        max_memory=args.max_memory,
+        resume=args.resume,
+        keep_on_failure=args.keep_on_failure,
+        content_type=content_type,
+        metadata=dict(args.metadata),
+    )
+    size = os.stat(args.file).st_size
+    try:
+        async with app.meter(size):
+            result = await upload.run()
+    except BaseException:
+        if args.keep_on_failure and upload.upload_id is not None:
+            # Said on stderr whatever the failure: Ctrl-C included, the id is all that resumes.
+            print(
+                f"upload kept; resume it with: --resume {upload.upload_id}",
+                file=app.stderr,
+                flush=True,
+            )
+        raise
+    plural = "s" if upload.reused > 1 else ""
+    resumed = f", {upload.reused} part{plural} already stored" if upload.reused else ""
+    app.say(f"upload: {args.file} -> s3://{bucket}/{key} ({_summary(result)}{resumed})")
+    return EXIT_OK
+
+
+def _is_regular_file(path: str) -> bool:
+    # Blocking on purpose, like the reads: a local stat returns at once. Pipes, terminals
+    # and other streams cannot be read at offsets: they take the streaming path.
+    return path != "-" and os.path.isfile(path)
 
 
 def _upload_key(location: S3Location, path: str) -> str:

@@ -12,6 +12,7 @@ from rawS3.bodies import DEFAULT_CHUNK_SIZE, BufferBody
 from rawS3.checksums import check_algorithm, check_checksum_type, checksum_element
 from rawS3.errors import RawS3Error, ResponseError, S3Error
 from rawS3.operations.multipart_checksums import (
+    check_part_checksums,
     complete_checksum_headers,
     create_checksum_headers,
     object_checksum,
@@ -110,6 +111,7 @@ def create_multipart_upload(
     metadata: Mapping[str, str] | None,
     checksum: str | None,
     checksum_type: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Request:
     """Build a CreateMultipartUpload (retried on a late answer: the caller cleans up).
 
@@ -121,6 +123,7 @@ def create_multipart_upload(
         checksum: the algorithm every part will carry, or ``None``.
         checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"`` to declare the object
             checksum's type (``x-amz-checksum-type``); ``None`` declares none.
+        headers: further headers stored with the object (e.g. ``Content-Encoding``).
 
     Returns:
         The request.
@@ -128,7 +131,7 @@ def create_multipart_upload(
     Raises:
         TypeError, ValueError: bad arguments.
     """
-    headers = object_headers(content_type, metadata, None)
+    headers = object_headers(content_type, metadata, headers)
     algorithm = check_algorithm(checksum)
     if checksum_type is not None:
         check_checksum_type(checksum_type, algorithm)
@@ -161,7 +164,7 @@ def upload_part(
         data: the part's bytes, any contiguous buffer, or an async iterable of exactly
             ``size`` bytes, streamed as aws-chunked frames (with ``checksum``, in a trailer).
         sign: put the part's SHA-256 in the signature (for a stream: sign its frames).
-        md5: send ``Content-MD5`` (buffers only).
+        md5: send ``Content-MD5`` (buffers only: ``ValueError`` for an iterable).
         checksum: an ``x-amz-checksum-*`` algorithm, or ``None``.
         size: the exact size of an iterable ``data``.
         chunk_size: the aws-chunked frame size for an iterable ``data``.
@@ -177,7 +180,7 @@ def upload_part(
     algorithm = check_algorithm(checksum)
     if hasattr(data, "__aiter__"):
         body = put_body(
-            data, size=size, sign=sign, md5=False, checksum=algorithm, chunk_size=chunk_size
+            data, size=size, sign=sign, md5=md5, checksum=algorithm, chunk_size=chunk_size
         )
     else:
         body = BufferBody(check_buffer("data", data), sign=sign, md5=md5, checksum=algorithm)
@@ -276,6 +279,7 @@ def complete_multipart_upload(
     ordered = sorted(_uploaded_parts(parts), key=lambda part: part.part_number)
     if checksum_type is not None and checksum_type not in ("COMPOSITE", "FULL_OBJECT"):
         raise ValueError("checksum_type must be 'COMPOSITE', 'FULL_OBJECT' or None")
+    check_part_checksums(ordered, checksum_type)
     expected = object_checksum(ordered, checksum_type)
     headers = complete_checksum_headers(expected, checksum_type)
     checksums = {

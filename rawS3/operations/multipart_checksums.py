@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from rawS3.checksums import (
     CHECKSUM_ALGORITHMS,
+    check_checksum_type,
     checksum_element,
     checksum_header,
     composite_checksum,
@@ -28,6 +29,7 @@ from rawS3.results import UploadedPart
 from rawS3.xml import Node
 
 __all__ = [
+    "check_part_checksums",
     "check_reported_checksum",
     "complete_checksum_headers",
     "create_checksum_headers",
@@ -52,6 +54,34 @@ def create_checksum_headers(algorithm: str | None, checksum_type: str | None) ->
     if checksum_type is not None:
         headers["x-amz-checksum-type"] = checksum_type
     return headers
+
+
+def check_part_checksums(parts: Sequence[UploadedPart], checksum_type: str | None) -> None:
+    """Refuse a Complete that names a checksum type its parts cannot make.
+
+    Without this, parts uploaded without a checksum would complete as an object with no
+    checksum at all, while the caller asked for one.
+
+    Args:
+        parts: the parts, in part-number order.
+        checksum_type: the type asked for, or ``None`` (nothing to check).
+
+    Raises:
+        ValueError: a type is asked for and some part carries no checksum, or one the
+            parts' algorithm cannot have (see ``check_checksum_type``).
+    """
+    if checksum_type is None:
+        return
+    missing = [p.part_number for p in parts if p.checksum is None]
+    if missing:
+        shown = ", ".join(str(number) for number in missing[:5])
+        more = ", ..." if len(missing) > 5 else ""
+        raise ValueError(
+            f"checksum_type={checksum_type!r} needs every part's checksum; part(s) "
+            f"{shown}{more} carry none (upload them with checksum=...)"
+        )
+    for algorithm in sorted({p.checksum[0] for p in parts if p.checksum is not None}):
+        check_checksum_type(checksum_type, algorithm)
 
 
 def object_checksum(

@@ -137,7 +137,8 @@ def put_body(
         A replayable ``BufferBody``, or a one-shot aws-chunked body.
 
     Raises:
-        TypeError, ValueError: a body of another kind, or a wrong or missing size.
+        TypeError, ValueError: a body of another kind, a wrong or missing size, or ``md5``
+            asked for an iterable.
     """
     if not hasattr(body, "__aiter__"):
         view = check_buffer("body", body)
@@ -146,6 +147,11 @@ def put_body(
         return BufferBody(view, sign=sign, md5=md5, checksum=checksum)
     if size is None:
         raise ValueError("an async iterable body needs its exact size (size=...)")
+    if md5:  # silently dropped, the check asked for would not happen
+        raise ValueError(
+            "content_md5 needs a bytes-like body: a stream's MD5 is known only once it is "
+            "sent; use checksum=..., sent in a trailer"
+        )
     check_positive_int("size", size, minimum=0)
     check_positive_int("chunk_size", chunk_size, minimum=8 * 1024)
     if checksum is not None:

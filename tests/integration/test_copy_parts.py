@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,38 @@ async def test_a_multipart_copy_is_byte_exact_and_keeps_the_metadata(
     assert head.etag.strip('"').endswith("-2")  # two UploadPartCopy parts
     assert (head.content_type, head.metadata) == ("video/mp4", {"a": "1"})
     assert await client.list_multipart_uploads(bucket) == []
+
+
+KEPT = {
+    "CacheControl": "no-cache",
+    "ContentDisposition": 'attachment; filename="v.bin"',
+    "ContentEncoding": "identity",
+    "ContentLanguage": "fr",
+}
+
+
+async def test_a_multipart_copy_keeps_the_headers_a_copy_object_keeps(
+    client: S3Client, boto: Any, bucket: str
+) -> None:
+    headers = {
+        "Cache-Control": KEPT["CacheControl"],
+        "Content-Disposition": KEPT["ContentDisposition"],
+        "Content-Encoding": KEPT["ContentEncoding"],
+        "Content-Language": KEPT["ContentLanguage"],
+    }
+    await client.put_object(bucket, "src", DATA, headers=headers)
+    await client.copy_object(bucket, "src", bucket, "one")  # one CopyObject: the reference
+
+    await client.copy_object(bucket, "src", bucket, "dst", multipart_threshold=0, part_size=PART)
+
+    single, multipart = boto.head_object(Bucket=bucket, Key="one"), boto.head_object(
+        Bucket=bucket, Key="dst"
+    )
+    assert {name: multipart.get(name) for name in KEPT} == {
+        name: single.get(name) for name in KEPT
+    }
+    assert multipart["ContentLength"] == len(DATA)
+    assert single.get("ContentLanguage") == "fr"  # the servers keep them: not None == None
 
 
 async def test_new_metadata_replaces_the_sources_in_a_multipart_copy(

@@ -25,6 +25,7 @@ IO_MODULES = {
     "rawS3.download",
     "rawS3.download_stream",
     "rawS3.engine",
+    "rawS3.file_upload",
     "rawS3.listing_calls",
     "rawS3.multipart_calls",
     "rawS3.object_calls",
@@ -33,6 +34,7 @@ IO_MODULES = {
     "rawS3.raw_calls",
     "rawS3.rawio",
     "rawS3.refresh",
+    "rawS3.resume",
     "rawS3.safeguards",
     "rawS3.streams",
     "rawS3.tls",
@@ -40,9 +42,11 @@ IO_MODULES = {
     "rawS3.version_calls",
     "rawS3.tagging_calls",
     "rawS3.conditional_put",
+    "rawS3.url_uploads",
     "rawS3.probe.context",
     "rawS3.probe.runner",
     "rawS3.transfer_calls",
+    "rawS3.upload_calls",
 }
 IO_PACKAGES = ("rawS3.cli", "rawS3.probe.checks")
 IO_LIBRARIES = {"asyncio", "aiohttp", "yarl", "multidict", "socket", "ssl", "threading"}

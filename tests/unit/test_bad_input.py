@@ -26,7 +26,8 @@ from rawS3 import (
     Timeouts,
     UploadedPart,
 )
-from rawS3.transfer import fetch_and_upload, stream_upload, upload_stream
+from rawS3.transfer import upload_stream
+from rawS3.url_uploads import fetch_and_upload, stream_upload
 from tests.sources import MiB, SourceFiles
 
 GiB = 1024 * MiB
@@ -83,6 +84,10 @@ def client(**options: object) -> Call:
 
 def uploader(**options: object) -> Call:
     return lambda env: env.client.multipart_uploader("bucket", "key", **options)  # type: ignore[arg-type]
+
+
+def upload_path(path: object = "/nonexistent/file", **kw: object) -> Call:
+    return lambda env: env.client.upload_path("bucket", "key", path, **kw)  # type: ignore[arg-type]
 
 
 def meta(metadata: object) -> Call:
@@ -446,6 +451,39 @@ CASES: dict[str, Case | Any] = {
         ValueError,
         r"version_id must be a non-empty str",
     ),
+    # Files up, and resuming.
+    "upload_path path an int": Case(upload_path(3), TypeError, r"path must be a str or os\."),
+    "upload_path bad bucket": Case(
+        lambda env: env.client.upload_path("B", "key", "f"), ValueError, r"3 to 63 characters"
+    ),
+    "upload_path part_size too small": Case(upload_path(part_size=MiB), ValueError, PART_RANGE),
+    "upload_path concurrency 0": Case(
+        upload_path(concurrency=0), ValueError, r"concurrency must be at least 1"
+    ),
+    "upload_path concurrency a word": Case(
+        upload_path(concurrency="fast"), ValueError, r"concurrency must be an int or 'auto'"
+    ),
+    "upload_path max_memory below one part": Case(
+        upload_path(max_memory=MiB), ValueError, r"max_memory=1,048,576 cannot hold one part"
+    ),
+    "upload_path max_memory 0": Case(
+        upload_path(max_memory=0), ValueError, r"max_memory must be at least 1"
+    ),
+    "upload_path resume empty": Case(
+        upload_path(resume=""), ValueError, r"upload_id must not be empty"
+    ),
+    "upload_path resume an int": Case(upload_path(resume=7), TypeError, r"upload_id must be"),
+    "upload_path keep_on_failure a str": Case(
+        upload_path(keep_on_failure="yes"), TypeError, r"keep_on_failure must be a bool"
+    ),
+    "upload_path a missing file": Case(upload_path(), FileNotFoundError, r"/nonexistent/file"),
+    "upload_path a directory": Case(upload_path("/"), ValueError, r"/ is not a regular file"),
+    "uploader resume empty": Case(uploader(resume=""), ValueError, r"upload_id must not be empty"),
+    "uploader resume with a checksum": Case(
+        lambda env: MultipartUploader(env.client, "bucket", "key", resume="id", checksum="crc32"),
+        ValueError,
+        r"a resumed upload cannot carry a checksum",
+    ),
     # Versions, conditions, encryption, tags and extra headers/query.
     "version_id empty": Case(get(version_id=""), ValueError, r"version_id must not be empty"),
     "version_id int": Case(get(version_id=3), TypeError, r"version_id must be a str, not int"),
@@ -790,6 +828,65 @@ CASES.update(
         ),
         "copy multipart with an empty source key": Case(
             copy(source_key="", multipart_threshold=0), ValueError, r"must not be empty"
+        ),
+    }
+)
+
+# Multipart checksum types the parts cannot make (review of the integrity merge).
+CASES.update(
+    {
+        "complete with a type but parts without checksums": Case(
+            lambda env: env.client.complete_multipart_upload(
+                "bucket", "key", "id", [UploadedPart(1, '"e"', 1)], checksum_type="FULL_OBJECT"
+            ),
+            ValueError,
+            r"needs every part's checksum; part\(s\) 1 carry none",
+        ),
+        "complete COMPOSITE with crc64nvme parts": Case(
+            lambda env: env.client.complete_multipart_upload(
+                "bucket",
+                "key",
+                "id",
+                [UploadedPart(1, '"e"', 1, ("crc64nvme", "AAAAAAAAAAA="))],
+                checksum_type="COMPOSITE",
+            ),
+            ValueError,
+            r"crc64nvme is FULL_OBJECT only",
+        ),
+        "uploader COMPOSITE with crc64nvme": Case(
+            uploader(checksum="crc64nvme", checksum_type="COMPOSITE"),
+            ValueError,
+            r"crc64nvme is FULL_OBJECT only",
+        ),
+        "require_checksum without checksum_mode": Case(
+            get(require_checksum=True), ValueError, r"require_checksum needs checksum_mode=True"
+        ),
+        "require_checksum not a bool": Case(
+            get(checksum_mode=True, require_checksum=1),
+            TypeError,
+            r"require_checksum must be a bool, not int",
+        ),
+        "content_md5 with a streamed put": Case(
+            put(body=chunks(), size=3, content_md5=True),
+            ValueError,
+            r"content_md5 needs a bytes-like body",
+        ),
+        "content_md5 with a streamed part": Case(
+            lambda env: env.client.upload_part(
+                "bucket", "key", "id", 1, chunks(), size=3, content_md5=True
+            ),
+            ValueError,
+            r"content_md5 needs a bytes-like body",
+        ),
+        "uploader empty checksum name": Case(
+            uploader(checksum=""), ValueError, r"checksum must be one of .*crc32c"
+        ),
+        "create COMPOSITE with crc64nvme": Case(
+            lambda env: env.client.create_multipart_upload(
+                "bucket", "key", checksum="crc64nvme", checksum_type="COMPOSITE"
+            ),
+            ValueError,
+            r"crc64nvme is FULL_OBJECT only",
         ),
     }
 )

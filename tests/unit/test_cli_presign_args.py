@@ -56,6 +56,8 @@ def test_presign_method_delete(capsys: pytest.CaptureFixture[str]) -> None:
         (["--header", "no-colon"], "NAME:VALUE"),
         (["--method", "PUT", "--upload-id", "u"], "give part_number too"),
         (["--header", "Host: x"], "set by the signature"),
+        (["--header", "x-amz-meta-a: 1", "--header", "x-amz-meta-a: 2"], "given twice"),
+        (["--header", "x-amz-meta-a: 1", "--header", "X-Amz-Meta-A: 2"], "given twice"),
     ],
 )
 def test_presign_usage_errors(

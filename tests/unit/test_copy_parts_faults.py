@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rawS3 import AccessDenied, IntegrityError, TransportError, UploadedPart
+from rawS3 import AccessDenied, IntegrityError, ResponseError, TransportError, UploadedPart
 from rawS3.copying import copy_any_size
 from rawS3.operations.request import Reply, Request
 from rawS3.results import ObjectHead
@@ -46,6 +46,8 @@ class Stub:
     aborts: list[int] = field(default_factory=list)  # parts in flight at each abort
     completed: list[UploadedPart] | None = None
     task: asyncio.Future[object] | None = None
+    created: dict[str, object] = field(default_factory=dict)  # Create's options
+    kept: dict[str, str] = field(default_factory=dict)  # headers the source's HEAD sends
 
     @property
     def _engine(self) -> Stub:
@@ -55,10 +57,13 @@ class Stub:
         etag = self.etag if key == "src" else '"copy-3"'
         return ObjectHead(self.size, etag, None, "Mon, 30 Nov 2026 22:00:00 GMT")
 
-    async def create_multipart_upload(self, bucket: str, key: str, **_: object) -> str:
+    async def create_multipart_upload(self, bucket: str, key: str, **options: object) -> str:
+        self.created = options
         return "upload-1"
 
     async def send(self, request: Request) -> Reply:
+        if request.method == "HEAD":  # the second look, for the headers a copy keeps
+            return Reply(200, {"ETag": self.etag, **self.kept}, b"")
         self.sent.append(request)
         number = len(self.sent)
         self.in_flight += 1
@@ -182,3 +187,36 @@ def test_the_part_size_grows_to_fit_ten_thousand_parts() -> None:
     assert isinstance(asyncio.run(run_copy(stub, 1)), asyncio.CancelledError)
     assert stub.sent[0].headers["x-amz-copy-source-range"] == f"bytes=0-{6 * MiB - 1}"
     assert stub.aborts == [0]
+
+
+def test_a_multipart_copy_keeps_the_headers_copy_object_keeps() -> None:
+    kept = {
+        "Cache-Control": "no-cache",
+        "Content-Disposition": 'attachment; filename="a.gz"',
+        "Content-Encoding": "gzip",
+        "Content-Language": "fr",
+        "Expires": "Thu, 01 Dec 2030 16:00:00 GMT",
+    }
+    stub = Stub(2 * PART, [0.0], kept={**kept, "x-amz-request-id": "not kept"})
+
+    assert asyncio.run(run_copy(stub, 2)) is None
+    assert stub.created["headers"] == kept
+    assert stub.completed is not None
+    assert len(stub.completed) == 2
+
+
+class GarbledDate(Stub):
+    """The copy's HEAD answers a Last-Modified that is no date."""
+
+    async def head_object(self, bucket: str, key: str) -> ObjectHead:
+        head = await super().head_object(bucket, key)
+        return ObjectHead(head.size, head.etag, None, "yesterday" if key == "dst" else "x")
+
+
+def test_a_garbled_last_modified_of_the_copy_is_a_response_error() -> None:
+    stub = GarbledDate(PART + 1, [0.0])
+
+    outcome = asyncio.run(run_copy(stub, 2))
+
+    assert isinstance(outcome, ResponseError)
+    assert "yesterday" in str(outcome)

@@ -181,7 +181,7 @@ def test_the_walk_reaches_every_module_and_kind() -> None:
         "rawS3.transfer.upload_stream",
         "rawS3.retry.RetryPolicy.backoff",
         "rawS3.cli.main",
-        "rawS3.errors.make_s3_error",
+        "rawS3.s3_errors.make_s3_error",
     ):
         assert expected in names
     walked = {obj.__module__ for _, kind, obj in CALLABLES if kind != "property"}
