@@ -195,6 +195,12 @@ def _notes(m: Measurements, workloads: Sequence[str]) -> list[str]:
     notes = []
     for workload in workloads:
         for client in m.clients:
+            checks = {r.get("checked", "") for r in m.runs.get(workload, {}).get(client, [])}
+            partial = sorted(c for c in checks if "form only" in c)
+            if partial:
+                notes.append(f"- {client} ({workload}): checked by {partial[0]}")
+    for workload in workloads:
+        for client in m.clients:
             if m.runs.get(workload, {}).get(client):
                 continue
             why = m.errors.get(workload, {}).get(client) or m.known.get(workload, {}).get(client)

@@ -186,6 +186,18 @@ async def measure(spec: dict[str, Any], endpoint: Endpoint) -> dict[str, Any]:
         return result
 
 
+async def measure_each(specs: Sequence[dict[str, Any]], endpoint: Endpoint) -> list[Any]:
+    """Several measurements in one process (``--smoke``): a result or ``{"error": text}``
+    for each, so that one failure does not hide the others."""
+    out: list[Any] = []
+    for spec in specs:
+        try:
+            out.append(await measure(spec, endpoint))
+        except Exception as exc:
+            out.append({"error": f"{type(exc).__name__}: {exc}"})
+    return out
+
+
 def main(argv: Sequence[str]) -> int:
     spec = json.loads(argv[0])
     endpoint = endpoint_from_env()
@@ -193,7 +205,10 @@ def main(argv: Sequence[str]) -> int:
         print("bench.worker: set AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",
               file=sys.stderr)
         return 2
-    result = asyncio.run(measure(spec, endpoint))
+    if isinstance(spec, list):
+        result: Any = asyncio.run(measure_each(spec, endpoint))
+    else:
+        result = asyncio.run(measure(spec, endpoint))
     print(json.dumps(result), flush=True)
     return 0
 

@@ -130,7 +130,8 @@ class Client:
     async def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
         if transfer is None:
             answer = await self.s3.get_object(Bucket=bucket, Key=key)
-            async with answer["Body"] as body:
+            body = answer["Body"]
+            async with body:
                 with open(path, "wb") as file:  # noqa: ASYNC230 (as a user writes it)
                     async for chunk in body.iter_chunks(CHUNK):
                         file.write(chunk)
@@ -139,7 +140,8 @@ class Client:
 
         async def fetch(fd: int, start: int, end: int) -> None:
             answer = await self.s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end}")
-            async with answer["Body"] as body:
+            body = answer["Body"]
+            async with body:
                 async for chunk in body.iter_chunks(CHUNK):
                     write_at(fd, chunk, start)
                     start += len(chunk)
