@@ -368,19 +368,27 @@ def settings_section(m: Measurements) -> list[str]:
 
 
 def balance_line(m: Measurements) -> str:
-    """How often each client ran in each position, over every workload of the profile."""
-    counts: dict[str, dict[int, int]] = {}
-    for per_client in m.runs.values():
+    """How evenly the order put each client in each position, workload by workload."""
+    spread = []
+    for workload, per_client in m.runs.items():
+        n = len(per_client)
         for client, runs in per_client.items():
+            counts = [0] * n
             for r in runs:
-                spot = counts.setdefault(client, {})
-                spot[int(r.get("position", -1))] = spot.get(int(r.get("position", -1)), 0) + 1
-    if not counts:
+                if 0 <= int(r.get("position", -1)) < n:
+                    counts[int(r["position"])] += 1
+            spread.append((max(counts) - min(counts), workload, client))
+    if not spread:
         return ""
-    spread = {c: (min(v.values()), max(v.values()), len(v)) for c, v in counts.items()}
-    return ("Order: one row of a Williams square per repetition and workload; positions each "
-            "client ran in: " + ", ".join(f"{c} {n} positions ({lo}–{hi} times each)"
-                                          for c, (lo, hi, n) in spread.items()) + ".")
+    worst = max(spread)
+    text = ("Order: each repetition runs the clients of a workload in the order of one row of "
+            "a Williams square (over as many repetitions as there are clients, each runs once "
+            "in every position and after every other). ")
+    if worst[0] == 0:
+        return text + "In this run every client ran equally often in every position."
+    return text + (f"With {m.repetitions} repetition(s) that is not yet balanced: a client's "
+                   f"count per position differs by up to {worst[0]} (e.g. {worst[2]}, "
+                   f"{worst[1]}).")
 
 
 def markdown(results: Results) -> str:

@@ -546,7 +546,10 @@ def profile(srv: Server, network: str, scheme: str, plan: Plan) -> Iterator[Prof
         raise SystemExit(f"bench: no {scheme} endpoint")
     env = {}
     if scheme == "https" and srv.ca_file:
+        # Every client trusts the throw-away certificate through the variables its TLS stack
+        # reads (OpenSSL's default paths; botocore's bundle), with no option of its own set.
         env = {"SSL_CERT_FILE": srv.ca_file, "AWS_CA_BUNDLE": srv.ca_file}
+        os.environ.update(env)
     name = network if scheme == "http" else f"{network}-{scheme}"
     if network == "loopback":
         workloads = [w for w in WORKLOADS if w in plan.workloads]

@@ -115,7 +115,7 @@ def targets(m: Measurements) -> list[Target]:
 
 
 def targets_section(m: Measurements) -> list[str]:
-    rows = [[t.text, t.figure, f"**{t.result}**" if t.result != "met" else t.result]
+    rows = [[t.text, t.figure, t.result if t.result in ("met", "–") else f"**{t.result}**"]
             for t in targets(m)]
     return ["### Targets", "", *_table(["target", "figure (medians; paired ratio)", "result"],
                                        rows), ""]
