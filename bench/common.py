@@ -41,14 +41,16 @@ class Sizes:
 
 
 FULL = Sizes(
-    large=256 * MiB, stream=512 * MiB, small_count=2000, small_size=1024,
-    stream_odd=192 * MiB + 12_345, download=256 * MiB,
+    large=128 * MiB, stream=256 * MiB, small_count=1000, small_size=1024,
+    stream_odd=96 * MiB + 12_345, download=128 * MiB,
 )
+"""Sized so that three repetitions of both profiles fit in about half an hour on a shared 2-core
+machine (earlier runs used 256 MiB uploads and a 512 MiB stream)."""
 SMOKE = Sizes(
     large=17 * MiB, stream=16 * MiB, small_count=64, small_size=1024,
     stream_odd=9 * MiB + 1_234, download=17 * MiB,
 )
-WAN = Sizes(large=96 * MiB, stream=0, small_count=0, small_size=0, download=96 * MiB)
+WAN = Sizes(large=64 * MiB, stream=0, small_count=0, small_size=0, download=64 * MiB)
 """Through the relay: big enough that every client reaches its steady rate."""
 WAN_SMOKE = Sizes(large=9 * MiB, stream=0, small_count=0, small_size=0, download=9 * MiB)
 

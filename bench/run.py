@@ -745,6 +745,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = load_raw(json.loads(args.report_only.read_text()))
     else:
         results = measure(args, argv, plan)
+        results.machine["duration"] = f"{(time.monotonic() - started) / 60:.1f} min"
         out.mkdir(parents=True, exist_ok=True)
         (out / "latest.json").write_text(json.dumps(dump_raw(results), indent=1) + "\n")
     report.write_markdown(results, out / "latest.md")
