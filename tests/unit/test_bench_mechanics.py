@@ -43,7 +43,8 @@ def test_bootstrap_is_seeded_and_brackets_the_median() -> None:
     low, high = bootstrap(values, "seed")
     assert (low, high) == bootstrap(values, "seed")
     assert low <= 1.05 <= high
-    assert min(values) <= low and high <= max(values)
+    assert min(values) <= low
+    assert high <= max(values)
 
 
 def test_a_target_is_met_only_when_the_whole_interval_clears_it() -> None:
@@ -53,7 +54,9 @@ def test_a_target_is_met_only_when_the_whole_interval_clears_it() -> None:
     assert Ratio(0.3, 0.2, 0.4, 0.25, 0.32, 5).verdict(1 / 3, higher=False) == "met"
     assert Ratio(0.3, 0.2, 0.4, 0.25, 0.36, 5).verdict(1 / 3, higher=False) == "at the edge"
     q = ratio([1.0, 1.2, 1.1], "x")
-    assert q is not None and q.median == 1.1 and q.count == 3
+    assert q is not None
+    assert q.median == 1.1
+    assert q.count == 3
 
 
 def test_etag_checks_accept_the_right_bytes_and_refuse_others() -> None:
