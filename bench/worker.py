@@ -8,7 +8,8 @@ variables. CPU is the whole process's user + system time (all threads), from ``g
 the server's CPU (and the WAN relay's), when their pids are given, is read from ``/proc`` at the
 same moments.
 
-Before the clock starts, every client makes one unmeasured request (a 1-byte PUT), so that
+Before the clock starts, every client makes one unmeasured request (a 1-byte PUT; a 1-byte
+GET before a download), so that
 set-up a library defers to its first request (botocore's endpoint resolution, a first
 connection) is not charged to the workload.
 """
@@ -181,7 +182,10 @@ WARM_UP = b"w"
 async def measure(spec: dict[str, Any], endpoint: Endpoint) -> dict[str, Any]:
     module = load(spec["client"])
     async with module.Client(endpoint, matched=spec["transfer"] is not None) as client:
-        await call(client, "put_small", spec["bucket"], spec["key"] + ".warm-up", WARM_UP)
+        if spec["workload"] == "download":
+            await call(client, "get_small", spec["bucket"], spec["warm_up"])
+        else:
+            await call(client, "put_small", spec["bucket"], spec["key"] + ".warm-up", WARM_UP)
         result: dict[str, Any] = await RUNNERS[spec["workload"]](client, spec)
         return result
 
