@@ -6,6 +6,7 @@ Every adapter module defines ``Client(endpoint)``, an async context manager with
   is the matched ``Transfer``, or ``None`` for the library's own defaults;
 - ``upload_stream(bucket, key, url, transfer)``: store the body of ``url``, whose length is not
   known in advance, without holding it whole;
+- ``upload_file(bucket, key, path, transfer)``: store the local file at ``path``;
 - ``download(bucket, key, path, transfer)``: write the object into the file ``path``;
 - ``put_small(bucket, key, data)`` and ``get_small(bucket, key) -> bytes``;
 - ``settings(transfer)`` (a static or class method): what the row sets, printed in the report.
@@ -52,12 +53,16 @@ SKIPPED: dict[tuple[str, str], str] = {
     ("aioboto3", "small"): "same client object as aiobotocore (aioboto3 wraps it)",
     **{(c, "large-defaults"): "no defaults of its own" for c in CEILINGS},
     **{(c, "download-defaults"): "no defaults of its own" for c in CEILINGS},
+    **{(c, w): "the file upload is measured for the libraries' own file calls" for c in (
+        *CEILINGS, UNHASHED) for w in ("file-matched", "file-defaults")},
     **{(c, w): "the ceilings are measured for small requests, the large upload and the "
        "download" for c in CEILINGS for w in ("stream", "stream-odd")},
     (SIGNED_CEILING, "download-matched"): "a GET has no payload to sign: same as the ceiling",
     **{(UNHASHED, w): "a reference row for the matched large upload only" for w in (
         "large-defaults", "stream", "stream-odd", "small", "download-matched",
         "download-defaults")},
+    **{(SIGNED, w): "a file upload is measured at rawS3's default signing" for w in (
+        "file-matched", "file-defaults")},
     **{(SIGNED, w): "a GET has no payload to sign: same as rawS3" for w in (
         "download-matched", "download-defaults")},
 }

@@ -92,6 +92,12 @@ class Client:
                 ResponseReader(response), bucket, key, Config=transfer_config(transfer)
             )
 
+    async def upload_file(
+        self, bucket: str, key: str, path: str, transfer: Transfer | None
+    ) -> None:
+        config = None if transfer is None else transfer_config(transfer)
+        await self.s3.upload_file(path, bucket, key, Config=config)
+
     async def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
         config = None if transfer is None else transfer_config(transfer)
         await self.s3.download_file(bucket, key, path, Config=config)

@@ -22,7 +22,14 @@ import aiohttp
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
-from bench.clients.parts import buffer_parts, fetch_ranges, response_parts, send_parts, write_at
+from bench.clients.parts import (
+    buffer_parts,
+    fetch_ranges,
+    file_parts,
+    response_parts,
+    send_parts,
+    write_at,
+)
 from bench.common import POOL_SIZE, Endpoint, Transfer
 
 CHUNK = 256 * 1024
@@ -126,6 +133,15 @@ class Client:
         await self.s3.complete_multipart_upload(
             Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listing}
         )
+
+    async def upload_file(
+        self, bucket: str, key: str, path: str, transfer: Transfer | None
+    ) -> None:
+        if transfer is None:
+            with open(path, "rb") as file:  # noqa: ASYNC230 (as a user writes it)
+                await self.s3.put_object(Bucket=bucket, Key=key, Body=file)
+            return
+        await self._multipart(bucket, key, file_parts(path, transfer.part_size), transfer)
 
     async def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
         if transfer is None:

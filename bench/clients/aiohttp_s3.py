@@ -94,6 +94,17 @@ class Client:
 
             await send_parts(parts, send, transfer.concurrency)
 
+    async def upload_file(
+        self, bucket: str, key: str, path: str, transfer: Transfer | None
+    ) -> None:
+        if transfer is None:
+            await self._client().put_file_multipart(f"{bucket}/{key}", path)
+            return
+        await self._client().put_file_multipart(
+            f"{bucket}/{key}", path, part_size=transfer.part_size,
+            workers_count=transfer.concurrency,
+        )
+
     async def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
         if transfer is None:
             await self._client().get_file_parallel(f"{bucket}/{key}", path)

@@ -83,6 +83,10 @@ class Client:
         with urllib.request.urlopen(url) as response:
             self.s3.upload_fileobj(response, bucket, key, Config=transfer_config(transfer))
 
+    def upload_file(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
+        config = None if transfer is None else transfer_config(transfer)
+        self.s3.upload_file(path, bucket, key, Config=config)
+
     def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
         config = None if transfer is None else transfer_config(transfer)
         with open(path, "wb") as file:

@@ -88,6 +88,17 @@ class Client:
                 num_parallel_uploads=transfer.concurrency,
             )
 
+    async def upload_file(
+        self, bucket: str, key: str, path: str, transfer: Transfer | None
+    ) -> None:
+        if transfer is None:
+            await self._client().fput_object(bucket, key, path)
+            return
+        await self._client().fput_object(
+            bucket, key, path, part_size=transfer.part_size,
+            num_parallel_uploads=transfer.concurrency,
+        )
+
     async def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
         await self._client().fget_object(bucket, key, path)
 

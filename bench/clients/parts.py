@@ -123,3 +123,10 @@ def write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
     while view:
         done = os.pwrite(fd, view, offset)
         view, offset = view[done:], offset + done
+
+
+async def file_parts(path: str, part_size: int) -> AsyncIterator[bytes]:
+    """Parts of ``part_size`` bytes read in turn from the file at ``path``."""
+    with open(path, "rb") as file:  # noqa: ASYNC230 (as a user writes it)
+        while chunk := file.read(part_size):
+            yield chunk

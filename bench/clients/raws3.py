@@ -21,6 +21,11 @@ def has_engine() -> bool:
     return callable(getattr(S3Client, "download", None))
 
 
+def has_upload_path() -> bool:
+    """True where this rawS3 has ``upload_path`` (parts read where they lie in the file)."""
+    return callable(getattr(S3Client, "upload_path", None))
+
+
 class Client:
     blocking = False
     payload_signing = "auto"
@@ -47,9 +52,11 @@ class Client:
             "no download engine in this checkout: ranged GETs over open_object (matched), "
             "one streamed GET (defaults)"
         )
+        files = "upload_path" if has_upload_path() else (
+            "no upload_path in this checkout: the file read in parts into MultipartUploader")
         return (
             f"{where}; payload_signing={cls.payload_signing!r}, Content-MD5 {md5}; "
-            f"pool {POOL_SIZE}; download: {download}"
+            f"pool {POOL_SIZE}; download: {download}; file upload: {files}"
         )
 
     async def __aenter__(self) -> Client:
@@ -81,6 +88,26 @@ class Client:
         await self.s3.stream_upload(
             bucket, key, url, part_size=transfer.part_size, concurrency=transfer.concurrency
         )
+
+    async def upload_file(
+        self, bucket: str, key: str, path: str, transfer: Transfer | None
+    ) -> None:
+        if has_upload_path():
+            calls = self.s3.upload_path  # type: ignore[attr-defined]
+            if transfer is None:
+                await calls(bucket, key, path)
+            else:
+                await calls(bucket, key, path, part_size=transfer.part_size,
+                            concurrency=transfer.concurrency)
+            return
+        part = (transfer.part_size if transfer else 8 << 20)
+        options = {} if transfer is None else {
+            "part_size": transfer.part_size, "concurrency": transfer.concurrency}
+        async with MultipartUploader(self.s3, bucket, key, content_md5=self.content_md5,
+                                     **options) as uploader:  # type: ignore[arg-type]
+            with open(path, "rb") as file:  # noqa: ASYNC230 (as a user writes it)
+                while chunk := file.read(part):
+                    await uploader.write(chunk)
 
     async def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
         if has_engine():
