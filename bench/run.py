@@ -56,10 +56,13 @@ NEEDED = (
 )
 BOOTSTRAPPED = "RAWS3_BENCH_BOOTSTRAPPED"
 WORKLOADS = (
-    "large-matched", "large-defaults", "small", "stream", "stream-odd", "download-matched",
+    "large-matched", "large-defaults", "file-matched", "file-defaults", "small", "stream",
+    "stream-odd", "download-matched", "download-defaults",
+)
+WAN_WORKLOADS = (
+    "large-matched", "large-defaults", "file-matched", "file-defaults", "download-matched",
     "download-defaults",
 )
-WAN_WORKLOADS = ("large-matched", "large-defaults", "download-matched", "download-defaults")
 SMOKE_SKIPS = ("stream",)
 """Left out of ``--smoke`` (stream-odd runs the same adapters), to keep CI's stage short."""
 SMOKE_WAN = (("rawS3", "boto3", "ceiling"), ("large-matched", "download-matched"))
@@ -435,6 +438,8 @@ def worker_spec(m: Any, srv: Server, prof: Profile, bucket: str, source_url: str
     }
     if kind == "large":
         spec["size"] = sizes.large
+    elif kind == "file":
+        spec["size"], spec["path"] = sizes.large, str(scratch / "file-source")
     elif kind == "stream":
         spec["size"] = sizes.stream_odd if run.workload == "stream-odd" else sizes.stream
         spec["url"] = f"{source_url}/stream/{spec['size']}"
@@ -450,9 +455,10 @@ def worker_spec(m: Any, srv: Server, prof: Profile, bucket: str, source_url: str
 def check(prof: Profile, bucket: str, spec: dict[str, Any], m: Any) -> tuple[str, str]:
     """(the problem with what the run stored or wrote, if any; what was checked)."""
     kind = spec["workload"]
-    if kind in ("large", "stream"):
-        problem, checked = upload_problem(prof.direct, bucket, spec["key"], kind, spec["size"],
-                                          m.transfer.part_size)
+    if kind in ("large", "stream", "file"):
+        problem, checked = upload_problem(prof.direct, bucket, spec["key"],
+                                          "stream" if kind == "stream" else "large",
+                                          spec["size"], m.transfer.part_size)
         return problem or "", checked
     if kind == "download":
         delete_prefix(prof.direct, bucket, spec["key"])
@@ -530,6 +536,11 @@ def measure_profile(m: Any, srv: Server, prof: Profile, plan: Plan) -> None:
             put_download_source(prof.direct, bucket, f"{prof.name}/download-source",
                                 m.sizes.download)
         with source() as source_url, tempfile.TemporaryDirectory() as scratch:
+            if any(w.startswith("file") for w in prof.workloads):
+                from bench.verify import expected
+
+                # Written once, before any clock: every client uploads the same file.
+                (Path(scratch) / "file-source").write_bytes(expected("large", m.sizes.large))
             runs = runs_of(prof, plan)
             go = functools.partial(run_group, m, srv, prof, bucket, source_url, plan=plan,
                                    scratch=Path(scratch))

@@ -102,6 +102,7 @@ def wan_targets(m: Measurements) -> list[Target]:
     for label, figure, limit in (
         ("download", "download", 1.2), ("download", "download-defaults", 1.2),
         ("upload", "large", 1.1), ("upload", "large-defaults", 1.1),
+        ("file upload", "file", 1.1), ("file upload", "file-defaults", 1.1),
     ):
         peer = best_peer(m, figure)
         settings = "defaults" if figure.endswith("defaults") else "matched"

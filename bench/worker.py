@@ -131,6 +131,14 @@ async def run_stream(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
     return {**timed.result(), "bytes": spec["size"], "peak_rss": peak_rss(), "rss_ready": ready}
 
 
+async def run_file(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    ready = current_rss()
+    transfer = Transfer(**spec["transfer"]) if spec["transfer"] else None
+    with clock(spec) as timed:
+        await call(client, "upload_file", spec["bucket"], spec["key"], spec["path"], transfer)
+    return {**timed.result(), "bytes": spec["size"], "peak_rss": peak_rss(), "rss_ready": ready}
+
+
 async def run_download(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
     ready = current_rss()
     transfer = Transfer(**spec["transfer"]) if spec["transfer"] else None
@@ -175,6 +183,7 @@ async def run_small(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
 RUNNERS = {
     "large": run_large, "stream": run_stream, "small": run_small, "download": run_download,
+    "file": run_file,
 }
 WARM_UP = b"w"
 
