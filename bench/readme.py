@@ -71,8 +71,9 @@ ROWS = (
 
 def block(raw: dict[str, Any]) -> list[str]:
     """The Markdown table of the README's benchmark section."""
-    lines = [START, "", "| profile | workload | rawS3 | best peer (ratio to rawS3) | aiobotocore |",
-             "|---|---|---|---|---|"]
+    header = ("| profile | workload | rawS3 | best peer (peer ÷ rawS3, paired; 95 % interval) "
+              "| aiobotocore |")
+    lines = [START, "", header, "|---|---|---|---|---|"]
     summary = raw["summary"]
     for name, profile in raw["profiles"].items():
         figures = summary[name]["figures"]
