@@ -135,7 +135,7 @@ def peak_rss() -> int:
 async def child(job: dict[str, object]) -> dict[str, object]:
     """Run in the fresh process: one stream_upload, timed, with the peak RSS before and after."""
     from rawS3 import S3Client
-    from rawS3.transfer import stream_upload
+    from rawS3.url_uploads import stream_upload
 
     async with S3Client() as client:
         baseline = peak_rss()

@@ -19,12 +19,14 @@ Errors: everything raised on purpose derives from ``RawS3Error``; see ``rawS3.er
 
 from rawS3.client import S3Client
 from rawS3.config import Timeouts
+from rawS3.credentials import CredentialsProvider
 from rawS3.errors import (
     AccessDenied,
     BadDigest,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
+    CredentialsError,
     EntityTooSmall,
     IntegrityError,
     InvalidAccessKeyId,
@@ -32,20 +34,25 @@ from rawS3.errors import (
     NoSuchBucket,
     NoSuchKey,
     NoSuchUpload,
+    ObjectChanged,
     RawS3Error,
     RequestTimeTooSkewed,
     ResponseError,
     S3Error,
     SignatureDoesNotMatch,
     SlowDown,
+    SourceChanged,
     SourceError,
     TransportError,
     TransportTimeout,
+    UploadInterrupted,
     UploadNotAborted,
 )
 from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
 from rawS3.operations.objects import DeleteResult
+from rawS3.operations.ranged import DownloadResult
+from rawS3.post_policy import PresignedPost
 from rawS3.progress import TransferProgress
 from rawS3.raw import PreparedRequest, RawResponse, RawStream
 from rawS3.results import ObjectHead, PutResult, UploadedPart
@@ -53,6 +60,7 @@ from rawS3.retry import RetryPolicy
 from rawS3.sigv4 import Credentials
 from rawS3.streams import ObjectStream
 from rawS3.transfer import MultipartUploader, upload_stream
+from rawS3.verify import ChecksumVerifier
 
 __version__ = "0.1.0"
 
@@ -63,8 +71,12 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "ChecksumVerifier",
     "Credentials",
+    "CredentialsError",
+    "CredentialsProvider",
     "DeleteResult",
+    "DownloadResult",
     "EntityTooSmall",
     "IntegrityError",
     "InvalidAccessKeyId",
@@ -73,10 +85,12 @@ __all__ = [
     "NoSuchBucket",
     "NoSuchKey",
     "NoSuchUpload",
+    "ObjectChanged",
     "ObjectHead",
     "ObjectInfo",
     "ObjectStream",
     "PreparedRequest",
+    "PresignedPost",
     "PutResult",
     "RawResponse",
     "RawS3Error",
@@ -88,11 +102,13 @@ __all__ = [
     "S3Error",
     "SignatureDoesNotMatch",
     "SlowDown",
+    "SourceChanged",
     "SourceError",
     "Timeouts",
     "TransferProgress",
     "TransportError",
     "TransportTimeout",
+    "UploadInterrupted",
     "UploadNotAborted",
     "UploadedPart",
     "__version__",

@@ -33,7 +33,7 @@ class BufferBody:
         data: the bytes to send; not copied, so they must stay unchanged until sent.
         sign: put the body's SHA-256 in the signature (else ``UNSIGNED-PAYLOAD``).
         md5: send ``Content-MD5``, so the server refuses a body corrupted on the way.
-        checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` header too.
+        checksum: an algorithm of ``rawS3.checksums`` to send an ``x-amz-checksum-*`` header too.
     """
 
     replayable = True
@@ -57,6 +57,8 @@ class BufferBody:
         if checksum is not None:
             self.checksum = (checksum, checksum_value(checksum, self.data))
             self.headers[checksum_header(checksum)] = self.checksum[1]
+            # What SDKs send beside it; moto stores and echoes the value only with it.
+            self.headers["x-amz-sdk-checksum-algorithm"] = checksum.upper()
 
     def payload(
         self, signer: ChunkSigner, seed_signature: str

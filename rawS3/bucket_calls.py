@@ -81,6 +81,8 @@ class BucketCalls(Facade):
 
         Raises:
             TypeError, ValueError: a bad bucket, key or ``expires``.
+            CredentialsError: the client's provider has no current credentials yet
+                (presigning does not fetch: ``await client.fetch_credentials()`` first).
         """
         return self._presign("GET", bucket, key, expires)
 
@@ -99,6 +101,8 @@ class BucketCalls(Facade):
 
         Raises:
             TypeError, ValueError: a bad bucket, key or ``expires``.
+            CredentialsError: the client's provider has no current credentials yet
+                (presigning does not fetch: ``await client.fetch_credentials()`` first).
         """
         return self._presign("PUT", bucket, key, expires)
 
@@ -111,7 +115,7 @@ class BucketCalls(Facade):
         return sigv4.presign(
             method,
             url,
-            credentials=s.credentials,
+            credentials=self._signing_credentials(),
             region=s.region,
             now=self._clock.now(),
             expires=expires,

@@ -16,13 +16,18 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from rawS3.config import SigningClock, Timeouts, resolve_settings
+from rawS3.checksums import check_algorithm
+from rawS3.config import SigningClock, Timeouts
+from rawS3.configuration import configure
 from rawS3.listing_calls import ListingCalls
 from rawS3.multipart_calls import MultipartCalls
 from rawS3.object_calls import ObjectCalls
+from rawS3.presign_calls import PresignCalls
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
 from rawS3.tls import tls_context
+from rawS3.transfer_calls import TransferCalls
+from rawS3.upload_calls import UploadCalls
 from rawS3.urls import build_url
 from rawS3.validation import check_positive_int
 
@@ -31,13 +36,18 @@ if TYPE_CHECKING:
 
     import aiohttp
 
+    from rawS3.credentials import CredentialsProvider
     from rawS3.engine import Engine
+    from rawS3.progress import ProgressCallback
+    from rawS3.sigv4 import Credentials
     from rawS3.transfer import MultipartUploader
 
 __all__ = ["S3Client"]
 
 
-class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
+class S3Client(
+    ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls, TransferCalls, UploadCalls
+):
     """An S3 client over aiohttp with its own SigV4 signing.
 
     Args:
@@ -46,26 +56,39 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
         aws_access_key_id: else ``AWS_ACCESS_KEY_ID``.
         aws_secret_access_key: else ``AWS_SECRET_ACCESS_KEY``.
         aws_session_token: for temporary credentials; else ``AWS_SESSION_TOKEN``.
-        region: signing region; else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, ``us-east-1``.
+        region: signing region; else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's
+            ``region``, ``us-east-1``.
         addressing: ``"path"`` (``host/bucket/key``, the default) or ``"virtual"``
-            (``bucket.host/key``).
+            (``bucket.host/key``); else the profile's ``s3`` ``addressing_style``.
         session: an ``aiohttp.ClientSession`` to borrow; it is used as is and never closed
             here. Without one the client makes its own on first use and closes it in ``close``.
-        retry: the ``RetryPolicy``; ``RetryPolicy(attempts=1)`` turns retries off.
+        retry: the ``RetryPolicy``; ``RetryPolicy(attempts=1)`` turns retries off. Without
+            one, ``AWS_MAX_ATTEMPTS`` or the profile's ``max_attempts`` sets the attempts.
         timeouts: connect / read / total limits for each exchange on the session the client
             makes (a borrowed ``session`` keeps its own); source downloads use the connect
             and read limits.
         payload_signing: ``"auto"`` signs the body's SHA-256 over http and sends
             ``UNSIGNED-PAYLOAD`` over https; ``"signed"`` or ``"unsigned"`` force one.
         verify_tls: check the server's certificate (default ``True``).
-        ca_file: a PEM file of CA certificates to trust instead of the system's.
+        ca_file: a PEM file of CA certificates to trust instead of the system's; else
+            ``AWS_CA_BUNDLE`` or the profile's ``ca_bundle``.
         ssl_context: an ``ssl.SSLContext`` to use as is (overrides the two above).
         max_connections: size of the connection pool the client creates.
         clock: seconds since the epoch; ``time.time`` unless a test needs another clock.
+        checksum: an algorithm (``"crc32"``, ``"crc32c"``, ``"crc64nvme"``, ``"sha1"``,
+            ``"sha256"``) that uploads send when a call names none; ``None`` (the default)
+            sends none, as many S3-compatible servers refuse what they do not know.
+        credentials: fixed ``Credentials``, or a provider (anything with
+            ``async fetch() -> Credentials``), refreshed before its credentials expire.
+            Without it and without keys, the standard chain finds them (see the README).
+        profile: the profile of ``~/.aws/config`` and ``~/.aws/credentials`` to use; else
+            ``AWS_PROFILE``, else ``default``.
 
     Raises:
         TypeError: an option of the wrong type (e.g. a non-``str`` endpoint or key).
-        ValueError: no credentials, or an unusable endpoint or option.
+        ValueError: half a key pair, or an unusable endpoint or option.
+        CredentialsError: a shared file is unreadable or not INI, a named profile does not
+            exist, or the source the chain chose is configured wrongly (nothing is sent).
         OSError: ``ca_file`` cannot be read (``ssl.SSLError``: it holds no certificate).
     """
 
@@ -77,7 +100,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
         *,
         aws_session_token: str | None = None,
         region: str | None = None,
-        addressing: str = "path",
+        addressing: str | None = None,
         session: aiohttp.ClientSession | None = None,
         retry: RetryPolicy | None = None,
         timeouts: Timeouts | None = None,
@@ -87,30 +110,42 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
         ssl_context: ssl.SSLContext | None = None,
         max_connections: int = 64,
         clock: Callable[[], float] = time.time,
+        checksum: str | None = None,
+        credentials: Credentials | CredentialsProvider | None = None,
+        profile: str | None = None,
     ) -> None:
-        self._settings = resolve_settings(
-            endpoint_url=endpoint_url,
+        found = configure(
+            credentials=credentials,
             access_key=aws_access_key_id,
             secret_key=aws_secret_access_key,
             session_token=aws_session_token,
+            profile=profile,
+            endpoint_url=endpoint_url,
             region=region,
             addressing=addressing,
             payload_signing=payload_signing,
             env=os.environ,
+            read_clock=clock,
         )
+        self._settings = found.settings
+        self._keys = found.keys
         self._borrowed = session
-        self._retry = retry or RetryPolicy()
+        attempts = found.max_attempts
+        self._retry = retry or (RetryPolicy(attempts=attempts) if attempts else RetryPolicy())
         self._timeouts = timeouts or Timeouts()
-        self._ssl = ssl_context or tls_context(verify=verify_tls, ca_file=ca_file)
+        self._ssl = ssl_context or tls_context(
+            verify=verify_tls, ca_file=ca_file or found.ca_bundle
+        )
         self._max_connections = check_positive_int("max_connections", max_connections)
         self._clock = SigningClock(clock)
         self._made: Engine | None = None
+        self._checksum = check_algorithm(checksum)
 
     def __repr__(self) -> str:
         s = self._settings
         return (
             f"S3Client(endpoint={self.endpoint_url!r}, region={s.region!r}, "
-            f"credentials={s.credentials!r})"
+            f"credentials={self._keys.last!r}, source={self._keys.name!r})"
         )
 
     @property
@@ -153,19 +188,22 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
 
     # -- the seed's functions -------------------------------------------------------------
 
-    async def upload_file(self, bucket: str, path: str, buffer: bytes) -> None:
+    async def upload_file(
+        self, bucket: str, path: str, buffer: bytes, *, checksum: str | None = None
+    ) -> None:
         """Store ``buffer`` as the object ``bucket``/``path``.
 
         Args:
             bucket: the bucket.
             path: the object's key.
             buffer: the object's bytes.
+            checksum: an additional checksum to send (``None``: the client's ``checksum``).
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
             S3Error: the server refused; TransportError: no usable answer.
         """
-        await self.put_object(bucket, path, buffer)
+        await self.put_object(bucket, path, buffer, checksum=checksum)
 
     async def fetch_and_upload(
         self, bucket: str, path: str, url: str, *, max_size: int | None = None
@@ -184,7 +222,7 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
                 nothing is sent to S3 then.
             S3Error, TransportError: the upload failed.
         """
-        from rawS3.transfer import fetch_and_upload
+        from rawS3.url_uploads import fetch_and_upload
 
         await fetch_and_upload(self, bucket, path, url, max_size=max_size)
 
@@ -196,6 +234,8 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
         *,
         part_size: int | None = None,
         concurrency: int = 4,
+        checksum: str | None = None,
+        checksum_type: str | None = None,
     ) -> None:
         """Stream ``url`` into ``bucket``/``path`` through a ``MultipartUploader``.
 
@@ -208,15 +248,47 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
             url: the http(s) URL to download.
             part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
             concurrency: parts uploading at once (default 4).
+            checksum: an algorithm every part carries (``None``: the client's ``checksum``).
+            checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is downloaded or sent).
             SourceError: the download failed or ended early; S3Error, TransportError: the
                 upload failed. The upload is aborted in every case.
+            IntegrityError: the server reports another object checksum than the parts make.
         """
-        from rawS3.transfer import stream_upload
+        from rawS3.url_uploads import stream_upload
 
-        await stream_upload(self, bucket, path, url, part_size=part_size, concurrency=concurrency)
+        await stream_upload(
+            self,
+            bucket,
+            path,
+            url,
+            part_size=part_size,
+            concurrency=concurrency,
+            checksum=checksum or self._checksum,
+            checksum_type=checksum_type,
+        )
+
+    async def fetch_credentials(self) -> Credentials:
+        """Return the credentials requests are signed with now, fetching them if due.
+
+        With a provider (or a chain source that sends a request) the first call fetches
+        them and later calls refresh them before they expire; presigning and ``prepare``
+        then sign with them without fetching.
+
+        Returns:
+            The current credentials (``repr`` shows the access key only).
+
+        Raises:
+            CredentialsError: none can be had from the source.
+        """
+        return await self._keys.current()
+
+    @property
+    def credentials_source(self) -> str:
+        """Where the credentials come from, e.g. ``"environment"`` or ``"profile dev in ..."``."""
+        return self._keys.name
 
     @property
     def clock_offset(self) -> float:
@@ -232,6 +304,11 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
         concurrency: int = 4,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        checksum: str | None = None,
+        checksum_type: str | None = None,
+        on_progress: ProgressCallback | None = None,
+        resume: str | None = None,
+        keep_on_failure: bool = False,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -244,6 +321,13 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
             concurrency: parts uploading at once (default 4).
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            checksum: an algorithm every part carries (``None``: the client's ``checksum``).
+            checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
+            on_progress: called with a ``TransferProgress`` as the server acknowledges
+                parts (see ``MultipartUploader``).
+            resume: the id of an interrupted upload to continue: stored parts that hold the
+                bytes written again are not sent again.
+            keep_on_failure: keep the upload on failure and raise ``UploadInterrupted``.
 
         Returns:
             The uploader, to use as ``async with``.
@@ -261,4 +345,9 @@ class S3Client(ObjectCalls, ListingCalls, MultipartCalls, RawCalls):
             concurrency=concurrency,
             content_type=content_type,
             metadata=metadata,
+            checksum=checksum or self._checksum,
+            checksum_type=checksum_type,
+            on_progress=on_progress,
+            resume=resume,
+            keep_on_failure=keep_on_failure,
         )

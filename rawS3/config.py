@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from rawS3.profiles import FileSettings
 from rawS3.sigv4 import Credentials
 from rawS3.urls import Addressing, Endpoint, parse_endpoint
 from rawS3.xml import parse_http_date
@@ -67,14 +68,15 @@ class Settings:
 
     Attributes:
         endpoint: where requests go.
-        credentials: what they are signed with.
+        credentials: what they are signed with, when fixed; ``None`` when a provider
+            supplies them (the client's ``CredentialsCache`` holds the current ones).
         region: the signing region.
         addressing: ``"path"`` or ``"virtual"``.
         sign_payload: whether bodies are hashed into the signature (else ``UNSIGNED-PAYLOAD``).
     """
 
     endpoint: Endpoint
-    credentials: Credentials
+    credentials: Credentials | None
     region: str
     addressing: Addressing
     sign_payload: bool
@@ -87,23 +89,30 @@ def resolve_settings(
     secret_key: str | None,
     session_token: str | None,
     region: str | None,
-    addressing: str,
+    addressing: str | None,
     payload_signing: str,
     env: Mapping[str, str],
+    files: FileSettings | None = None,
+    chained: bool = False,
 ) -> Settings:
     """Combine arguments with ``env`` (arguments win) into validated ``Settings``.
 
     Args:
-        endpoint_url: the endpoint; else ``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, else
-            AWS's endpoint for the region.
+        endpoint_url: the endpoint; else ``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, the
+            profile's (``files``), else AWS's endpoint for the region.
         access_key: else ``AWS_ACCESS_KEY_ID``.
         secret_key: else ``AWS_SECRET_ACCESS_KEY``.
         session_token: else ``AWS_SESSION_TOKEN``; none at all is fine.
-        region: else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else ``us-east-1``.
-        addressing: ``"path"`` or ``"virtual"``.
+        region: else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's, else
+            ``us-east-1``.
+        addressing: ``"path"`` or ``"virtual"``; ``None``: the profile's
+            ``s3.addressing_style`` (``auto`` is ``path``), else ``"path"``.
         payload_signing: ``"auto"`` (sign bodies over http only), ``"signed"`` or
             ``"unsigned"``.
         env: the environment to fall back on, e.g. ``os.environ``.
+        files: what the shared config files' profile sets, below the environment.
+        chained: the credentials come from the chain (``rawS3.chain``): the three key
+            arguments are then ignored and ``Settings.credentials`` is ``None``.
 
     Returns:
         The settings, endpoint parsed and credentials checked.
@@ -113,12 +122,18 @@ def resolve_settings(
         ValueError: no credentials anywhere, an unknown ``addressing`` or ``payload_signing``,
             or an endpoint URL that is not http(s)://host[:port].
     """
+    files = files or FileSettings()
+    if addressing is None:
+        addressing = "path" if files.addressing_style in (None, "auto") else files.addressing_style
     _check_choice("addressing", addressing, _ADDRESSING)
     _check_choice("payload_signing", payload_signing, _PAYLOAD_SIGNING)
-    region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or files.region
+    region = region or DEFAULT_REGION
     url = endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
-    endpoint = parse_endpoint(url or f"https://s3.{region}.amazonaws.com")
-    credentials = _credentials(access_key, secret_key, session_token, env)
+    endpoint = parse_endpoint(url or files.endpoint_url or f"https://s3.{region}.amazonaws.com")
+    credentials = (
+        None if chained else _credentials(access_key, secret_key, session_token, env)
+    )
     signed = payload_signing == "signed" or (
         payload_signing == "auto" and endpoint.scheme == "http"
     )

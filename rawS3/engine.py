@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,7 +44,10 @@ from rawS3.errors import (
     TransportTimeout,
 )
 from rawS3.operations.request import Reply, Request, error_from_document, read_error
+from rawS3.proxies import proxy_for
+from rawS3.refresh import CredentialsCache
 from rawS3.retry import RetryPolicy
+from rawS3.trailers import StreamSigner
 from rawS3.urls import build_url, host_header
 from rawS3.xml import find_error
 
@@ -79,6 +83,11 @@ class Engine:
         timeouts: the limits of the session the engine makes.
         ssl: what aiohttp's ``ssl=`` takes.
         max_connections: the size of the pool the engine makes.
+        keys: the credentials to sign with, refreshed before they expire; default: the
+            settings' fixed credentials.
+
+    Raises:
+        ValueError: no ``keys`` and no fixed credentials in ``settings``.
     """
 
     def __init__(
@@ -91,7 +100,13 @@ class Engine:
         timeouts: Timeouts,
         ssl: object,
         max_connections: int,
+        keys: CredentialsCache | None = None,
     ) -> None:
+        if keys is None:
+            if settings.credentials is None:
+                raise ValueError("an Engine needs keys= when the settings hold no credentials")
+            keys = CredentialsCache(settings.credentials, clock.read)
+        self.keys = keys
         self.settings = settings
         self.clock = clock
         self.retry = retry
@@ -100,6 +115,9 @@ class Engine:
         self._max_connections = max_connections
         self._borrowed = session
         self._session = session
+        # HTTPS_PROXY, HTTP_PROXY and NO_PROXY, read once; a borrowed session keeps its own
+        # proxy settings (its trust_env), so only the engine's own session uses these.
+        self._proxy_env = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}
         # The loop the engine's own session was made on: aiohttp binds a session to it.
         self._session_loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
@@ -279,8 +297,11 @@ class Engine:
             TransportError: no answer (or the body's own failure, raised from it).
             RuntimeError: the engine is closed.
         """
+        session = self.session()
+        proxy = None if session is self._borrowed else proxy_for(url, self._proxy_env)
+        via = {"proxy": proxy} if proxy else {}
         try:
-            return await self.session().request(
+            return await session.request(
                 method,
                 URL(url, encoded=True),
                 headers=headers,
@@ -288,6 +309,7 @@ class Engine:
                 skip_auto_headers=_BARE if bare else _NO_AUTO_HEADERS,
                 allow_redirects=False,
                 ssl=self._ssl,
+                **via,
             )
         except TRANSPORT_FAILURES as exc:
             cause = getattr(body, "error", None)
@@ -302,6 +324,8 @@ class Engine:
         url = build_url(
             s.endpoint, request.bucket, request.key, request.query, addressing=s.addressing
         )
+        # Each attempt takes the current credentials: a retry after a refresh is signed anew.
+        credentials = await self.keys.current()
         now = self.clock.now()
         body = request.body
         # Given here, Host is signed and sent as is, and sign() need not parse the URL for it.
@@ -312,34 +336,30 @@ class Engine:
             url,
             headers,
             payload_hash=body.payload_hash if body else sigv4.EMPTY_SHA256,
-            credentials=s.credentials,
+            credentials=credentials,
             region=s.region,
             now=now,
         )
         seed = sigv4.signature_from_authorization(signed["Authorization"])
-        data = body.payload(self._chunk_signer(now), seed) if body else None
+        data = body.payload(self._chunk_signer(now, credentials), seed) if body else None
         started = time.perf_counter()
         response = await self.transmit(request.method, url, signed, data, body=body)
         _log_exchange(request, url, signed, response, started)
         try:
             if response.status not in request.ok:
                 async with response:
-                    raise await self._error(request, response, url, signed, now)
+                    raise await self._error(request, response, url, signed, now, credentials)
             return await consume(response)
         except TRANSPORT_FAILURES as exc:
             # An answer cut off or stalled mid-body, an error answer's included.
             response.release()
             raise transport_error(exc) from exc
 
-    def _chunk_signer(self, now: datetime) -> Callable[[bytes, str], str]:
-        s = self.settings
-
-        def sign(chunk: bytes, previous: str) -> str:
-            return sigv4.sign_chunk(
-                chunk, previous, credentials=s.credentials, region=s.region, now=now
-            )
-
-        return sign
+    def _chunk_signer(
+        self, now: datetime, credentials: sigv4.Credentials
+    ) -> Callable[[bytes, str], str]:
+        # A StreamSigner also signs a checksum trailer (TrailerChunkedBody).
+        return StreamSigner(credentials, self.settings.region, now)
 
     async def _error(
         self,
@@ -348,10 +368,11 @@ class Engine:
         url: str,
         signed: Mapping[str, str],
         now: datetime,
+        credentials: sigv4.Credentials,
     ) -> S3Error:
         raw = await _read_capped(response, ERROR_BODY_LIMIT)
         secrets = (
-            self.settings.credentials.session_token or "",
+            credentials.session_token or "",
             sigv4.signature_from_authorization(signed["Authorization"]),
         )
         error = read_error(response.status, response.headers, raw, request, secrets)

@@ -10,12 +10,16 @@ engine's (``rawS3.safeguards``); ``rawS3.client.S3Client`` builds on both classe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from rawS3.bodies import DEFAULT_CHUNK_SIZE
+from rawS3.checksums import check_algorithm
 from rawS3.config import Settings, SigningClock, Timeouts
-from rawS3.errors import ResponseError
+from rawS3.errors import CredentialsError, ResponseError
 from rawS3.operations import multipart, multipart_xml, objects
+from rawS3.operations.multipart_checksums import check_reported_checksum, object_checksum
 from rawS3.results import PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
 
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
     import aiohttp
 
     from rawS3.engine import Engine
+    from rawS3.refresh import CredentialsCache
+    from rawS3.sigv4 import Credentials
 
 __all__ = ["Facade", "MultipartCalls"]
 
@@ -38,6 +44,25 @@ class Facade:
     _ssl: object
     _max_connections: int
     _made: Engine | None
+    # The client's default checksum algorithm (S3Client(checksum=...)); None: none sent.
+    _checksum: str | None = None
+    _keys: CredentialsCache
+
+    def _signing_credentials(self) -> Credentials:
+        """The credentials to sign with without fetching (presigning, ``prepare``).
+
+        Raises:
+            CredentialsError: a provider's credentials have not been fetched yet, or have
+                expired: ``await client.fetch_credentials()`` (or any request) fetches them.
+        """
+        held = self._keys.usable_now()
+        if held is None:
+            raise CredentialsError(
+                self._keys.name,
+                "no current credentials to sign with: presigning and prepare() do not fetch; "
+                "await client.fetch_credentials() first",
+            )
+        return held
 
     @property
     def _engine(self) -> Engine:
@@ -53,6 +78,7 @@ class Facade:
                 timeouts=self._timeouts,
                 ssl=self._ssl,
                 max_connections=self._max_connections,
+                keys=self._keys,
             )
         return self._made
 
@@ -68,6 +94,7 @@ class MultipartCalls(Facade):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         checksum: str | None = None,
+        checksum_type: str | None = None,
     ) -> str:
         """Start a multipart upload and return its upload id.
 
@@ -81,7 +108,12 @@ class MultipartCalls(Facade):
             key: the object's key.
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
-            checksum: ``"crc32"`` or ``"sha256"``: the algorithm every part will carry.
+            checksum: the algorithm every part will carry (``"crc32"``, ``"crc32c"``,
+                ``"crc64nvme"``, ``"sha1"``, ``"sha256"``; ``None``: the client's).
+            checksum_type: ``"COMPOSITE"`` (checksum of the part checksums) or
+                ``"FULL_OBJECT"`` (CRC of the whole object; CRCs only), declared as
+                ``x-amz-checksum-type``; ``None`` declares none. Pass the same to
+                ``complete_multipart_upload``.
 
         Returns:
             The new upload's id.
@@ -93,7 +125,12 @@ class MultipartCalls(Facade):
         from rawS3 import safeguards  # with the engine: importing rawS3 loads no asyncio
 
         request = multipart.create_multipart_upload(
-            bucket, key, content_type=content_type, metadata=metadata, checksum=checksum
+            bucket,
+            key,
+            content_type=content_type,
+            metadata=metadata,
+            checksum=check_algorithm(checksum) or self._checksum,
+            checksum_type=checksum_type,
         )
         lost = multipart.LostCreates(bucket, key, self._clock.now())
         return await safeguards.create(self._engine, request, lost)
@@ -104,10 +141,12 @@ class MultipartCalls(Facade):
         key: str,
         upload_id: str,
         part_number: int,
-        data: bytes | bytearray | memoryview,
+        data: bytes | bytearray | memoryview | AsyncIterable[bytes],
         *,
         content_md5: bool | None = None,
         checksum: str | None = None,
+        size: int | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> UploadedPart:
         """Upload one part (1..10000) and return its number and ETag.
 
@@ -123,10 +162,15 @@ class MultipartCalls(Facade):
             key: the object's key.
             upload_id: the id ``create_multipart_upload`` returned.
             part_number: 1 to 10,000.
-            data: the part's bytes; 5 MiB or more unless it is the last part.
+            data: the part's bytes; 5 MiB or more unless it is the last part. An async
+                iterable of exactly ``size`` bytes is streamed as aws-chunked frames, with
+                ``checksum`` computed on the way and sent in a trailer (signed when the client
+                signs payloads), so the part is read once; it is sent once, never retried.
             content_md5: send ``Content-MD5`` and check the returned ETag against it;
-                ``None`` (the default) does so when the payload is not signed.
-            checksum: ``"crc32"`` or ``"sha256"``, as declared at creation.
+                ``None`` (the default) does so when the payload is not signed (buffers only).
+            checksum: the algorithm declared at creation (``None``: the client's).
+            size: the exact size of an iterable ``data``.
+            chunk_size: the aws-chunked frame size for an iterable ``data``.
 
         Returns:
             The part's number, ETag, size and checksum, as ``complete_multipart_upload``
@@ -147,7 +191,9 @@ class MultipartCalls(Facade):
             data,
             sign=sign,
             md5=not sign if content_md5 is None else content_md5,
-            checksum=checksum,
+            checksum=check_algorithm(checksum) or self._checksum,
+            size=size,
+            chunk_size=chunk_size,
         )
         return multipart.read_upload_part(await self._engine.send(request), request)
 
@@ -199,7 +245,13 @@ class MultipartCalls(Facade):
         return UploadedPart(part_number, result.etag, size)
 
     async def complete_multipart_upload(
-        self, bucket: str, key: str, upload_id: str, parts: Iterable[UploadedPart]
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Iterable[UploadedPart],
+        *,
+        checksum_type: str | None = None,
     ) -> PutResult:
         """Join the uploaded parts into the object.
 
@@ -212,9 +264,14 @@ class MultipartCalls(Facade):
             key: the object's key.
             upload_id: the id ``create_multipart_upload`` returned.
             parts: what ``upload_part`` returned for each part, in any order.
+            checksum_type: the type given to ``create_multipart_upload``: the object
+                checksum is then computed from the part checksums (FULL_OBJECT: combined
+                CRCs, sent for the server to compare) and compared with any value the
+                server reports.
 
         Returns:
-            The object's ETag as the server sent it, version id, part count and size.
+            The object's ETag as the server sent it, version id, part count, size and
+            object checksum.
 
         Raises:
             TypeError: a part is not an ``UploadedPart``.
@@ -222,11 +279,17 @@ class MultipartCalls(Facade):
                 is sent).
             EntityTooSmall, InvalidPart, NoSuchUpload, other S3Error (also one S3 sends inside
                 a 200 answer); TransportError; ResponseError.
+            IntegrityError: the server reports another object checksum than the parts make.
         """
         from rawS3 import safeguards
 
-        request, ordered = multipart.complete_multipart_upload(bucket, key, upload_id, parts)
-        return await safeguards.complete(self._engine, request, bucket, key, ordered)
+        request, ordered = multipart.complete_multipart_upload(
+            bucket, key, upload_id, parts, checksum_type=checksum_type
+        )
+        result = await safeguards.complete(self._engine, request, bucket, key, ordered)
+        expected = object_checksum(ordered, checksum_type)
+        check_reported_checksum(result.checksum, expected, f"{bucket}/{key}")
+        return dataclasses.replace(result, checksum=expected or result.checksum)
 
     async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         """Abort a multipart upload, freeing its parts. ``NoSuchUpload`` if it is gone.

@@ -15,7 +15,9 @@ from rawS3.errors import NoSuchKey
 from rawS3.operations import objects
 from rawS3.results import ObjectHead, PutResult
 from rawS3.streams import ObjectStream
+from rawS3.trailers import TrailerChunkedBody
 from rawS3.validation import check_bucket, check_key
+from rawS3.verify import ChecksumVerifier
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
@@ -54,8 +56,12 @@ class ObjectCalls(BucketCalls):
             headers: further request headers, sent and signed as given.
             content_md5: send ``Content-MD5`` so the server refuses a corrupted body; the
                 returned ETag is then checked against it too.
-            checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` header as
-                well (bytes-like bodies only); a checksum the server echoes is compared.
+            checksum: ``"crc32"``, ``"crc32c"``, ``"crc64nvme"``, ``"sha1"`` or ``"sha256"``
+                (``None``: the client's ``checksum``, itself ``None`` by default). A bytes-like
+                body sends it as an ``x-amz-checksum-*`` header; an iterable body computes it
+                as it streams and sends it in a trailer (signed frames and trailer when the
+                client signs payloads, else ``STREAMING-UNSIGNED-PAYLOAD-TRAILER``). A
+                checksum the server echoes is compared.
             chunk_size: the aws-chunked frame size for an iterable ``body``.
 
         Returns:
@@ -75,20 +81,26 @@ class ObjectCalls(BucketCalls):
             size=size,
             sign=sign,
             md5=content_md5,
-            checksum=check_algorithm(checksum),
+            checksum=check_algorithm(checksum) or self._checksum,
             chunk_size=chunk_size,
         )
         request = objects.put_object(
             bucket, key, payload, content_type=content_type, metadata=metadata, headers=headers
         )
-        if isinstance(payload, SignedChunkedBody) and payload.size == 0:
+        if isinstance(payload, SignedChunkedBody | TrailerChunkedBody) and payload.size == 0:
             payload = await _empty_stream(payload, sign=sign)
             request = dataclasses.replace(request, body=payload)
         reply = await self._engine.send(request)
         return objects.read_put_object(reply, payload, bucket, key)
 
     async def get_object(
-        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        checksum_mode: bool = False,
     ) -> bytes:
         """Return the object's body, or the inclusive byte range ``start``..``end``.
 
@@ -97,20 +109,33 @@ class ObjectCalls(BucketCalls):
             key: the object's key.
             start: the first byte to read, from 0 (``None``: the whole object).
             end: the last byte to read, inclusive (``None``: to the end); needs ``start``.
+            checksum_mode: ask for the stored checksum and verify the bytes against it
+                (whole-object reads only). A server that returns none, or only a COMPOSITE
+                multipart value, leaves the read unverified (see ``open_object``).
 
         Returns:
             The bytes.
 
         Raises:
-            TypeError, ValueError: bad arguments (nothing is sent).
+            TypeError, ValueError: bad arguments, or a range with ``checksum_mode`` (nothing
+                is sent).
+            IntegrityError: the bytes do not match the stored checksum.
             NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
         """
-        async with self.open_object(bucket, key, start=start, end=end) as stream:
+        async with self.open_object(
+            bucket, key, start=start, end=end, checksum_mode=checksum_mode
+        ) as stream:
             return await stream.read()
 
     @contextlib.asynccontextmanager
     async def open_object(
-        self, bucket: str, key: str, *, start: int | None = None, end: int | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        checksum_mode: bool = False,
     ) -> AsyncIterator[ObjectStream]:
         """Open the object for reading in pieces: ``async with client.open_object(b, k) as s``.
 
@@ -121,19 +146,31 @@ class ObjectCalls(BucketCalls):
             key: the object's key.
             start: the first byte to read, from 0 (``None``: the whole object).
             end: the last byte to read, inclusive (``None``: to the end); needs ``start``.
+            checksum_mode: ask for the stored checksum (``x-amz-checksum-mode: ENABLED``) and
+                verify the body as it is read to its end; ``stream.verifier`` is ``None`` when
+                the answer carries no full-object checksum (the read is then unverified).
 
         Yields:
             The open object: ``head`` (for a range, ``size`` is the range's length) and its
             body to read.
 
         Raises:
-            TypeError, ValueError: bad arguments, e.g. ``end`` without ``start`` (nothing is
-                sent).
+            TypeError, ValueError: bad arguments, e.g. ``end`` without ``start``, or a range
+                with ``checksum_mode`` (nothing is sent).
+            IntegrityError: (while reading) the body does not match the stored checksum.
             NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
         """
-        response = await self._engine.open(objects.get_object(bucket, key, start=start, end=end))
+        request = objects.get_object(
+            bucket, key, start=start, end=end, checksum_mode=checksum_mode
+        )
+        response = await self._engine.open(request)
         try:
-            yield ObjectStream(response)
+            verifier = (
+                ChecksumVerifier.from_headers(response.headers, what=f"{bucket}/{key}")
+                if checksum_mode
+                else None
+            )
+            yield ObjectStream(response, verifier)
         finally:
             response.release()
 
@@ -214,6 +251,9 @@ class ObjectCalls(BucketCalls):
         *,
         metadata: Mapping[str, str] | None = None,
         content_type: str | None = None,
+        multipart_threshold: int | None = None,
+        part_size: int | None = None,
+        concurrency: int | None = None,
     ) -> objects.CopyResult:
         """Copy an object server-side.
 
@@ -228,15 +268,40 @@ class ObjectCalls(BucketCalls):
             key: the copy's key.
             metadata: new user metadata for the copy.
             content_type: a new content type for the copy.
+            multipart_threshold: read the source's size with HEAD and, when it is larger
+                than this (0 to 5 GiB), copy it as a multipart upload of UploadPartCopy
+                parts pinned to the source's ETag, aborted on any failure or cancellation.
+                ``None`` (the default): one CopyObject, which S3 limits to 5 GiB sources.
+            part_size: bytes per part of a multipart copy, 5 MiB to 5 GiB (default 64 MiB,
+                raised when 10,000 parts would not hold the source); needs
+                ``multipart_threshold``.
+            concurrency: parts of a multipart copy in flight at once (default 4); needs
+                ``multipart_threshold``.
 
         Returns:
             The copy's ETag and modification time.
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
+            PreconditionFailed, IntegrityError: the source changed during a multipart copy
+                (aborted; IntegrityError where the server ignores the pin, e.g. RGW 16).
             S3Error, including an error S3 reports inside a 200 answer; TransportError;
-                ResponseError.
+                ResponseError; UploadNotAborted: a multipart copy could not be aborted.
         """
+        if multipart_threshold is not None or part_size is not None or concurrency is not None:
+            from rawS3.copying import copy_any_size  # loads asyncio, as the engine does
+
+            return await copy_any_size(
+                self,  # type: ignore[arg-type]  # an S3Client: only it has these calls
+                (source_bucket, source_key),
+                bucket,
+                key,
+                metadata=metadata,
+                content_type=content_type,
+                multipart_threshold=multipart_threshold,
+                part_size=part_size,
+                concurrency=concurrency,
+            )
         request = objects.copy_object(
             source_bucket,
             source_key,
@@ -248,7 +313,9 @@ class ObjectCalls(BucketCalls):
         return objects.parse_copy_result((await self._engine.send(request)).body)
 
 
-async def _empty_stream(body: SignedChunkedBody, *, sign: bool) -> BufferBody:
+async def _empty_stream(
+    body: SignedChunkedBody | TrailerChunkedBody, *, sign: bool
+) -> BufferBody:
     """Check an async-iterable body declared empty is empty, and send it as plain bytes.
 
     RGW 16 refuses an aws-chunked body with no data chunk (XAmzContentSHA256Mismatch); an
@@ -257,4 +324,5 @@ async def _empty_stream(body: SignedChunkedBody, *, sign: bool) -> BufferBody:
     async for piece in body.source:
         if piece:
             raise ValueError(f"the body yielded {len(piece):,} bytes or more but size=0")
-    return BufferBody(b"", sign=sign, md5=False)
+    checksum = body.algorithm if isinstance(body, TrailerChunkedBody) else None
+    return BufferBody(b"", sign=sign, md5=False, checksum=checksum)

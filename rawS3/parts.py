@@ -22,6 +22,7 @@ __all__ = [
     "PARTS_PER_SIZE_STEP",
     "capacity",
     "check_part_size",
+    "is_whole_immutable_part",
     "multipart_etag",
     "part_size_at",
     "part_size_for_total",
@@ -132,3 +133,21 @@ def multipart_etag(part_md5_digests: Iterable[bytes]) -> str:
     """
     digests = list(part_md5_digests)
     return f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(digests)}"
+
+
+def is_whole_immutable_part(view: memoryview, size: int) -> bool:
+    """Tell whether ``view`` may be sent without a copy: the whole of a ``bytes`` of one part.
+
+    ``bytes`` cannot change after ``write`` returns, and a view of exactly one whole
+    ``bytes`` keeps nothing alive beyond the part itself (a slice would keep its whole source
+    chunk, and a read-only view of a ``bytearray`` can still change under the part task).
+
+    Args:
+        view: the data handed to ``MultipartUploader.write``.
+        size: the size of the part it would become.
+
+    Returns:
+        Whether it is exactly one whole ``bytes`` object of ``size`` bytes.
+    """
+    source = view.obj
+    return isinstance(source, bytes) and len(source) == size == view.nbytes

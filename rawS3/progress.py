@@ -10,9 +10,10 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 __all__ = [
+    "Acknowledged",
     "ProgressBar",
     "ProgressCallback",
     "RateMeter",
@@ -42,6 +43,48 @@ class TransferProgress:
 
 # Called in the transfer's own task after each step; it should return quickly.
 ProgressCallback = Callable[[TransferProgress], None]
+
+R = TypeVar("R")
+
+
+class Acknowledged:
+    """Bytes a server has acknowledged, told to an ``on_progress`` callback as they add up.
+
+    Args:
+        callback: the callback, or ``None`` to count without telling.
+        total: the transfer's size, or ``None`` when not known.
+
+    Attributes:
+        done: the bytes acknowledged so far.
+    """
+
+    def __init__(self, callback: ProgressCallback | None, total: int | None) -> None:
+        self._callback = callback
+        self._total = total
+        self.done = 0
+
+    def add(self, count: int) -> None:
+        """Count ``count`` more bytes acknowledged (a part, once) and tell the callback.
+
+        Args:
+            count: the bytes just acknowledged.
+        """
+        self.done += count
+        if self._callback is not None:
+            self._callback(TransferProgress(self.done, self._total))
+
+    def whole(self, result: R) -> R:
+        """Count the whole transfer acknowledged at once (one request) and pass ``result`` on.
+
+        Args:
+            result: what the request returned.
+
+        Returns:
+            ``result``.
+        """
+        self.add((self._total or 0) - self.done)
+        return result
+
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 _BAR_MIN = 10

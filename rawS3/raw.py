@@ -32,6 +32,7 @@ from typing import Literal, TypedDict
 from rawS3 import sigv4
 from rawS3.bodies import DEFAULT_CHUNK_SIZE, SignedChunkedBody
 from rawS3.config import Settings
+from rawS3.errors import CredentialsError
 from rawS3.sigv4 import Credentials
 from rawS3.urls import QueryParams, build_url, host_header
 from rawS3.validation import check_buffer, check_header, check_positive_int
@@ -334,12 +335,16 @@ def prepare_request(
         content.headers,
     )
     draft = PreparedRequest(method, url, wanted, content.data, bucket, key)
-    signing = _Signing(credentials or settings.credentials, settings.region, now)
-    if anonymous:
+    keys = credentials or settings.credentials
+    if anonymous or keys is None:
+        if not anonymous:
+            raise CredentialsError("prepare", "no credentials to sign with: pass credentials=")
         sent = _with_hash(draft, content_sha256)
     elif presign is not None:
+        signing = _Signing(keys, settings.region, now)
         sent = _with_hash(_presigned(draft, signing, presign), content_sha256)
     else:
+        signing = _Signing(keys, settings.region, now)
         sent = _signed(draft, content, content_sha256 or _payload_hash(mode, content), signing)
     extra = _mapping("unsigned_headers", unsigned_headers)
     return dataclasses.replace(sent, headers=_merged(sent.headers, extra))

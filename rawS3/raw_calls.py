@@ -55,9 +55,13 @@ class RawCalls(Facade):
 
         Raises:
             TypeError, ValueError: a bad argument, or options that cannot go together.
+            CredentialsError: the client's provider has no current credentials yet
+                (``prepare`` does not fetch: ``await client.fetch_credentials()`` first).
         """
         if options.get("now") is None:
             options["now"] = self._clock.now()
+        if options.get("credentials") is None and not options.get("anonymous"):
+            options["credentials"] = self._signing_credentials()
         return prepare_request(self._settings, method, bucket, key, **options)
 
     async def request(

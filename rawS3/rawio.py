@@ -29,7 +29,7 @@ import aiohttp
 
 from rawS3.bodies import SignedChunkedBody
 from rawS3.engine import TRANSPORT_FAILURES, Engine, retry_allowed, retrying, transport_error
-from rawS3.errors import RawS3Error, ResponseError
+from rawS3.errors import CredentialsError, RawS3Error, ResponseError
 from rawS3.operations.request import Request, read_error
 from rawS3.raw import ChunkedBody, Expect, PreparedRequest, RawResponse, RawStream
 
@@ -174,6 +174,10 @@ async def _attempt(
     build: Build, tries: _Tries
 ) -> tuple[PreparedRequest, aiohttp.ClientResponse, Answer]:
     tries.number += 1
+    # A provider's credentials, refreshed if due, before build() signs (it cannot await);
+    # if none can be had, build() says so, unless the request is anonymous and needs none.
+    with contextlib.suppress(CredentialsError):
+        await tries.engine.keys.current()
     tries.sent = sent = build()
     tries.answered = False
     response = await _send(tries.engine, sent)

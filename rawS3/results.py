@@ -19,12 +19,17 @@ class PutResult:
         version_id: ``x-amz-version-id``, when the bucket keeps versions.
         parts: 0 for a single PutObject, else the number of parts of the multipart upload.
         size: the object's size in bytes, as sent.
+        checksum: ``(algorithm, base64 value)`` of the object's additional checksum: for a
+            PutObject the value sent (a trailer's as computed while streaming), for a
+            multipart upload the one the parts make (COMPOSITE values end in ``-N``), else
+            ``None``.
     """
 
     etag: str
     version_id: str | None = None
     parts: int = 0
     size: int = 0
+    checksum: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,8 @@ class Credentials:
         access_key: the access key id; must not contain ``/``.
         secret_key: the secret access key.
         session_token: the session token of temporary credentials, else ``None``.
+        expiry: when temporary credentials stop working (aware UTC), else ``None``: a
+            provider's credentials are fetched again before this time.
 
     Raises:
         TypeError: a field has the wrong type.
@@ -107,6 +109,7 @@ class Credentials:
     access_key: str
     secret_key: str
     session_token: str | None = None
+    expiry: datetime.datetime | None = None
 
     def __post_init__(self) -> None:
         for name in ("access_key", "secret_key"):
@@ -119,11 +122,17 @@ class Credentials:
             raise ValueError("Credentials.access_key must not contain '/'")
         if self.session_token is not None and not isinstance(self.session_token, str):
             raise TypeError("Credentials.session_token must be a str or None")
+        if self.expiry is not None:
+            if not isinstance(self.expiry, datetime.datetime):
+                raise TypeError("Credentials.expiry must be a datetime.datetime or None")
+            object.__setattr__(self, "expiry", _utc(self.expiry))
 
     def __repr__(self) -> str:
         token = "None" if self.session_token is None else "'***'"
+        expiry = "" if self.expiry is None else f", expiry={self.expiry.isoformat()!r}"
         return (
-            f"Credentials(access_key={self.access_key!r}, secret_key='***', session_token={token})"
+            f"Credentials(access_key={self.access_key!r}, secret_key='***', "
+            f"session_token={token}{expiry})"
         )
 
 

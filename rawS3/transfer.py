@@ -1,4 +1,4 @@
-"""Streaming uploads: ``MultipartUploader``, ``upload_stream`` and the seed's download functions.
+"""Streaming uploads: ``MultipartUploader`` and ``upload_stream``.
 
 One producer (the caller of ``write``) fills one part buffer; a full buffer is handed, without
 copying, to a part task, and the next part goes into the buffer of a finished part, or a new one.
@@ -21,18 +21,20 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from rawS3.checksums import check_algorithm
-from rawS3.cleanup import abort_or_hand_over, run_to_end
-from rawS3.config import Timeouts
-from rawS3.errors import IntegrityError, S3Error, SourceError
+from rawS3.checksums import check_checksum_choice
+from rawS3.cleanup import run_to_end
+from rawS3.errors import IntegrityError, S3Error
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
+    is_whole_immutable_part,
     multipart_etag,
     part_size_at,
     part_size_for_total,
 )
+from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
+from rawS3.resume import Resumption
 from rawS3.validation import (
     check_bucket,
     check_buffer,
@@ -40,7 +42,6 @@ from rawS3.validation import (
     check_key,
     check_metadata,
     check_positive_int,
-    check_source_url,
 )
 from rawS3.xml import strip_etag
 
@@ -49,11 +50,10 @@ if TYPE_CHECKING:
 
     from rawS3.client import S3Client
 
-__all__ = ["MultipartUploader", "fetch_and_upload", "stream_upload", "upload_stream"]
+__all__ = ["MultipartUploader", "upload_stream"]
 
 log = logging.getLogger("rawS3")
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
-SOURCE_CHUNK = 256 * 1024
 
 
 class MultipartUploader:
@@ -80,10 +80,14 @@ class MultipartUploader:
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         size: the total length if known; the part size then grows to fit 10,000 parts.
-        checksum: ``"crc32"`` or ``"sha256"`` to send an ``x-amz-checksum-*`` with every part.
+        checksum: an algorithm (e.g. ``"crc32c"``, ``"crc64nvme"``) every part carries.
+        checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``: the object checksum (see Complete).
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
+        on_progress: told of each part the server acknowledged (counted once), as bytes.
+        resume: the id of an upload to continue; stored parts are checked (``rawS3.resume``).
+        keep_on_failure: keep a failed upload, raising ``UploadInterrupted`` (abort() too).
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
@@ -104,8 +108,11 @@ class MultipartUploader:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         size: int | None = None,
-        checksum: str | None = None,
+        checksum: str | None = None, checksum_type: str | None = None,
         content_md5: bool | None = None,
+        on_progress: ProgressCallback | None = None,
+        resume: str | None = None,
+        keep_on_failure: bool = False,
     ) -> None:
         self._client = client
         self.bucket = check_bucket(bucket)
@@ -118,8 +125,9 @@ class MultipartUploader:
             None if content_type is None else check_header("Content-Type", content_type)[1]
         )
         self._metadata = check_metadata(metadata) if metadata is not None else {}
-        self._checksum = check_algorithm(checksum)
+        self._checksum, self._checksum_type = check_checksum_choice(checksum, checksum_type)
         self._content_md5 = content_md5
+        self._resume = Resumption(resume, keep_on_failure=keep_on_failure, checksum=checksum)
         import asyncio
 
         self._slots = asyncio.Semaphore(self._concurrency)
@@ -139,6 +147,7 @@ class MultipartUploader:
         self._next_part = 1
         self._closed = False
         self.result: PutResult | None = None
+        self._progress = Acknowledged(on_progress, size)
 
     @property
     def upload_id(self) -> str | None:
@@ -160,6 +169,7 @@ class MultipartUploader:
         if exc is None:
             await self.complete()
         else:
+            self._resume.failed(exc)
             await self.abort()
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -190,7 +200,7 @@ class MultipartUploader:
         lent: list[asyncio.Future[None]] = []
         while view.nbytes:
             size = self._size_of(self._next_part)
-            if not self._filled and _is_whole_immutable_part(view, size):
+            if not self._filled and is_whole_immutable_part(view, size):
                 await self._dispatch(view)
                 return
             if not self._filled and borrowed and view.nbytes >= size:
@@ -229,7 +239,8 @@ class MultipartUploader:
             # A part may have failed since the last write(); that too must abort.
             self._check_failure()
             return await self._complete()
-        except BaseException:
+        except BaseException as exc:
+            self._resume.failed(exc)
             await self.abort()
             raise
 
@@ -245,7 +256,8 @@ class MultipartUploader:
         self._closed = True
         try:
             result = await self._client.complete_multipart_upload(
-                self.bucket, self.key, self._require_upload_id(), self._parts
+                self.bucket, self.key, self._require_upload_id(), self._parts,
+                checksum_type=self._checksum_type,
             )
         except S3Error:
             if any(part.size for part in self._parts):
@@ -289,7 +301,7 @@ class MultipartUploader:
             with contextlib.suppress(BaseException):
                 self._upload_id = await self._creating
         if self._upload_id is not None:
-            await abort_or_hand_over(self._client, self.bucket, self.key, self._upload_id)
+            await self._resume.give_up(self._client, self.bucket, self.key, self._upload_id)
 
     async def _dispatch(self, data: bytearray | memoryview) -> asyncio.Future[None]:
         """Hand a full (or the last) part to a part task; a filled buffer becomes the task's."""
@@ -319,12 +331,13 @@ class MultipartUploader:
             return
         if self._creating is None:
             self._creating = asyncio.ensure_future(
-                self._client.create_multipart_upload(
+                self._resume.start(
+                    self._client,
                     self.bucket,
                     self.key,
                     content_type=self._content_type,
                     metadata=self._metadata,
-                    checksum=self._checksum,
+                    checksum=self._checksum, checksum_type=self._checksum_type,
                 )
             )
         # A cancelled writer cancels the Create, which then cleans up after itself.
@@ -353,7 +366,7 @@ class MultipartUploader:
 
     async def _send_part(self, number: int, data: bytearray | memoryview) -> None:
         try:
-            part = await self._client.upload_part(
+            part = self._resume.reuse(number, data) or await self._client.upload_part(
                 self.bucket,
                 self.key,
                 self._require_upload_id(),
@@ -363,6 +376,7 @@ class MultipartUploader:
                 content_md5=self._content_md5,
             )
             self._parts.append(part)
+            self._progress.add(part.size)
         finally:
             self._in_flight -= 1
             self._slots.release()
@@ -402,8 +416,8 @@ class MultipartUploader:
         parts = sorted(self._parts, key=lambda part: part.part_number)
         size = sum(p.size for p in parts)
         part_etags = [strip_etag(part.etag) for part in parts]
-        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):
-            return PutResult(result.etag, result.version_id, len(parts), size)  # SSE-KMS/SSE-C
+        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):  # SSE-KMS/SSE-C
+            return PutResult(result.etag, result.version_id, len(parts), size, result.checksum)
         expected = multipart_etag(bytes.fromhex(etag) for etag in part_etags)
         got = strip_etag(result.etag)
         if got and got != expected:
@@ -412,18 +426,7 @@ class MultipartUploader:
             )
         # RGW's first Complete answer carries an empty ETag; the parts determine it anyway.
         etag = result.etag if got else f'"{expected}"'
-        return PutResult(etag, result.version_id, len(parts), size)
-
-
-def _is_whole_immutable_part(view: memoryview, size: int) -> bool:
-    """Whether ``view`` may be sent without a copy: the whole of a ``bytes`` of one part.
-
-    ``bytes`` cannot change after ``write`` returns, and a view of exactly one whole
-    ``bytes`` keeps nothing alive beyond the part itself (a slice would keep its whole source
-    chunk, and a read-only view of a ``bytearray`` can still change under the part task).
-    """
-    source = view.obj
-    return isinstance(source, bytes) and len(source) == size == view.nbytes
+        return PutResult(etag, result.version_id, len(parts), size, result.checksum)
 
 
 async def upload_stream(
@@ -437,6 +440,8 @@ async def upload_stream(
     concurrency: int = 4,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    checksum: str | None = None, checksum_type: str | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> PutResult:
     """Upload an async iterable of bytes: one PutObject if it fits in a part, else multipart.
 
@@ -453,6 +458,9 @@ async def upload_stream(
         concurrency: parts uploading at once (default 4).
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+        checksum: an algorithm, as in ``MultipartUploader`` (a single PutObject sends it too).
+        checksum_type: as in ``MultipartUploader``.
+        on_progress: as for ``MultipartUploader``; told once after a single PutObject.
 
     Returns:
         The object's ETag and size; ``parts`` is 0 when one PutObject sufficed.
@@ -468,14 +476,16 @@ async def upload_stream(
         concurrency=concurrency,
         content_type=content_type,
         metadata=metadata,
-        size=size,
+        size=size, checksum=checksum, checksum_type=checksum_type,
+        on_progress=on_progress,
     )
     pieces = aiter(source)
     head = await _read_at_least(pieces, uploader.part_size + 1)
     if len(head) <= uploader.part_size:
-        return await client.put_object(
-            bucket, key, head, content_type=content_type, metadata=metadata
+        result = await client.put_object(
+            bucket, key, head, content_type=content_type, metadata=metadata, checksum=checksum
         )
+        return Acknowledged(on_progress, len(head)).whole(result)
     async with uploader:
         await uploader.write(head)
         del head
@@ -493,99 +503,3 @@ async def _read_at_least(pieces: AsyncIterator[bytes], wanted: int) -> bytearray
         except StopAsyncIteration:
             break
     return head
-
-
-async def fetch_and_upload(
-    client: S3Client, bucket: str, key: str, url: str, *, max_size: int | None = None
-) -> None:
-    """Download ``url`` whole, then PutObject it. See ``S3Client.fetch_and_upload``.
-
-    Args:
-        client: the ``S3Client`` to send with.
-        bucket: the bucket the object goes in.
-        key: the object's key.
-        url: the http(s) URL to download.
-        max_size: refuse a download larger than this many bytes (``None``: no limit).
-
-    Raises:
-        TypeError, ValueError: a bad bucket, key or URL (nothing is downloaded).
-        SourceError: the download failed, answered non-2xx, or exceeded ``max_size``;
-            nothing is sent to S3 then.
-        S3Error, TransportError, IntegrityError: the upload failed.
-    """
-    check_bucket(bucket)
-    check_key(key)
-    check_source_url(url)
-    if max_size is not None:
-        check_positive_int("max_size", max_size, minimum=0)
-    body = bytearray()
-    async for chunk in _download(url, client.timeouts):
-        body += chunk
-        if max_size is not None and len(body) > max_size:
-            raise SourceError(
-                url=url, status=None, message=f"larger than max_size={max_size:,} bytes"
-            )
-    await client.put_object(bucket, key, body)
-
-
-async def stream_upload(
-    client: S3Client,
-    bucket: str,
-    key: str,
-    url: str,
-    *,
-    part_size: int | None = None,
-    concurrency: int = 4,
-) -> PutResult:
-    """Stream ``url`` into a ``MultipartUploader``. See ``S3Client.stream_upload``.
-
-    Args:
-        client: the ``S3Client`` to send with.
-        bucket: the bucket the object goes in.
-        key: the object's key.
-        url: the http(s) URL to download.
-        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
-        concurrency: parts uploading at once (default 4).
-
-    Returns:
-        The object's ETag, part count and size.
-
-    Raises:
-        TypeError, ValueError: bad arguments (nothing is downloaded or sent).
-        SourceError: the download failed, answered non-2xx, or ended early.
-        RawS3Error: the upload failed. The upload is aborted in every case.
-    """
-    check_source_url(url)
-    async with MultipartUploader(
-        client, bucket, key, part_size=part_size, concurrency=concurrency
-    ) as uploader:
-        async for chunk in _download(url, client.timeouts):
-            await uploader.write(chunk)
-    assert uploader.result is not None
-    return uploader.result
-
-
-async def _download(url: str, timeouts: Timeouts) -> AsyncIterator[bytes]:
-    """Yield the body of ``url``; any failure, a non-2xx answer or a short body is a SourceError.
-
-    The client's connect and read limits apply; there is no limit on the whole download, which
-    may rightly take as long as the upload it feeds.
-    """
-    import asyncio
-
-    import aiohttp
-
-    limits = aiohttp.ClientTimeout(
-        total=None, sock_connect=timeouts.connect, sock_read=timeouts.read
-    )
-    try:
-        async with (
-            aiohttp.ClientSession(auto_decompress=False, timeout=limits) as session,
-            session.get(url) as response,
-        ):
-            if not 200 <= response.status < 300:
-                raise SourceError(url=url, status=response.status, message=response.reason or "")
-            async for chunk in response.content.iter_chunked(SOURCE_CHUNK):
-                yield chunk
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        raise SourceError(url=url, status=None, message=f"{type(exc).__name__}: {exc}") from exc

@@ -235,6 +235,11 @@ class FakeS3:
             self._next_id = 0
         self.on_request = None
 
+    def clear_plan(self) -> None:
+        """Inject no more faults; what is stored stays."""
+        with self._lock:
+            self.plan = []
+
     def add(self, rule: Inject) -> None:
         """Add a fault to the running schedule."""
         with self._lock:

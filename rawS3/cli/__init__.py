@@ -27,7 +27,7 @@ from typing import TextIO
 from rawS3.cli.app import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, describe_error, run
 from rawS3.cli.locations import S3Location, UsageError, parse_s3_url
 from rawS3.cli.parsing import PROG, build_parser, parse_size
-from rawS3.errors import RawS3Error
+from rawS3.errors import CredentialsError, RawS3Error
 
 __all__ = ["S3Location", "UsageError", "build_parser", "main", "parse_s3_url", "parse_size"]
 
@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log_to(stderr)
     try:
         return asyncio.run(run(args, stdout, stderr))
-    except (UsageError, ValueError, TypeError) as exc:
+    except (UsageError, ValueError, TypeError, CredentialsError) as exc:
+        # No credentials is a matter of configuration, as a bad option is.
         print(f"{PROG}: error: {exc}", file=stderr)
         return EXIT_USAGE
     except RawS3Error as exc:

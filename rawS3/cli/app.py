@@ -106,6 +106,7 @@ async def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             verify_tls=not args.no_verify_tls,
             ca_file=args.ca_file,
             session=session,
+            profile=getattr(args, "profile", None),
         )
         app = App(client, args, stdout, stderr, counter)
         result: int = await args.handler(app, args)
@@ -118,6 +119,7 @@ def _session(counter: Counter) -> aiohttp.ClientSession:
     limits = Timeouts()
     return aiohttp.ClientSession(
         auto_decompress=False,
+        trust_env=True,  # HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as AWS's tools honour them
         timeout=aiohttp.ClientTimeout(
             total=limits.total, sock_connect=limits.connect, sock_read=limits.read
         ),

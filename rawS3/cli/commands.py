@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from rawS3.cli.app import EXIT_FAILED, EXIT_OK, App
-from rawS3.cli.locations import bucket_name, object_location, parse_s3_url
+from rawS3.cli.locations import UsageError, bucket_name, object_location, parse_s3_url
 
 __all__ = ["DELETE_BATCH", "head", "ls", "mb", "presign", "rb", "rm"]
 
@@ -128,19 +128,52 @@ async def _delete_batch(app: App, bucket: str, keys: list[str]) -> int:
 
 
 async def presign(app: App, args: argparse.Namespace) -> int:
-    """``raws3 presign``: print a presigned GET (or, with ``--put``, PUT) URL.
+    """``raws3 presign``: print a presigned URL for any method (GET unless told otherwise).
 
     Args:
         app: the client and the output streams.
-        args: ``url``, ``put`` and ``expires``.
+        args: ``url``, ``put``, ``method``, ``expires``, ``version_id``, ``upload_id``,
+            ``part_number``, ``header`` (``NAME:VALUE`` strings) and the ``response_*``
+            overrides.
 
     Returns:
         The exit status.
+
+    Raises:
+        UsageError: ``--put`` with another ``--method``, or a header without ``:``.
     """
     location = object_location(args.url, "presign")
-    sign = app.client.presign_put if args.put else app.client.presign_get
-    print(sign(location.bucket, location.key, expires=args.expires), file=app.stdout)
+    await app.client.fetch_credentials()  # a provider's, fetched: presigning does not fetch
+    if args.put and args.method not in (None, "PUT"):
+        raise UsageError(f"--put means --method PUT; it cannot go with --method {args.method}")
+    url = app.client.presign(
+        args.method or ("PUT" if args.put else "GET"),
+        location.bucket,
+        location.key,
+        expires=args.expires,
+        version_id=args.version_id,
+        upload_id=args.upload_id,
+        part_number=args.part_number,
+        headers=_headers(args.header or []),
+        response_cache_control=args.response_cache_control,
+        response_content_disposition=args.response_content_disposition,
+        response_content_encoding=args.response_content_encoding,
+        response_content_language=args.response_content_language,
+        response_content_type=args.response_content_type,
+        response_expires=args.response_expires,
+    )
+    print(url, file=app.stdout)
     return EXIT_OK
+
+
+def _headers(given: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for text in given:
+        name, colon, value = text.partition(":")
+        if not colon:
+            raise UsageError(f"--header takes NAME:VALUE, got {text!r}")
+        headers[name.strip()] = value.strip()
+    return headers
 
 
 async def head(app: App, args: argparse.Namespace) -> int:

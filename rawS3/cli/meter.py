@@ -14,7 +14,7 @@ import time
 from types import TracebackType
 from typing import TextIO
 
-from rawS3.progress import ProgressBar
+from rawS3.progress import ProgressBar, TransferProgress
 
 __all__ = ["TICK_SECONDS", "Counter", "Meter", "terminal_bar"]
 
@@ -41,6 +41,16 @@ class Meter:
         self._counter = counter
         self._base = counter.value
         self._ticker: asyncio.Task[None] | None = None
+
+    def follow(self, progress: TransferProgress) -> None:
+        """Take a transfer's ``on_progress`` report: its bytes, and its size once known.
+
+        Args:
+            progress: where the transfer stands.
+        """
+        self._counter.value = self._base + progress.done
+        if self._bar is not None and self._bar.total is None:
+            self._bar.total = progress.total
 
     @property
     def done(self) -> int:

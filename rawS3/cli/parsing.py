@@ -13,7 +13,11 @@ from typing import TypeAlias
 from rawS3.cli.app import Handler
 from rawS3.cli.commands import DELETE_BATCH, head, ls, mb, presign, rb, rm
 from rawS3.cli.demo import demo
+from rawS3.cli.identity import whoami
+from rawS3.cli.probe import add_arguments as add_probe_arguments
+from rawS3.cli.probe import probe
 from rawS3.cli.transfers import cat, cp, get, put
+from rawS3.presigning import PRESIGN_METHODS, RESPONSE_OVERRIDES
 
 __all__ = ["EPILOG", "PROG", "build_parser", "parse_size"]
 
@@ -25,8 +29,10 @@ configuration (a flag wins over the environment):
   AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL
         the endpoint, like --endpoint-url (default: https://s3.REGION.amazonaws.com)
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
-        the credentials (required; there are no flags for them, so that they never
-        show up in a process listing or a shell history)
+        the credentials (there are no flags for them, so that they never show up in a
+        process listing or a shell history); else the rest of the standard chain: web
+        identity, the --profile (AWS_PROFILE) of ~/.aws/credentials and ~/.aws/config,
+        the container endpoint, EC2 instance metadata; `raws3 whoami` shows which
   AWS_SESSION_TOKEN
         the session token of temporary credentials
   AWS_REGION, AWS_DEFAULT_REGION
@@ -116,8 +122,11 @@ def _common_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
     group.add_argument("--endpoint-url", metavar="URL", default=default(None),
                        help="the S3 endpoint, e.g. http://127.0.0.1:9000")
     group.add_argument("--region", default=default(None), help="the signing region")
-    group.add_argument("--addressing", choices=("path", "virtual"), default=default("path"),
+    group.add_argument("--addressing", choices=("path", "virtual"), default=default(None),
                        help="host/bucket/key (path, the default) or bucket.host/key (virtual)")
+    group.add_argument("--profile", metavar="NAME", default=default(None),
+                       help="the profile of ~/.aws/config and ~/.aws/credentials to use "
+                            "(default: AWS_PROFILE, else default)")
     group.add_argument("--ca-file", metavar="PEM", default=default(None),
                        help="trust the CA certificates in this PEM file instead of the system's")
     group.add_argument("--no-verify-tls", action="store_true", default=default(False),
@@ -150,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options(for_subcommand=True)
     for add in (_add_ls, _add_mb, _add_rb, _add_put, _add_get, _add_cat, _add_rm, _add_cp,
-                _add_presign, _add_head, _add_demo):
+                _add_presign, _add_head, _add_demo, _add_whoami, _add_probe):
         add(commands, common)
     return parser
 
@@ -205,18 +214,41 @@ def _add_put(commands: _Commands,
     sub.add_argument("file", metavar="FILE")
     sub.add_argument("url", metavar="s3://bucket/key",
                      help="a URL ending in '/' appends the file's name")
-    _add_upload_options(sub)
+    _add_upload_options(sub, files=True)
     sub.add_argument("--content-type", metavar="TYPE",
                      help="default: guessed from the file name")
     sub.add_argument("--metadata", metavar="NAME=VALUE", type=_metadata_item, action="append",
                      default=[], help="user metadata (x-amz-meta-NAME); repeatable")
+    sub.add_argument("--resume", metavar="UPLOAD_ID",
+                     help="finish an interrupted multipart upload of FILE: parts the server "
+                     "holds that match the file are not sent again")
+    sub.add_argument("--keep-on-failure", action="store_true",
+                     help="on failure or Ctrl-C keep the multipart upload and print the id "
+                     "to --resume it with, instead of aborting it")
 
 
-def _add_upload_options(sub: argparse.ArgumentParser) -> None:
+def _add_upload_options(sub: argparse.ArgumentParser, *, files: bool = False) -> None:
     sub.add_argument("--part-size", metavar="SIZE", type=_size_argument,
                      help="bytes per part, 5MiB to 5GiB (default 8MiB; grows for huge files)")
-    sub.add_argument("--concurrency", metavar="N", type=int, default=4,
-                     help="parts uploading at once (default 4)")
+    if not files:
+        sub.add_argument("--concurrency", metavar="N", type=int, default=4,
+                         help="parts uploading at once (default 4)")
+        return
+    sub.add_argument("--concurrency", metavar="N|auto", type=_concurrency_argument,
+                     default="auto",
+                     help="parts uploading at once; 'auto' (the default) starts at 4 and adds "
+                     "parts while the throughput grows, up to 16 (stdin: 4)")
+    sub.add_argument("--max-memory", metavar="SIZE", type=_size_argument,
+                     help="at most this much part data in flight (a FILE's upload)")
+
+
+def _concurrency_argument(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
 
 
 def _add_get(commands: _Commands,
@@ -226,6 +258,13 @@ def _add_get(commands: _Commands,
                    "or to stdout with '-'", get)
     sub.add_argument("url", metavar="s3://bucket/key")
     sub.add_argument("file", nargs="?", metavar="FILE|-")
+    sub.add_argument("--part-size", metavar="SIZE", type=_size_argument,
+                     help="bytes per ranged GET, 64KiB or more (default 8MiB)")
+    sub.add_argument("--concurrency", metavar="N", type=int,
+                     help="ranges in flight (default 16 into a file, 4 to stdout)")
+    sub.add_argument("--resume", action="store_true",
+                     help="keep an interrupted download as FILE.raws3-part and continue it "
+                          "next time, if the object is unchanged")
 
 
 def _add_cat(commands: _Commands,
@@ -260,11 +299,25 @@ def _add_cp(commands: _Commands,
 def _add_presign(commands: _Commands,
                  common: argparse.ArgumentParser) -> None:
     sub = _command(commands, common, "presign",
-                   "print a URL that grants GET (or PUT) on an object for a while", presign)
+                   "print a URL that performs one request on an object for a while "
+                   "(GET unless --method or --put)", presign)
     sub.add_argument("url", metavar="s3://bucket/key")
-    sub.add_argument("--put", action="store_true", help="a URL to upload with, not download")
+    sub.add_argument("--put", action="store_true", help="a URL to upload with (--method PUT)")
+    sub.add_argument("--method", choices=PRESIGN_METHODS,
+                     help="the method the URL is for (default GET)")
     sub.add_argument("--expires", metavar="SECONDS", type=int, default=3600,
                      help="validity, 1 to 604800 seconds (default 3600)")
+    sub.add_argument("--version-id", metavar="ID", help="one version of the object")
+    sub.add_argument("--upload-id", metavar="ID",
+                     help="a multipart upload: UploadPart (PUT, with --part-number), Complete "
+                          "(POST), Abort (DELETE) or ListParts (GET)")
+    sub.add_argument("--part-number", metavar="N", type=int, help="the part to upload, 1-10000")
+    sub.add_argument("--header", metavar="NAME:VALUE", action="append",
+                     help="a header the URL's user must send exactly (signed); repeatable")
+    for argument in RESPONSE_OVERRIDES:
+        header = argument.removeprefix("response_").replace("_", "-")
+        sub.add_argument(f"--{argument.replace('_', '-')}", metavar="VALUE",
+                         help=f"GET only: the answer's {header} header")
 
 
 def _add_head(commands: _Commands,
@@ -287,3 +340,19 @@ def _add_demo(commands: _Commands,
                           "server started on 127.0.0.1 with generated files")
     sub.add_argument("--keep", action="store_true",
                      help="leave the objects (and a bucket created here) in place")
+
+
+def _add_whoami(commands: _Commands,
+                common: argparse.ArgumentParser) -> None:
+    _command(commands, common, "whoami",
+             "show which source supplied the credentials, their access key id and the region "
+             "(never the secret)", whoami)
+
+
+def _add_probe(commands: _Commands,
+               common: argparse.ArgumentParser) -> None:
+    sub = _command(
+        commands, common, "probe",
+        "run a catalogue of protocol checks against the endpoint in a bucket of its own, "
+        "delete everything it made, and report what the server enforces", probe)
+    add_probe_arguments(sub)

@@ -22,9 +22,13 @@ from typing import BinaryIO, TextIO
 from rawS3.cli.app import EXIT_OK, App
 from rawS3.cli.locations import S3Location, UsageError, object_location, parse_s3_url
 from rawS3.cli.meter import Counter
-from rawS3.progress import format_bytes
+from rawS3.file_upload import FileUpload
+from rawS3.parts import DEFAULT_PART_SIZE
+from rawS3.progress import TransferProgress, format_bytes
 from rawS3.results import PutResult
-from rawS3.transfer import stream_upload, upload_stream
+from rawS3.transfer import upload_stream
+from rawS3.transfer_calls import DEFAULT_DOWNLOAD_CONCURRENCY, DEFAULT_ITER_CONCURRENCY
+from rawS3.url_uploads import stream_upload
 from rawS3.validation import check_key, check_source_url
 
 __all__ = ["READ_SIZE", "cat", "cp", "get", "put"]
@@ -37,17 +41,25 @@ async def put(app: App, args: argparse.Namespace) -> int:
 
     Args:
         app: the client and the output streams.
-        args: ``file`` (``-`` for stdin), ``url``, ``part_size``, ``concurrency``,
-            ``content_type`` and ``metadata``.
+        args: ``file`` (``-`` for stdin), ``url``, ``part_size``, ``concurrency`` (a number or
+            ``"auto"``), ``max_memory``, ``content_type``, ``metadata``, ``resume`` and
+            ``keep_on_failure``.
 
     Returns:
         The exit status.
+
+    Raises:
+        UsageError: ``--resume`` or ``--keep-on-failure`` with stdin or another stream.
     """
     location = parse_s3_url(args.url)
     key = _upload_key(location, args.file)
     content_type = args.content_type
     if content_type is None and args.file != "-":
         content_type = mimetypes.guess_type(args.file)[0]
+    if _is_regular_file(args.file):
+        return await _put_file(app, args, location.bucket, key, content_type)
+    if args.resume is not None or args.keep_on_failure:
+        raise UsageError("--resume and --keep-on-failure need a regular FILE")
     async with _reading(args.file) as (chunks, size), app.meter(size):
         result = await upload_stream(
             app.client,
@@ -56,12 +68,54 @@ async def put(app: App, args: argparse.Namespace) -> int:
             chunks,
             size=size,
             part_size=args.part_size,
-            concurrency=args.concurrency,
+            concurrency=4 if args.concurrency == "auto" else args.concurrency,
             content_type=content_type,
             metadata=dict(args.metadata),
         )
     app.say(f"upload: {args.file} -> s3://{location.bucket}/{key} ({_summary(result)})")
     return EXIT_OK
+
+
+async def _put_file(
+    app: App, args: argparse.Namespace, bucket: str, key: str, content_type: str | None
+) -> int:
+    """Upload a local file with its parts read where they lie; resumable by upload id."""
+    upload = FileUpload(
+        app.client,
+        bucket,
+        key,
+        args.file,
+        part_size=args.part_size,
+        concurrency=args.concurrency,
+        max_memory=args.max_memory,
+        resume=args.resume,
+        keep_on_failure=args.keep_on_failure,
+        content_type=content_type,
+        metadata=dict(args.metadata),
+    )
+    size = os.stat(args.file).st_size
+    try:
+        async with app.meter(size):
+            result = await upload.run()
+    except BaseException:
+        if args.keep_on_failure and upload.upload_id is not None:
+            # Said on stderr whatever the failure: Ctrl-C included, the id is all that resumes.
+            print(
+                f"upload kept; resume it with: --resume {upload.upload_id}",
+                file=app.stderr,
+                flush=True,
+            )
+        raise
+    plural = "s" if upload.reused > 1 else ""
+    resumed = f", {upload.reused} part{plural} already stored" if upload.reused else ""
+    app.say(f"upload: {args.file} -> s3://{bucket}/{key} ({_summary(result)}{resumed})")
+    return EXIT_OK
+
+
+def _is_regular_file(path: str) -> bool:
+    # Blocking on purpose, like the reads: a local stat returns at once. Pipes, terminals
+    # and other streams cannot be read at offsets: they take the streaming path.
+    return path != "-" and os.path.isfile(path)
 
 
 def _upload_key(location: S3Location, path: str) -> str:
@@ -135,24 +189,54 @@ async def _pipe_chunks(stream: BinaryIO) -> AsyncIterator[AsyncIterator[bytes]]:
 async def get(app: App, args: argparse.Namespace) -> int:
     """``raws3 get``: download an object to a local file, or to stdout for ``-``.
 
+    A file is downloaded with parallel ranged GETs (``S3Client.download``): written into a
+    temporary file that replaces FILE only when complete; with ``--resume`` an interrupted
+    download is kept as ``FILE.raws3-part`` and continued from there by the next ``--resume``.
+    Stdout gets the bytes in order (``S3Client.iter_download``).
+
     Args:
         app: the client and the output streams.
-        args: ``url`` and ``file`` (``None``: the key's last segment).
+        args: ``url``, ``file`` (``None``: the key's last segment), ``part_size``,
+            ``concurrency`` and ``resume`` (the last three may be absent, as for ``cat``).
 
     Returns:
         The exit status.
     """
     location = object_location(args.url, "get")
     target = _local_target(args.file, location.key)
+    part_size = getattr(args, "part_size", None) or DEFAULT_PART_SIZE
+    concurrency = getattr(args, "concurrency", None)
     received = Counter()
-    async with app.client.open_object(location.bucket, location.key) as stream:
-        with _writing(target, app.stdout) as out:
-            async with app.meter(stream.head.size, received):
-                async for chunk in stream.iter_chunks(READ_SIZE):
-                    out.write(chunk)
-                    received.value += len(chunk)
-    if target != "-":
-        app.say(f"download: {location} -> {target} ({format_bytes(received.value)})")
+    async with app.meter(None, received) as meter:
+
+        def follow(progress: TransferProgress) -> None:
+            meter.follow(progress)
+
+        if target == "-":
+            pieces = app.client.iter_download(
+                location.bucket,
+                location.key,
+                part_size=part_size,
+                concurrency=concurrency or DEFAULT_ITER_CONCURRENCY,
+                on_progress=follow,
+            )
+            with _writing(target, app.stdout) as out:
+                async with contextlib.aclosing(pieces):
+                    async for piece in pieces:
+                        out.write(piece)
+            return EXIT_OK
+        resume = bool(getattr(args, "resume", False))
+        result = await app.client.download(
+            location.bucket,
+            location.key,
+            target,
+            part_size=part_size,
+            concurrency=concurrency or DEFAULT_DOWNLOAD_CONCURRENCY,
+            resume=resume,
+            on_progress=follow,
+        )
+    resumed = f", {format_bytes(result.resumed)} resumed" if result.resumed else ""
+    app.say(f"download: {location} -> {target} ({format_bytes(result.size)}{resumed})")
     return EXIT_OK
 
 

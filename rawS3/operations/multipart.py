@@ -8,15 +8,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from rawS3.bodies import BufferBody
-from rawS3.checksums import check_algorithm, checksum_element
+from rawS3.bodies import DEFAULT_CHUNK_SIZE, BufferBody
+from rawS3.checksums import check_algorithm, check_checksum_type, checksum_element
 from rawS3.errors import RawS3Error, ResponseError, S3Error
+from rawS3.operations.multipart_checksums import (
+    complete_checksum_headers,
+    create_checksum_headers,
+    object_checksum,
+    reported_checksum,
+)
 from rawS3.operations.multipart_xml import (
     MAX_PARTS,
     build_complete_multipart_upload,
     parse_complete_multipart_upload,
     parse_initiate_multipart_upload,
 )
+from rawS3.operations.objects import put_body
 from rawS3.operations.request import (
     Query,
     Reply,
@@ -102,6 +109,7 @@ def create_multipart_upload(
     content_type: str | None,
     metadata: Mapping[str, str] | None,
     checksum: str | None,
+    checksum_type: str | None = None,
 ) -> Request:
     """Build a CreateMultipartUpload (retried on a late answer: the caller cleans up).
 
@@ -111,6 +119,8 @@ def create_multipart_upload(
         content_type: stored with the object.
         metadata: user metadata.
         checksum: the algorithm every part will carry, or ``None``.
+        checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"`` to declare the object
+            checksum's type (``x-amz-checksum-type``); ``None`` declares none.
 
     Returns:
         The request.
@@ -119,8 +129,10 @@ def create_multipart_upload(
         TypeError, ValueError: bad arguments.
     """
     headers = object_headers(content_type, metadata, None)
-    if check_algorithm(checksum) is not None:
-        headers["x-amz-checksum-algorithm"] = str(checksum).upper()
+    algorithm = check_algorithm(checksum)
+    if checksum_type is not None:
+        check_checksum_type(checksum_type, algorithm)
+    headers.update(create_checksum_headers(algorithm, checksum_type))
     query: Query = (("uploads", None),)
     target = check_bucket(bucket), check_key(key)
     return Request("POST", *target, query=query, headers=headers, retry_timeouts=True)
@@ -136,6 +148,8 @@ def upload_part(
     sign: bool,
     md5: bool,
     checksum: str | None,
+    size: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> Request:
     """Build an UploadPart.
 
@@ -144,10 +158,13 @@ def upload_part(
         key: the object's key.
         upload_id: the upload.
         part_number: 1 to 10,000.
-        data: the part's bytes, any contiguous buffer.
-        sign: put the part's SHA-256 in the signature.
-        md5: send ``Content-MD5``.
+        data: the part's bytes, any contiguous buffer, or an async iterable of exactly
+            ``size`` bytes, streamed as aws-chunked frames (with ``checksum``, in a trailer).
+        sign: put the part's SHA-256 in the signature (for a stream: sign its frames).
+        md5: send ``Content-MD5`` (buffers only).
         checksum: an ``x-amz-checksum-*`` algorithm, or ``None``.
+        size: the exact size of an iterable ``data``.
+        chunk_size: the aws-chunked frame size for an iterable ``data``.
 
     Returns:
         The request.
@@ -157,9 +174,13 @@ def upload_part(
     """
     check_positive_int("part_number", part_number, maximum=MAX_PARTS)
     query = (("partNumber", str(part_number)), ("uploadId", check_upload_id(upload_id)))
-    body = BufferBody(
-        check_buffer("data", data), sign=sign, md5=md5, checksum=check_algorithm(checksum)
-    )
+    algorithm = check_algorithm(checksum)
+    if hasattr(data, "__aiter__"):
+        body = put_body(
+            data, size=size, sign=sign, md5=False, checksum=algorithm, chunk_size=chunk_size
+        )
+    else:
+        body = BufferBody(check_buffer("data", data), sign=sign, md5=md5, checksum=algorithm)
     return Request("PUT", check_bucket(bucket), check_key(key), query=query, body=body)
 
 
@@ -177,7 +198,7 @@ def read_upload_part(reply: Reply, request: Request) -> UploadedPart:
         IntegrityError: the server reports other bytes than those sent.
     """
     body, bucket, key = request.body, request.bucket or "", request.key or ""
-    assert isinstance(body, BufferBody)
+    assert body is not None
     check_etag(reply.headers, body.md5, bucket, key)
     check_echoed_checksum(reply.headers, body.checksum, bucket, key)
     number = int(dict(request.query)["partNumber"] or 0)
@@ -223,7 +244,12 @@ def upload_part_copy(
 
 
 def complete_multipart_upload(
-    bucket: str, key: str, upload_id: str, parts: Iterable[object]
+    bucket: str,
+    key: str,
+    upload_id: str,
+    parts: Iterable[object],
+    *,
+    checksum_type: str | None = None,
 ) -> tuple[Request, list[UploadedPart]]:
     """Build a CompleteMultipartUpload of ``parts`` (in any order; sent in ascending order).
 
@@ -232,18 +258,26 @@ def complete_multipart_upload(
         key: the object's key.
         upload_id: the upload.
         parts: what UploadPart gave for each part.
+        checksum_type: the type declared at creation; with it, the object checksum the
+            parts make is stated (FULL_OBJECT: the combined CRC is sent for the server to
+            compare; see ``rawS3.operations.multipart_checksums``).
 
     Returns:
         The request, and the parts in part-number order.
 
     Raises:
         TypeError: a part is not an ``UploadedPart``.
-        ValueError: no parts, a number given twice, bad names.
+        ValueError: no parts, a number given twice, bad names, or parts whose checksums
+            cannot make the ``checksum_type`` asked for.
     """
     check_bucket(bucket)
     check_key(key)
     query = (("uploadId", check_upload_id(upload_id)),)
     ordered = sorted(_uploaded_parts(parts), key=lambda part: part.part_number)
+    if checksum_type is not None and checksum_type not in ("COMPOSITE", "FULL_OBJECT"):
+        raise ValueError("checksum_type must be 'COMPOSITE', 'FULL_OBJECT' or None")
+    expected = object_checksum(ordered, checksum_type)
+    headers = complete_checksum_headers(expected, checksum_type)
     checksums = {
         p.part_number: (checksum_element(p.checksum[0]), p.checksum[1])
         for p in ordered
@@ -253,7 +287,9 @@ def complete_multipart_upload(
         ((p.part_number, p.etag) for p in ordered), checksums=checksums
     )
     body = BufferBody(xml, sign=True, md5=False)
-    request = Request("POST", bucket, key, query=query, body=body, embedded_errors=True)
+    request = Request(
+        "POST", bucket, key, query=query, headers=headers, body=body, embedded_errors=True
+    )
     return request, ordered
 
 
@@ -265,14 +301,16 @@ def read_complete(reply: Reply, parts: list[UploadedPart]) -> PutResult:
         parts: the parts completed, in order.
 
     Returns:
-        The object's ETag as the server sent it, version id, part count and size.
+        The object's ETag as the server sent it, version id, part count, size, and the
+        object checksum the server reports (if any).
 
     Raises:
         ResponseError: the answer is not a Complete result.
     """
     result = parse_complete_multipart_upload(reply.body)
     size = sum(p.size for p in parts)
-    return PutResult(result.etag, reply.headers.get("x-amz-version-id"), len(parts), size)
+    version = reply.headers.get("x-amz-version-id")
+    return PutResult(result.etag, version, len(parts), size, reported_checksum(reply.body))
 
 
 def _uploaded_parts(parts: Iterable[object]) -> list[UploadedPart]:

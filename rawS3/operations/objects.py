@@ -6,6 +6,7 @@ Each builder checks its arguments (``TypeError``/``ValueError``, nothing sent) a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from rawS3.operations.request import (
     range_header,
 )
 from rawS3.results import ObjectHead, PutResult, head_from_headers, put_from_headers
+from rawS3.trailers import TrailerChunkedBody
 from rawS3.validation import check_bucket, check_buffer, check_key, check_positive_int
 from rawS3.xml import Node, check_xml_text, document, element, strip_etag
 
@@ -114,15 +116,16 @@ def put_body(
         size: the exact length of an iterable ``body`` (for a buffer, checked if given).
         sign: put a buffer's SHA-256 in the signature (else ``UNSIGNED-PAYLOAD``).
         md5: send ``Content-MD5``.
-        checksum: an ``x-amz-checksum-*`` algorithm for a buffer, or ``None``.
+        checksum: an ``x-amz-checksum-*`` algorithm, or ``None``. A buffer sends it as a
+            header; an iterable as a trailer after aws-chunked frames (signed frames and
+            trailer when ``sign``, else ``STREAMING-UNSIGNED-PAYLOAD-TRAILER``).
         chunk_size: the aws-chunked frame size for an iterable.
 
     Returns:
-        A replayable ``BufferBody``, or a one-shot signed aws-chunked body.
+        A replayable ``BufferBody``, or a one-shot aws-chunked body.
 
     Raises:
-        TypeError, ValueError: a body of another kind, a wrong or missing size, or a
-            checksum asked for a streamed body.
+        TypeError, ValueError: a body of another kind, or a wrong or missing size.
     """
     if not hasattr(body, "__aiter__"):
         view = check_buffer("body", body)
@@ -131,10 +134,13 @@ def put_body(
         return BufferBody(view, sign=sign, md5=md5, checksum=checksum)
     if size is None:
         raise ValueError("an async iterable body needs its exact size (size=...)")
-    if checksum is not None:
-        raise ValueError("checksum= needs a bytes-like body; a streamed body is signed per chunk")
     check_positive_int("size", size, minimum=0)
     check_positive_int("chunk_size", chunk_size, minimum=8 * 1024)
+    if checksum is not None:
+        # Computed as the body streams and sent in a trailer: one pass, no second read.
+        return TrailerChunkedBody(
+            body, size=size, chunk_size=chunk_size, algorithm=checksum, signed=sign
+        )
     return SignedChunkedBody(body, size=size, chunk_size=chunk_size)
 
 
@@ -184,10 +190,13 @@ def read_put_object(reply: Reply, body: Body, bucket: str, key: str) -> PutResul
     """
     check_etag(reply.headers, body.md5, bucket, key)
     check_echoed_checksum(reply.headers, body.checksum, bucket, key)
-    return put_from_headers(reply.headers, size=body.size)
+    result = put_from_headers(reply.headers, size=body.size)
+    return dataclasses.replace(result, checksum=body.checksum) if body.checksum else result
 
 
-def get_object(bucket: str, key: str, *, start: int | None, end: int | None) -> Request:
+def get_object(
+    bucket: str, key: str, *, start: int | None, end: int | None, checksum_mode: bool = False
+) -> Request:
     """Build a GetObject of the whole object or of the inclusive range ``start``..``end``.
 
     Args:
@@ -195,18 +204,30 @@ def get_object(bucket: str, key: str, *, start: int | None, end: int | None) -> 
         key: the object's key.
         start: the first byte (``None``: the whole object).
         end: the last byte, inclusive (``None``: to the end); needs ``start``.
+        checksum_mode: ask for the stored checksum (``x-amz-checksum-mode: ENABLED``), to
+            verify the bytes; whole-object reads only.
 
     Returns:
         The request (200 and 206 are success).
 
     Raises:
-        TypeError, ValueError: bad arguments, e.g. ``end`` without ``start``.
+        TypeError, ValueError: bad arguments, e.g. ``end`` without ``start``, or a range
+            with ``checksum_mode`` (the stored checksum covers the whole object).
     """
     check_bucket(bucket)
     check_key(key)
     if start is None and end is not None:
         raise ValueError("end given without start; pass start=0 to read from the beginning")
+    if not isinstance(checksum_mode, bool):
+        raise TypeError(f"checksum_mode must be a bool, not {type(checksum_mode).__name__}")
+    if checksum_mode and start is not None:
+        raise ValueError(
+            "checksum_mode verifies whole-object reads only: the stored checksum covers the "
+            "whole object, not a range"
+        )
     headers = {"Range": range_header(start, end)} if start is not None else {}
+    if checksum_mode:
+        headers["x-amz-checksum-mode"] = "ENABLED"
     return Request("GET", bucket, key, headers=headers, ok=frozenset({200, 206}))
 
 

@@ -16,6 +16,7 @@ from rawS3.errors import (
     code_for_status,
     make_s3_error,
 )
+from rawS3.trailers import TrailerChunkedBody
 from rawS3.urls import encode_key
 from rawS3.validation import check_byte_range, check_header, check_metadata
 from rawS3.xml import ErrorDocument, parse_error, strip_etag
@@ -34,7 +35,7 @@ __all__ = [
     "read_error",
 ]
 
-Body = BufferBody | SignedChunkedBody
+Body = BufferBody | SignedChunkedBody | TrailerChunkedBody
 Query = tuple[tuple[str, str | None], ...]
 
 

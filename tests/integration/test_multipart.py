@@ -397,7 +397,7 @@ class GatedClient:
         return UploadedPart(number, f'"{md5_hex(data)}"', len(data))
 
     async def complete_multipart_upload(
-        self, bucket: str, key: str, upload_id: str, parts: list[UploadedPart]
+        self, bucket: str, key: str, upload_id: str, parts: list[UploadedPart], **_: object
     ) -> PutResult:
         return PutResult("", None, len(parts), sum(p.size for p in parts))
 

@@ -23,7 +23,7 @@ from rawS3 import (
     TransportError,
     TransportTimeout,
 )
-from rawS3.transfer import stream_upload
+from rawS3.url_uploads import stream_upload
 from tests.conftest import TestServer
 from tests.faults import (
     INTERNAL_ERROR,

@@ -124,6 +124,7 @@ async def test_secrets_appear_in_no_error_log_or_repr(
     texts = [text for error in errors for text in exception_texts(error)]
     texts += [*log_texts(caplog.records), caplog.text]
     texts += [repr(c) for c in clients] + [str(c) for c in clients]
+    texts += [repr(c.presign_post(bucket, key_prefix="p/")) for c in clients]
     secrets = {wrong_secret, s3_server.secret_key, token, *sent_signatures}
     assert leaks(texts, secrets) == []
 
@@ -206,3 +207,102 @@ async def test_https_is_accepted_with_the_ca(
         assert client.endpoint_url.startswith("https://")
         await client.put_object(bucket, f"over-tls-{trust}", data)
         assert await client.get_object(bucket, f"over-tls-{trust}") == data
+
+
+# -- the credentials chain's sources -------------------------------------------------------
+
+WEB_TOKEN = "web-identity-token-" + uuid.uuid4().hex
+CONTAINER_TOKEN = "container-authorization-" + uuid.uuid4().hex
+PROCESS_SECRET = "process-output-secret-" + uuid.uuid4().hex
+PROCESS_TOKEN = "process-output-token-" + uuid.uuid4().hex
+
+
+async def echoing_endpoint() -> tuple[str, aiohttp.web.AppRunner]:
+    """A hostile stand-in for STS, the container endpoint and IMDS: each error it answers
+    quotes back every header and the body it was sent, tokens included."""
+    from aiohttp import web
+
+    async def echo(request: web.Request) -> web.Response:
+        from xml.sax.saxutils import escape
+
+        sent = escape(f"{dict(request.headers)!r} {(await request.read()).decode()}")
+        if request.path == "/latest/api/token":
+            return web.Response(text=WEB_TOKEN)  # an IMDS session token, refused next
+        body = (
+            "<ErrorResponse><Error><Code>InvalidIdentityToken</Code>"
+            f"<Message>refused {sent}</Message></Error></ErrorResponse>"
+        )
+        return web.Response(status=403, text=body)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return f"http://127.0.0.1:{port}", runner
+
+
+async def test_credential_sources_leak_no_token_or_process_output(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+    import shlex
+    from pathlib import Path
+
+    from rawS3 import CredentialsError
+
+    home = Path(str(tmp_path))
+    (home / "token").write_text(WEB_TOKEN)
+    (home / "container-token").write_text(CONTAINER_TOKEN)
+    endpoint, runner = await echoing_endpoint()
+    document = f'{{"Version": 2, "AccessKeyId": "AKIDP", "SecretAccessKey": "{PROCESS_SECRET}"}}'
+    half = f'{{"Version": 1, "SessionToken": "{PROCESS_TOKEN}"}}'
+    sources = {
+        "web identity": {
+            "AWS_WEB_IDENTITY_TOKEN_FILE": str(home / "token"),
+            "AWS_ROLE_ARN": "arn:aws:iam::1:role/r",
+            "AWS_ENDPOINT_URL_STS": endpoint,
+        },
+        "container": {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": endpoint + "/creds",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(home / "container-token"),
+        },
+        "container, token in the environment": {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": endpoint + "/creds",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": CONTAINER_TOKEN,
+        },
+        "instance metadata": {"AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint},
+        "process, wrong version": {"credential_process": f"echo {shlex.quote(document)}"},
+        "process, missing keys": {"credential_process": f"echo {shlex.quote(half)}"},
+        "process, failing": {"credential_process": f"echo {PROCESS_SECRET}; exit 4"},
+    }
+    texts: list[str] = []
+    try:
+        for name, env in sources.items():
+            for variable in list(os.environ):
+                if variable.startswith("AWS_"):
+                    monkeypatch.delenv(variable)
+            monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "none"))
+            config = home / "config"
+            command = env.pop("credential_process", None)
+            config.write_text(f"[default]\ncredential_process = {command}\n" if command else "")
+            monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+            for variable, value in env.items():
+                monkeypatch.setenv(variable, value)
+            client = S3Client("http://127.0.0.1:9")
+            with caplog.at_level(logging.DEBUG), pytest.raises(CredentialsError) as caught:
+                await client.list_buckets()
+            texts += [*exception_texts(caught.value), repr(client), name]
+    finally:
+        await runner.cleanup()
+    texts += log_texts(caplog.records)
+    assert leaks(texts, [WEB_TOKEN, CONTAINER_TOKEN, PROCESS_SECRET, PROCESS_TOKEN]) == []
+    # The scan saw the errors it was meant to see.
+    joined = "\n".join(texts)
+    assert "web identity: STS refused: HTTP 403 InvalidIdentityToken" in joined
+    assert "container endpoint: " in joined
+    imds = "instance metadata: GET /latest/meta-data/iam/security-credentials/ answered HTTP 403"
+    assert imds in joined
+    assert "exited with status 4" in joined

@@ -20,18 +20,32 @@ IO_MODULES = {
     "rawS3.bucket_calls",
     "rawS3.cleanup",
     "rawS3.client",
+    "rawS3.configuration",
+    "rawS3.copying",
+    "rawS3.download",
+    "rawS3.download_stream",
     "rawS3.engine",
+    "rawS3.file_upload",
     "rawS3.listing_calls",
     "rawS3.multipart_calls",
     "rawS3.object_calls",
+    "rawS3.presign_calls",
+    "rawS3.providers",
     "rawS3.raw_calls",
     "rawS3.rawio",
+    "rawS3.refresh",
+    "rawS3.resume",
     "rawS3.safeguards",
     "rawS3.streams",
     "rawS3.tls",
     "rawS3.transfer",
+    "rawS3.url_uploads",
+    "rawS3.probe.context",
+    "rawS3.probe.runner",
+    "rawS3.transfer_calls",
+    "rawS3.upload_calls",
 }
-IO_PACKAGES = ("rawS3.cli",)
+IO_PACKAGES = ("rawS3.cli", "rawS3.probe.checks")
 IO_LIBRARIES = {"asyncio", "aiohttp", "yarl", "multidict", "socket", "ssl", "threading"}
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "time_ns"}
 MAX_LINES = 600

@@ -15,8 +15,17 @@ from typing import Any
 
 import pytest
 
-from rawS3 import RetryPolicy, S3Client, Timeouts
-from rawS3.transfer import fetch_and_upload, stream_upload, upload_stream
+from rawS3 import (
+    Credentials,
+    CredentialsError,
+    MultipartUploader,
+    RetryPolicy,
+    S3Client,
+    Timeouts,
+    UploadedPart,
+)
+from rawS3.transfer import upload_stream
+from rawS3.url_uploads import fetch_and_upload, stream_upload
 from tests.sources import MiB, SourceFiles
 
 GiB = 1024 * MiB
@@ -73,6 +82,10 @@ def client(**options: object) -> Call:
 
 def uploader(**options: object) -> Call:
     return lambda env: env.client.multipart_uploader("bucket", "key", **options)  # type: ignore[arg-type]
+
+
+def upload_path(path: object = "/nonexistent/file", **kw: object) -> Call:
+    return lambda env: env.client.upload_path("bucket", "key", path, **kw)  # type: ignore[arg-type]
 
 
 def meta(metadata: object) -> Call:
@@ -328,7 +341,324 @@ CASES: dict[str, Case | Any] = {
         ValueError,
         r"object key must not be empty",
     ),
+    # Checksums (additional checksums, trailers, multipart checksum types, verified reads).
+    "checksum md5": Case(put(checksum="md5"), ValueError, r"checksum must be one of .*crc32c"),
+    "client checksum unknown": Case(
+        client(checksum="crc16"), ValueError, r"checksum must be one of .*crc64nvme"
+    ),
+    "uploader FULL_OBJECT with sha256": Case(
+        uploader(checksum="sha256", checksum_type="FULL_OBJECT"),
+        ValueError,
+        r"FULL_OBJECT needs one of \('crc32', 'crc32c', 'crc64nvme'\)",
+    ),
+    "uploader checksum_type without checksum": Case(
+        uploader(checksum_type="COMPOSITE"), ValueError, r"checksum_type needs a checksum"
+    ),
+    "uploader unknown checksum_type": Case(
+        uploader(checksum="crc32", checksum_type="FULL"),
+        ValueError,
+        r"checksum_type must be one of \('COMPOSITE', 'FULL_OBJECT'\)",
+    ),
+    "ranged read with checksum_mode": Case(
+        get(start=0, end=9, checksum_mode=True), ValueError, r"whole-object reads only"
+    ),
+    "checksum_mode not a bool": Case(
+        get(checksum_mode="yes"), TypeError, r"checksum_mode must be a bool, not str"
+    ),
+    "streamed upload_part without size": Case(
+        lambda env: env.client.upload_part("bucket", "key", "id", 1, chunks(), checksum="crc32"),
+        ValueError,
+        r"needs its exact size",
+    ),
+    "complete with an unknown checksum_type": Case(
+        lambda env: env.client.complete_multipart_upload(
+            "bucket", "key", "id", [UploadedPart(1, '"e"', 1)], checksum_type="full"
+        ),
+        ValueError,
+        r"checksum_type must be 'COMPOSITE', 'FULL_OBJECT' or None",
+    ),
+    # Credentials and profiles.
+    "credentials not a provider": Case(
+        lambda env: S3Client("http://127.0.0.1:9", credentials="AKID:secret"),  # type: ignore[arg-type]
+        TypeError,
+        r"credentials must be Credentials or a provider with an async fetch\(\) method, not str",
+    ),
+    "credentials and keys together": Case(
+        client(credentials=Credentials("AKIDX", "secret")),
+        TypeError,
+        r"pass credentials= or the aws_\* key arguments, not both",
+    ),
+    "profile not a str": Case(client(profile=7), TypeError, r"profile must be a str, not int"),
+    "credentials expiry as str": Case(
+        lambda env: Credentials("AKIDX", "secret", None, "2030-01-01"),  # type: ignore[arg-type]
+        TypeError,
+        r"Credentials\.expiry must be a datetime\.datetime or None",
+    ),
+    "unknown profile": Case(
+        lambda env: S3Client("http://127.0.0.1:9", profile="rawS3-no-such-profile-anywhere"),
+        CredentialsError,
+        r"^profile rawS3-no-such-profile-anywhere: not found in ",
+    ),
+    "download part_size too small": Case(
+        lambda env: env.client.download("bucket", "key", "/tmp/x", part_size=1024),
+        ValueError,
+        r"part_size must be at least 65,536",
+    ),
+    "download concurrency 0": Case(
+        lambda env: env.client.download("bucket", "key", "/tmp/x", concurrency=0),
+        ValueError,
+        r"concurrency must be at least 1 and at most 1,000",
+    ),
+    "download target None": Case(
+        lambda env: env.client.download("bucket", "key", None),
+        TypeError,
+        r"target must be a path",
+    ),
+    "download target a directory": Case(
+        lambda env: env.client.download("bucket", "key", "/"),
+        ValueError,
+        r"is a directory",
+    ),
+    "download target in a missing directory": Case(
+        lambda env: env.client.download("bucket", "key", "/nonexistent-raws3-dir/x"),
+        ValueError,
+        r"which is not a directory",
+    ),
+    "download resume not bool": Case(
+        lambda env: env.client.download("bucket", "key", "/tmp/x", resume="yes"),
+        TypeError,
+        r"resume must be True or False",
+    ),
+    "download on_progress not callable": Case(
+        lambda env: env.client.download("bucket", "key", "/tmp/x", on_progress=5),
+        TypeError,
+        r"on_progress must be callable",
+    ),
+    "download bad key": Case(
+        lambda env: env.client.download("bucket", "", "/tmp/x"),
+        ValueError,
+        r"object key must not be empty",
+    ),
+    "iter_download part_size not int": Case(
+        lambda env: env.client.iter_download("bucket", "key", part_size=1.5),
+        TypeError,
+        r"part_size must be an int",
+    ),
+    "iter_download empty version": Case(
+        lambda env: env.client.iter_download("bucket", "key", version_id=""),
+        ValueError,
+        r"version_id must be a non-empty str",
+    ),
+    # Files up, and resuming.
+    "upload_path path an int": Case(upload_path(3), TypeError, r"path must be a str or os\."),
+    "upload_path bad bucket": Case(
+        lambda env: env.client.upload_path("B", "key", "f"), ValueError, r"3 to 63 characters"
+    ),
+    "upload_path part_size too small": Case(upload_path(part_size=MiB), ValueError, PART_RANGE),
+    "upload_path concurrency 0": Case(
+        upload_path(concurrency=0), ValueError, r"concurrency must be at least 1"
+    ),
+    "upload_path concurrency a word": Case(
+        upload_path(concurrency="fast"), ValueError, r"concurrency must be an int or 'auto'"
+    ),
+    "upload_path max_memory below one part": Case(
+        upload_path(max_memory=MiB), ValueError, r"max_memory=1,048,576 cannot hold one part"
+    ),
+    "upload_path max_memory 0": Case(
+        upload_path(max_memory=0), ValueError, r"max_memory must be at least 1"
+    ),
+    "upload_path resume empty": Case(
+        upload_path(resume=""), ValueError, r"upload_id must not be empty"
+    ),
+    "upload_path resume an int": Case(upload_path(resume=7), TypeError, r"upload_id must be"),
+    "upload_path keep_on_failure a str": Case(
+        upload_path(keep_on_failure="yes"), TypeError, r"keep_on_failure must be a bool"
+    ),
+    "upload_path a missing file": Case(upload_path(), FileNotFoundError, r"/nonexistent/file"),
+    "upload_path a directory": Case(upload_path("/"), ValueError, r"/ is not a regular file"),
+    "uploader resume empty": Case(uploader(resume=""), ValueError, r"upload_id must not be empty"),
+    "uploader resume with a checksum": Case(
+        lambda env: MultipartUploader(env.client, "bucket", "key", resume="id", checksum="crc32"),
+        ValueError,
+        r"a resumed upload cannot carry a checksum",
+    ),
 }
+
+
+# -- presigning any operation, presigned POST forms, multipart copies --------------------------
+
+
+def presign_any(method: object = "GET", key: object = "key", **kw: object) -> Call:
+    return lambda env: env.client.presign(method, "bucket", key, **kw)  # type: ignore[arg-type]
+
+
+def post(key: object = "key", **kw: object) -> Call:
+    return lambda env: env.client.presign_post("bucket", key, **kw)  # type: ignore[arg-type]
+
+
+def copy(source_key: object = "src", **kw: object) -> Call:
+    return lambda env: env.client.copy_object("bucket", source_key, "bucket", "dst", **kw)  # type: ignore[arg-type]
+
+
+RESERVED = r"is set by the signature; leave it out"
+CASES.update(
+    {
+        "presign method lower case": Case(presign_any("get"), ValueError, r"one of GET, PUT"),
+        "presign method PATCH": Case(presign_any("PATCH"), ValueError, r"not 'PATCH'"),
+        "presign method None": Case(presign_any(None), TypeError, r"method must be a str"),
+        "presign expires 0 on DELETE": Case(
+            presign_any("DELETE", expires=0), ValueError, EXPIRES_RANGE
+        ),
+        "presign bad bucket": Case(
+            lambda env: env.client.presign("GET", "My_Bucket"), ValueError, BUCKET_CHARS
+        ),
+        "presign empty key": Case(presign_any(key=""), ValueError, r"must not be empty"),
+        "presign version_id without a key": Case(
+            presign_any(key=None, version_id="v1"), ValueError, r"version_id addresses an object"
+        ),
+        "presign version_id on PUT": Case(
+            presign_any("PUT", version_id="v1"), ValueError, r"version_id goes with GET or HEAD"
+        ),
+        "presign version_id empty": Case(
+            presign_any(version_id=""), ValueError, r"version_id must not be empty"
+        ),
+        "presign version_id int": Case(
+            presign_any(version_id=3), TypeError, r"version_id must be a str, not int"
+        ),
+        "presign part_number without upload_id": Case(
+            presign_any("PUT", part_number=1), ValueError, r"part_number on PUT needs the upload_id"
+        ),
+        "presign part_number 0": Case(
+            presign_any("PUT", upload_id="u", part_number=0), ValueError, r"at most 10,000, got 0"
+        ),
+        "presign part_number 10001": Case(
+            presign_any("PUT", upload_id="u", part_number=10_001), ValueError, r"got 10,001"
+        ),
+        "presign part_number str": Case(
+            presign_any("PUT", upload_id="u", part_number="1"), TypeError, r"must be an int"
+        ),
+        "presign part_number on POST": Case(
+            presign_any("POST", upload_id="u", part_number=1), ValueError, r"goes with PUT or GET"
+        ),
+        "presign GET part_number with upload_id": Case(
+            presign_any("GET", upload_id="u", part_number=1), ValueError, r"use PUT"
+        ),
+        "presign part_number without a key": Case(
+            presign_any("GET", key=None, part_number=1), ValueError, r"give its key"
+        ),
+        "presign PUT upload_id without part_number": Case(
+            presign_any("PUT", upload_id="u"), ValueError, r"give part_number too"
+        ),
+        "presign upload_id empty": Case(
+            presign_any("POST", upload_id=""), ValueError, r"upload_id must not be empty"
+        ),
+        "presign upload_id on HEAD": Case(
+            presign_any("HEAD", upload_id="u"), ValueError, r"not HEAD"
+        ),
+        "presign upload_id without a key": Case(
+            presign_any("POST", key=None, upload_id="u"), ValueError, r"give its key"
+        ),
+        "presign response override on PUT": Case(
+            presign_any("PUT", response_content_type="text/plain"), ValueError, r"goes with GET"
+        ),
+        "presign response override with CR LF": Case(
+            presign_any(response_content_disposition="a\r\nb"), ValueError, r"CR or LF"
+        ),
+        "presign response_expires int": Case(
+            presign_any(response_expires=0), TypeError, r"must have a str value, not int"
+        ),
+        "presign headers a list": Case(
+            presign_any(headers=[("a", "b")]), TypeError, r"headers must be a mapping"
+        ),
+        "presign headers with Host": Case(presign_any(headers={"Host": "x"}), ValueError, RESERVED),
+        "presign headers with x-amz-date": Case(
+            presign_any(headers={"X-Amz-Date": "x"}), ValueError, RESERVED
+        ),
+        "presign header value int": Case(
+            presign_any(headers={"x-amz-meta-a": 1}), TypeError, r"must have a str value"
+        ),
+        "presign header name with a space": Case(
+            presign_any(headers={"a b": "1"}), ValueError, r"not a valid HTTP header name"
+        ),
+        "presign header given twice": Case(
+            presign_any(headers={"x-a": "1", "X-A": "2"}), ValueError, r"given twice"
+        ),
+        "presign query with X-Amz-Signature": Case(
+            presign_any(query={"X-Amz-Signature": "0"}), ValueError, RESERVED
+        ),
+        "presign query repeating versionId": Case(
+            presign_any(version_id="v", query={"versionId": "w"}), ValueError, r"already set"
+        ),
+        "presign query value int": Case(
+            presign_any(query={"a": 1}), TypeError, r"must be a str or None, not int"
+        ),
+        "presign query a list": Case(
+            presign_any(query=[("a", "b")]), TypeError, r"query must be a mapping"
+        ),
+        "post key and key_prefix": Case(
+            post(key_prefix="a/"), ValueError, r"exactly one of key .* and key_prefix"
+        ),
+        "post neither key nor key_prefix": Case(
+            post(key=None), ValueError, r"exactly one of key .* and key_prefix"
+        ),
+        "post key_prefix int": Case(
+            post(key=None, key_prefix=1), TypeError, r"key_prefix must be a str, not int"
+        ),
+        "post empty key": Case(post(key=""), ValueError, r"must not be empty"),
+        "post bad bucket": Case(
+            lambda env: env.client.presign_post("My_Bucket", "k"), ValueError, BUCKET_CHARS
+        ),
+        "post range reversed": Case(
+            post(content_length_range=(10, 1)), ValueError, r"0 <= minimum <= maximum"
+        ),
+        "post range over 5 GiB": Case(
+            post(content_length_range=(0, 6 * GiB)), ValueError, r"5,368,709,120 \(5 GiB\)"
+        ),
+        "post range a list": Case(
+            post(content_length_range=[1, 2]), TypeError, r"a \(minimum, maximum\) tuple"
+        ),
+        "post range of str": Case(
+            post(content_length_range=("1", 2)), TypeError, r"holds ints, not str"
+        ),
+        "post success_action_status 302": Case(
+            post(success_action_status=302), ValueError, r"200, 201 or 204, not 302"
+        ),
+        "post success_action_status str": Case(
+            post(success_action_status="201"), TypeError, r"must be an int, not str"
+        ),
+        "post content_type with LF": Case(post(content_type="a\nb"), ValueError, r"CR or LF"),
+        "post metadata not a mapping": Case(
+            post(metadata=["a"]), TypeError, r"metadata must be a mapping"
+        ),
+        "post expires over 7 days": Case(
+            post(expires=7 * 24 * 3600 + 1), ValueError, EXPIRES_RANGE
+        ),
+        "copy part_size without multipart_threshold": Case(
+            copy(part_size=8 * MiB), ValueError, r"take effect with multipart_threshold"
+        ),
+        "copy concurrency without multipart_threshold": Case(
+            copy(concurrency=2), ValueError, r"take effect with multipart_threshold"
+        ),
+        "copy multipart_threshold negative": Case(
+            copy(multipart_threshold=-1), ValueError, r"multipart_threshold must be at least 0"
+        ),
+        "copy multipart_threshold over 5 GiB": Case(
+            copy(multipart_threshold=5 * GiB + 1), ValueError, r"at most 5,368,709,120"
+        ),
+        "copy multipart_threshold str": Case(
+            copy(multipart_threshold="0"), TypeError, r"multipart_threshold must be an int"
+        ),
+        "copy part_size too small": Case(
+            copy(multipart_threshold=0, part_size=MiB), ValueError, PART_RANGE
+        ),
+        "copy concurrency 0": Case(
+            copy(multipart_threshold=0, concurrency=0), ValueError, r"concurrency must be at least"
+        ),
+        "copy multipart with an empty source key": Case(
+            copy(source_key="", multipart_threshold=0), ValueError, r"must not be empty"
+        ),
+    }
+)
 
 
 def test_the_table_is_large() -> None:

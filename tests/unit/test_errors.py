@@ -11,6 +11,7 @@ from rawS3.errors import (
     IntegrityError,
     NoSuchBucket,
     NoSuchKey,
+    ObjectChanged,
     RawS3Error,
     ResponseError,
     S3Error,
@@ -254,6 +255,7 @@ def test_signature_error_pickles_with_diagnosis() -> None:
     [
         SourceError("https://example.com/a", 404, "not found"),
         IntegrityError("etag differs", expected="a", actual="b"),
+        ObjectChanged("bucket", "key", expected='"a"', actual='"b"'),
         TransportTimeout("read timed out"),
         TransportError("connection refused"),
         ResponseError("bad xml"),

@@ -45,7 +45,7 @@ class RecordingClient:
     async def abort_multipart_upload(self, *args: Any) -> None:
         raise AssertionError("nothing failed, so nothing should be aborted")
 
-    async def complete_multipart_upload(self, *args: Any) -> PutResult:
+    async def complete_multipart_upload(self, *args: Any, **kwargs: Any) -> PutResult:
         return PutResult('""')
 
 

@@ -33,7 +33,7 @@ class StubClient:
     async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         self.aborted.append(upload_id)
 
-    async def complete_multipart_upload(self, *args: Any) -> PutResult:
+    async def complete_multipart_upload(self, *args: Any, **kwargs: Any) -> PutResult:
         self.completed += 1
         return PutResult('""')
 
@@ -79,7 +79,7 @@ class RefusesEmptyMultipart(StubClient):
         super().__init__()
         self.puts: list[bytes] = []
 
-    async def complete_multipart_upload(self, *args: Any) -> PutResult:
+    async def complete_multipart_upload(self, *args: Any, **kwargs: Any) -> PutResult:
         raise EntityTooSmall(code="EntityTooSmall", message="", status=400)
 
     async def put_object(self, bucket: str, key: str, body: bytes, **kwargs: Any) -> PutResult:

@@ -1,0 +1,364 @@
+"""Uploading a local file: each part read where it lies, a bounded number of parts in flight.
+
+A file shorter than one part is one PutObject. A longer one is a multipart upload in which
+every part task reads its own part with ``os.pread`` at the part's offset (one descriptor,
+no shared read position, no single reader that parts wait for), then sends it. No threads:
+the read is a blocking call on the event loop, and that is acceptable because one part's
+read is a single system call that takes a few milliseconds per 8 MiB from the page cache,
+several times less than the SHA-256 of the same part that the upload computes on the loop
+anyway, and far less than sending it over any network; in exchange a cancellation is
+immediate and no read outlives the upload. A part holds its bytes only while it is in
+flight, so part data never exceeds ``concurrency × part_size``.
+
+How many parts are in flight is either fixed, or (``concurrency="auto"``) found by
+``rawS3.concurrency.AdaptiveConcurrency`` from the throughput of completed parts, within
+``max_memory``. The file is checked not to change while it is read: a part that reads short
+or long, or a size or modification time that differ at the end, is ``SourceChanged``.
+
+The guarantees are ``MultipartUploader``'s: any failure or cancellation aborts the upload
+(``UploadNotAborted`` with its id when the server cannot be told), unless ``keep_on_failure``
+asks to keep it, which raises ``UploadInterrupted`` with the id to pass as ``resume=``.
+A resumed upload lists the parts the server holds and sends only those that differ from the
+file (``rawS3.resume``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import stat
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
+
+from rawS3.cleanup import run_to_end
+from rawS3.concurrency import DEFAULT_MAXIMUM, AdaptiveConcurrency, bound_for_memory
+from rawS3.errors import IntegrityError, SourceChanged
+from rawS3.parts import (
+    DEFAULT_PART_SIZE,
+    check_part_size,
+    multipart_etag,
+    part_size_for_total,
+    split,
+)
+from rawS3.results import PutResult, UploadedPart
+from rawS3.resume import Resumption
+from rawS3.validation import (
+    check_bucket,
+    check_header,
+    check_key,
+    check_metadata,
+    check_positive_int,
+)
+from rawS3.xml import strip_etag
+
+if TYPE_CHECKING:
+    from rawS3.client import S3Client
+
+__all__ = ["AUTO", "FileUpload", "upload_path"]
+
+log = logging.getLogger("rawS3")
+AUTO: Literal["auto"] = "auto"
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+# Reads past this size are split: Linux returns at most 2 GiB - 4 KiB from one read.
+_MAX_READ = 1 << 30
+
+
+async def upload_path(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    path: str | os.PathLike[str],
+    *,
+    part_size: int | None = None,
+    concurrency: int | Literal["auto"] = AUTO,
+    max_memory: int | None = None,
+    resume: str | None = None,
+    keep_on_failure: bool = False,
+    content_type: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+) -> PutResult:
+    """Upload the file at ``path``; see ``S3Client.upload_path``.
+
+    Args:
+        client: the ``S3Client`` to send with.
+        bucket: the bucket the object goes in.
+        key: the object's key.
+        path: the local file.
+        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB, grown to fit 10,000 parts).
+        concurrency: parts in flight, 1 to 1000, or ``"auto"``.
+        max_memory: a budget in bytes for part data: at most ``max_memory // part_size``
+            parts are in flight.
+        resume: the id of an interrupted upload of this file to finish.
+        keep_on_failure: keep a failed upload and raise ``UploadInterrupted``.
+        content_type: stored with the object.
+        metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+
+    Returns:
+        The object's ETag, part count (0: one PutObject) and size.
+
+    Raises:
+        TypeError, ValueError: bad arguments (nothing is sent).
+        OSError: the file cannot be opened or read (nothing is sent if it cannot be opened).
+        SourceChanged: the file changed while it was read; RawS3Error: the upload failed.
+    """
+    upload = FileUpload(
+        client,
+        bucket,
+        key,
+        path,
+        part_size=part_size,
+        concurrency=concurrency,
+        max_memory=max_memory,
+        resume=resume,
+        keep_on_failure=keep_on_failure,
+        content_type=content_type,
+        metadata=metadata,
+    )
+    return await upload.run()
+
+
+class FileUpload:
+    """One file's upload; ``run`` does it, and the attributes tell how it went.
+
+    Args:
+        client: the ``S3Client`` to send with.
+        bucket: the bucket the object goes in.
+        key: the object's key.
+        path: the local file.
+        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB, grown to fit 10,000 parts).
+        concurrency: parts in flight, 1 to 1000, or ``"auto"``.
+        max_memory: a budget in bytes for part data.
+        resume: the id of an interrupted upload of this file to finish.
+        keep_on_failure: keep a failed upload and raise ``UploadInterrupted``.
+        content_type: stored with the object.
+        metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+
+    Attributes:
+        part_size: the part size used.
+        maximum: the most parts ever in flight.
+        sent: how many parts (or PutObjects) were sent.
+        reused: how many parts of a resumed upload were not sent again.
+        peak: the most parts that were in flight at once.
+        limit: the limit on parts in flight when the last part was sent (``"auto"``: where
+            the controller settled).
+        upload_id: the multipart upload's id once known.
+
+    Raises:
+        TypeError, ValueError: bad arguments, at construction (nothing is sent).
+    """
+
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        part_size: int | None = None,
+        concurrency: int | Literal["auto"] = AUTO,
+        max_memory: int | None = None,
+        resume: str | None = None,
+        keep_on_failure: bool = False,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        self._client = client
+        self.bucket = check_bucket(bucket)
+        self.key = check_key(key)
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+        self.path = os.fspath(path)
+        self._base = check_part_size(DEFAULT_PART_SIZE if part_size is None else part_size)
+        self._fixed = None if concurrency == AUTO else _check_concurrency(concurrency)
+        self._max_memory = max_memory
+        # Checked now against the part size asked for; the size of the file may raise it.
+        bound_for_memory(self._base, max_memory, self._fixed or DEFAULT_MAXIMUM)
+        self._resumption = Resumption(resume, keep_on_failure=keep_on_failure)
+        self._content_type = (
+            None if content_type is None else check_header("Content-Type", content_type)[1]
+        )
+        self._metadata = check_metadata(metadata) if metadata is not None else {}
+        self.part_size = self._base
+        self.maximum = 0
+        self.sent = 0
+        self.reused = 0
+        self.peak = 0
+        self.limit = 0
+        self.upload_id: str | None = None
+        self._tasks: set[asyncio.Task[tuple[UploadedPart, bool]]] = set()
+
+    async def run(self) -> PutResult:
+        """Upload the file.
+
+        Returns:
+            The object's ETag, part count (0: one PutObject) and size.
+
+        Raises:
+            OSError: the file cannot be opened or read.
+            ValueError: ``path`` is not a regular file, or ``max_memory`` cannot hold one part
+                of the size this file needs (nothing is sent).
+            SourceChanged: the file changed while it was read; RawS3Error: the upload failed.
+        """
+        descriptor = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError(
+                    f"{self.path} is not a regular file; upload_stream takes pipes and streams"
+                )
+            self.part_size = part_size_for_total(info.st_size, self._base)
+            self.maximum = bound_for_memory(
+                self.part_size, self._max_memory, self._fixed or DEFAULT_MAXIMUM
+            )
+            reader = _PartReader(descriptor, self.path, info)
+            if info.st_size <= self.part_size and self._resumption.upload_id is None:
+                return await self._put_whole(reader)
+            return await self._multipart(reader)
+        finally:
+            os.close(descriptor)
+
+    async def _put_whole(self, reader: _PartReader) -> PutResult:
+        data = reader.read(0, reader.size, last=True)
+        self.sent += 1
+        return await self._client.put_object(
+            self.bucket, self.key, data, content_type=self._content_type, metadata=self._metadata
+        )
+
+    async def _multipart(self, reader: _PartReader) -> PutResult:
+        # A cancellation during Create is the Create's to clean up (it owns what it made).
+        upload_id = await self._resumption.start(
+            self._client,
+            self.bucket,
+            self.key,
+            content_type=self._content_type,
+            metadata=self._metadata,
+        )
+        self.upload_id = upload_id
+        try:
+            parts = await self._send_all(reader, upload_id)
+            reader.check_unchanged()
+            result = await self._client.complete_multipart_upload(
+                self.bucket, self.key, upload_id, parts
+            )
+        except BaseException as exc:
+            self._resumption.failed(exc)
+            await run_to_end(self._give_up(upload_id))
+            raise
+        self.reused = self._resumption.reused
+        etag = _verified_etag(result.etag, parts, f"{self.bucket}/{self.key}")
+        return PutResult(etag, result.version_id, len(parts), reader.size)
+
+    async def _send_all(self, reader: _PartReader, upload_id: str) -> list[UploadedPart]:
+        """Send every part not already stored, keeping as many in flight as the limit says."""
+        plan = list(split(reader.size, self.part_size)) or [(0, 0)]
+        controller = self._controller()
+        waiting = iter(enumerate(plan, 1))
+        parts: list[UploadedPart] = []
+        more = True
+        while more or self._tasks:
+            while more and len(self._tasks) < controller.limit:
+                step = next(waiting, None)
+                if step is None:
+                    more = False
+                    break
+                number, (offset, length) = step
+                sending = self._part(reader, upload_id, number, offset, length, number == len(plan))
+                self._tasks.add(asyncio.ensure_future(sending))
+            self.peak = max(self.peak, len(self._tasks))
+            if not self._tasks:
+                break
+            done, self._tasks = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                part, sent = task.result()
+                parts.append(part)
+                if sent:
+                    controller.completed(time.monotonic(), part.size)
+        self.limit = controller.limit
+        return parts
+
+    def _controller(self) -> AdaptiveConcurrency:
+        if self._fixed is not None:
+            # Started at its maximum, a controller is settled: the limit never moves.
+            return AdaptiveConcurrency(start=self.maximum, maximum=self.maximum)
+        return AdaptiveConcurrency(maximum=self.maximum)
+
+    async def _part(
+        self, reader: _PartReader, upload_id: str, number: int, offset: int, length: int, last: bool
+    ) -> tuple[UploadedPart, bool]:
+        data = reader.read(offset, length, last=last)
+        stored = self._resumption.reuse(number, data)
+        if stored is not None:
+            return stored, False
+        self.sent += 1
+        part = await self._client.upload_part(self.bucket, self.key, upload_id, number, data)
+        return part, True
+
+    async def _give_up(self, upload_id: str) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self.reused = self._resumption.reused
+        await self._resumption.give_up(self._client, self.bucket, self.key, upload_id)
+
+
+class _PartReader:
+    """Reads parts of one open file at their offsets, and notices the file changing."""
+
+    def __init__(self, descriptor: int, path: str, info: os.stat_result) -> None:
+        self._descriptor = descriptor
+        self._path = path
+        self._info = info
+        self.size = info.st_size
+
+    def read(self, offset: int, length: int, *, last: bool) -> bytes:
+        """The ``length`` bytes at ``offset``; for the last part, a byte more is asked for,
+        so a file that grew is noticed too."""
+        wanted = length + 1 if last else length
+        pieces = []
+        got = 0
+        while got < wanted:
+            piece = os.pread(self._descriptor, min(wanted - got, _MAX_READ), offset + got)
+            if not piece:
+                break
+            pieces.append(piece)
+            got += len(piece)
+        if got != length:
+            raise self._changed(f"{got:,} bytes at offset {offset:,} where {length:,} were due")
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def check_unchanged(self) -> None:
+        """Raise ``SourceChanged`` if the file's size or modification time moved."""
+        now = os.fstat(self._descriptor)
+        if (now.st_size, now.st_mtime_ns) != (self.size, self._info.st_mtime_ns):
+            raise self._changed(f"now {now.st_size:,} bytes, modified since the upload began")
+
+    def _changed(self, what: str) -> SourceChanged:
+        message = f"changed while it was uploaded (was {self.size:,} bytes; {what})"
+        return SourceChanged(url=self._path, status=None, message=message)
+
+
+def _check_concurrency(concurrency: object) -> int:
+    if isinstance(concurrency, str):
+        raise ValueError(f"concurrency must be an int or 'auto', got {concurrency!r}")
+    return check_positive_int("concurrency", concurrency, maximum=1000)
+
+
+def _verified_etag(etag: str, parts: list[UploadedPart], where: str) -> str:
+    """Check the final ETag against the MD5 of the parts' MD5s; fill it in when empty.
+
+    RGW's first Complete answer carries an empty ETag; parts whose ETags are not MD5s
+    (SSE-KMS, SSE-C) prove nothing, and the server's ETag is kept as it is.
+    """
+    ordered = sorted(parts, key=lambda part: part.part_number)
+    etags = [strip_etag(part.etag).lower() for part in ordered]
+    if not all(_MD5_HEX.fullmatch(part) for part in etags):
+        return etag
+    expected = multipart_etag(bytes.fromhex(part) for part in etags)
+    got = strip_etag(etag)
+    if got and got != expected:
+        raise IntegrityError(f"ETag {etag} of {where}; the parts sent make {expected}")
+    return etag if got else f'"{expected}"'

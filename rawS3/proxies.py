@@ -1,0 +1,64 @@
+"""Which proxy a request goes through, from ``HTTPS_PROXY``, ``HTTP_PROXY`` and ``NO_PROXY``.
+
+Pure: the environment is an argument. An https URL takes ``HTTPS_PROXY``, an http URL
+``HTTP_PROXY`` (the lower-case spellings win, as curl and Python's ``urllib`` have it);
+``NO_PROXY`` is a comma-separated list of hosts that are reached directly: ``*`` for all, a
+name for itself and its subdomains (``example.com`` and ``.example.com`` both cover
+``s3.example.com``), an IP address for itself, and ``host:port`` for that port only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+__all__ = ["bypassed", "proxy_for"]
+
+
+def _variable(env: Mapping[str, str], name: str) -> str | None:
+    return env.get(name.lower()) or env.get(name.upper()) or None
+
+
+def proxy_for(url: str, env: Mapping[str, str]) -> str | None:
+    """Return the proxy to send ``url`` through, or ``None`` to go direct.
+
+    Args:
+        url: the request's URL.
+        env: the environment.
+
+    Returns:
+        The proxy URL, or ``None``.
+    """
+    parts = urlsplit(url)
+    proxy = _variable(env, f"{parts.scheme}_proxy")
+    if proxy is None or not parts.hostname:
+        return None
+    if bypassed(parts.hostname, parts.port, _variable(env, "no_proxy") or ""):
+        return None
+    return proxy
+
+
+def bypassed(host: str, port: int | None, no_proxy: str) -> bool:
+    """Tell whether ``NO_PROXY`` sends requests to ``host`` directly.
+
+    Args:
+        host: the request's host name or IP address.
+        port: its port, if the URL names one.
+        no_proxy: the ``NO_PROXY`` value.
+
+    Returns:
+        True when an entry covers the host (and the port, if the entry names one).
+    """
+    host = host.lower().strip("[]")
+    for entry in (item.strip().lower() for item in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, _, wanted = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        name = name.strip("[]").lstrip(".")
+        if wanted and (not wanted.isdigit() or port != int(wanted)):
+            continue
+        if host == name or host.endswith("." + name):
+            return True
+    return False
