@@ -31,12 +31,7 @@ from dataclasses import dataclass
 
 # The payload-hash values are defined beside the check that accepts them; they are exported
 # here too because a caller picks one when it signs.
-from rawS3.canonical import (
-    STREAMING_PAYLOAD,
-    UNSIGNED_PAYLOAD,
-    canonical_request,
-    split_url,
-)
+from rawS3.canonical import STREAMING_PAYLOAD, UNSIGNED_PAYLOAD, canonical_request, split_url
 from rawS3.urls import encode_query, host_for_url
 from rawS3.validation import MAX_PRESIGN_SECONDS
 

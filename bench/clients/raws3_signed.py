@@ -1,8 +1,8 @@
-"""rawS3 with ``payload_signing="signed"``: the body's SHA-256 in the signature, no Content-MD5.
+"""rawS3 with ``payload_signing="signed"`` (the library's default): the body's SHA-256 in the
+signature, no Content-MD5.
 
-Over plain http this is what ``"auto"`` already does. Over https ``"auto"`` sends
-``UNSIGNED-PAYLOAD`` plus ``Content-MD5``; this row is the other verified mode, so the https
-profile shows what each costs.
+Over plain http ``"auto"`` does the same. Over https ``"auto"`` sends ``UNSIGNED-PAYLOAD`` plus
+``Content-MD5``; this row is the other verified mode, so the https profile shows what each costs.
 """
 
 from __future__ import annotations
