@@ -6,7 +6,6 @@ happens (a cancellation at a random, seeded moment included), and the CLI's exit
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import os
@@ -25,7 +24,6 @@ from rawS3 import RetryPolicy, S3Client, sigv4
 from rawS3.canonical import canonical_request
 from rawS3.cli import main
 from rawS3.probe.checks import CATALOGUE, GROUPS, select
-from rawS3.probe.crc import checksum, digest
 from rawS3.probe.model import VERDICTS, Check, Observation, feature, refusal
 from rawS3.probe.report import Report, to_json, to_markdown, to_table
 from rawS3.probe.runner import run_probe
@@ -507,19 +505,3 @@ def test_the_text_and_markdown_tables_name_every_check() -> None:
     report = Report("http://h", "S", "2026-01-01T00:00:00+00:00", 0.5, results)
     assert "0 checks" in to_table(report)
     assert to_markdown(report, name="x").startswith("# `raws3 probe` report: x")
-
-
-@pytest.mark.parametrize(
-    ("algorithm", "check_value"),
-    [  # the published check values: each algorithm over the ASCII digits "123456789"
-        ("crc32", "cbf43926"),
-        ("crc32c", "e3069283"),
-        ("crc64nvme", "ae8b14860a799888"),
-        ("sha1", "f7c3bc1d808e04732adf679965ccc34ca7ae3441"),
-    ],
-)
-def test_the_probe_checksums_match_the_published_check_values(
-    algorithm: str, check_value: str
-) -> None:
-    assert digest(algorithm, b"123456789").hex() == check_value
-    assert checksum(algorithm, b"") == base64.b64encode(digest(algorithm, b"")).decode()
