@@ -44,7 +44,7 @@ from rawS3.errors import (
     TransportTimeout,
 )
 from rawS3.operations.request import Reply, Request, error_from_document, read_error
-from rawS3.proxies import proxy_for
+from rawS3.proxies import proxy_for, proxy_options
 from rawS3.refresh import CredentialsCache
 from rawS3.retry import RetryPolicy
 from rawS3.trailers import StreamSigner
@@ -299,7 +299,7 @@ class Engine:
         """
         session = self.session()
         proxy = None if session is self._borrowed else proxy_for(url, self._proxy_env)
-        via = {"proxy": proxy} if proxy else {}
+        via = proxy_options(proxy)
         try:
             return await session.request(
                 method,

@@ -43,7 +43,7 @@ from rawS3.credentials import (
     web_identity_form,
 )
 from rawS3.errors import CredentialsError
-from rawS3.proxies import proxy_for
+from rawS3.proxies import proxy_for, proxy_options
 from rawS3.sigv4 import Credentials
 
 __all__ = [
@@ -124,12 +124,12 @@ def _unreachable(source: str, where: str, exc: BaseException) -> CredentialsErro
 async def _post_sts(
     url: str, body: bytes, headers: Mapping[str, str], source: str, secrets: tuple[str, ...]
 ) -> Credentials:
-    proxy = proxy_for(url, os.environ)
+    via = proxy_options(proxy_for(url, os.environ))
     try:
         async with (
             _session(STS_TIMEOUT) as session,
             session.post(
-                url, data=body, headers=headers, allow_redirects=False, proxy=proxy
+                url, data=body, headers=headers, allow_redirects=False, **via
             ) as response,
         ):
             answer = await _answer(response, source)

@@ -5,14 +5,18 @@ Pure: the environment is an argument. An https URL takes ``HTTPS_PROXY``, an htt
 ``NO_PROXY`` is a comma-separated list of hosts that are reached directly: ``*`` for all, a
 name for itself and its subdomains (``example.com`` and ``.example.com`` both cover
 ``s3.example.com``), an IP address for itself, and ``host:port`` for that port only.
+
+A proxy's ``user:password@`` is taken out of its URL and sent as a ``Proxy-Authorization``
+header instead: aiohttp quotes the proxy URL in its errors, which would print the password.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-__all__ = ["bypassed", "proxy_for"]
+__all__ = ["bypassed", "proxy_for", "proxy_options"]
 
 
 def _variable(env: Mapping[str, str], name: str) -> str | None:
@@ -62,3 +66,26 @@ def bypassed(host: str, port: int | None, no_proxy: str) -> bool:
         if host == name or host.endswith("." + name):
             return True
     return False
+
+
+def proxy_options(proxy: str | None) -> dict[str, object]:
+    """Return aiohttp's request options for ``proxy``, its login moved into a header.
+
+    Args:
+        proxy: the proxy URL (``http://user:password@host:port``), or ``None`` to go direct.
+
+    Returns:
+        ``{}`` for none, else ``proxy`` without the login and, with one, ``proxy_headers``.
+    """
+    if not proxy:
+        return {}
+    parts = urlsplit(proxy)
+    if parts.username is None and parts.password is None:
+        return {"proxy": proxy}
+    netloc = parts.netloc.rpartition("@")[2]
+    login = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    header = "Basic " + base64.b64encode(login.encode("latin-1")).decode("ascii")
+    return {
+        "proxy": urlunsplit(parts._replace(netloc=netloc)),
+        "proxy_headers": {"Proxy-Authorization": header},
+    }

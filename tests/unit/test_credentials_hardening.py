@@ -1,13 +1,18 @@
 """Credentials sources under conditions that are easy to get wrong: a broken document that
-holds a secret, a cancelled fetch, a refresh cancelled while others wait on it.
+holds a secret, a proxy's password, a cancelled fetch, a refresh cancelled while others wait.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import traceback
+
 import pytest
 
+from rawS3 import RetryPolicy, S3Client
 from rawS3.credentials import read_sts_credentials
-from rawS3.errors import CredentialsError
+from rawS3.errors import CredentialsError, TransportError
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
@@ -33,3 +38,39 @@ def test_an_unreadable_sts_answer_is_reported_without_its_text(body: bytes) -> N
     assert SECRET[:12] not in text
     assert TOKEN[:12] not in text
     assert caught.value.source == "profile dev"
+
+
+async def test_a_proxy_password_is_sent_but_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bytes] = []
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://proxyuser:pr%40xy-pw@127.0.0.1:{port}")
+    client = S3Client(
+        endpoint_url="https://s3.example.invalid",
+        aws_access_key_id="AKIDPROXY",
+        aws_secret_access_key=SECRET,
+        retry=RetryPolicy(attempts=1),
+    )
+    try:
+        with pytest.raises(TransportError) as caught:
+            await client.list_buckets()
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "pr@xy-pw" not in shown
+    assert "pr%40xy-pw" not in shown
+    assert "407" in shown
+    # The proxy was still given the login, decoded as the URL spelled it.
+    login = base64.b64encode(b"proxyuser:pr@xy-pw").decode()
+    assert f"Proxy-Authorization: Basic {login}".encode() in seen[0]
