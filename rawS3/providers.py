@@ -13,6 +13,7 @@ point them at local servers: ``AWS_ENDPOINT_URL_STS``, ``AWS_EC2_METADATA_SERVIC
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import time
@@ -266,9 +267,13 @@ class ProcessProvider:
         try:
             stdout, _ = await asyncio.wait_for(process.communicate(), PROCESS_TIMEOUT)
         except asyncio.TimeoutError:
-            process.kill()
-            await process.wait()
             raise CredentialsError(source, f"ran over {PROCESS_TIMEOUT:.0f} s") from None
+        finally:
+            # Timed out or cancelled (the request that wanted credentials was): not left running.
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                    process.kill()
+                await asyncio.shield(process.wait())
         if process.returncode != 0:
             raise CredentialsError(source, f"exited with status {process.returncode}")
         return read_process_credentials(stdout, source)

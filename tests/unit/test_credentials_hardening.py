@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import signal
+import time
 import traceback
+from pathlib import Path
 
 import pytest
 
 from rawS3 import RetryPolicy, S3Client
+from rawS3.chain import Process
 from rawS3.credentials import read_sts_credentials
 from rawS3.errors import CredentialsError, TransportError
+from rawS3.providers import ProcessProvider
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
@@ -74,3 +80,30 @@ async def test_a_proxy_password_is_sent_but_never_shown(monkeypatch: pytest.Monk
     # The proxy was still given the login, decoded as the URL spelled it.
     login = base64.b64encode(b"proxyuser:pr@xy-pw").decode()
     assert f"Proxy-Authorization: Basic {login}".encode() in seen[0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_a_cancelled_credential_process_is_not_left_running(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    provider = ProcessProvider(Process(f"echo $$ > {pid_file}; exec sleep 30", "profile slow"))
+    fetching = asyncio.create_task(provider.fetch())
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline, "the command did not start"
+        await asyncio.sleep(0.02)
+    pid = int(pid_file.read_text())
+    try:
+        fetching.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await fetching
+        assert not _alive(pid)
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
