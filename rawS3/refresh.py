@@ -127,6 +127,8 @@ class CredentialsCache:
         self, provider: CredentialsProvider, held: Credentials | None
     ) -> Credentials:
         self.refreshes += 1
+        # Forget the last failure: waiters share only this fetch's, and none if it is cancelled.
+        self._failure = None
         try:
             fresh = await provider.fetch()
             if not isinstance(fresh, Credentials):

@@ -10,6 +10,7 @@ import os
 import signal
 import time
 import traceback
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from rawS3.chain import Process
 from rawS3.credentials import read_sts_credentials
 from rawS3.errors import CredentialsError, TransportError
 from rawS3.providers import ProcessProvider
+from rawS3.refresh import CredentialsCache
+from rawS3.sigv4 import Credentials
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
@@ -107,3 +110,42 @@ async def test_a_cancelled_credential_process_is_not_left_running(tmp_path: Path
     finally:
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+now = [1_800_000_000.0]  # the cache's clock, moved by the test
+
+
+class Flaky:
+    """Fails its first fetch, hangs on its second until cancelled, then works."""
+
+    source = "flaky test source"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.hanging = asyncio.Event()
+
+    async def fetch(self) -> Credentials:
+        self.calls += 1
+        if self.calls == 1:
+            raise CredentialsError(self.source, "down for a moment")
+        if self.calls == 2:
+            self.hanging.set()
+            await asyncio.sleep(3600)
+        expiry = datetime.fromtimestamp(now[0] + 900, tz=timezone.utc)
+        return Credentials("AKIDFLAKY", SECRET, TOKEN, expiry)
+
+
+async def test_a_refresh_cancelled_does_not_hand_an_old_failure_to_its_waiters() -> None:
+    provider = Flaky()
+    cache = CredentialsCache(provider, lambda: now[0])
+    with pytest.raises(CredentialsError, match="down for a moment"):
+        await cache.current()
+    now[0] += 60  # past the rest after a failure: the next request asks again
+    first = asyncio.create_task(cache.current())
+    await asyncio.wait_for(provider.hanging.wait(), 5)
+    waiting = asyncio.create_task(cache.current())
+    await asyncio.sleep(0)  # it queues on the lock behind the first
+    first.cancel()
+    fetched = await asyncio.wait_for(waiting, 5)
+    assert fetched.access_key == "AKIDFLAKY"
+    assert provider.calls == 3
