@@ -19,6 +19,7 @@ from rawS3 import RetryPolicy, S3Client
 from rawS3.chain import Process
 from rawS3.credentials import read_sts_credentials
 from rawS3.errors import CredentialsError, TransportError
+from rawS3.profiles import SharedFiles, profile_named
 from rawS3.providers import ProcessProvider
 from rawS3.refresh import CredentialsCache
 from rawS3.sigv4 import Credentials
@@ -149,3 +150,12 @@ async def test_a_refresh_cancelled_does_not_hand_an_old_failure_to_its_waiters()
     fetched = await asyncio.wait_for(waiting, 5)
     assert fetched.access_key == "AKIDFLAKY"
     assert provider.calls == 3
+
+
+def test_the_shared_files_as_read_show_no_key_in_their_repr() -> None:
+    text = f"[default]\naws_access_key_id = AKIDFILES\naws_secret_access_key = {SECRET}\n"
+    files = SharedFiles("/home/u/.aws/credentials", text, "/home/u/.aws/config", text)
+    profile = profile_named(files, "default")
+    shown = f"{files!r} {profile!r}"
+    assert SECRET not in shown
+    assert "/home/u/.aws/credentials" in shown
