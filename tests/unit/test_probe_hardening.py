@@ -1,10 +1,16 @@
-"""The probe reuses the client's building blocks rather than keeping copies of them."""
+"""The probe reuses the client's building blocks rather than keeping copies of them, and a
+check reaches its verdict for the reason it names, not for another refusal on the way.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import rawS3
+from rawS3.probe.checks import CATALOGUE
+from rawS3.probe.context import md5_etag
+from rawS3.raw import RawResponse
 
 PACKAGE = Path(rawS3.__file__).resolve().parent
 CASTAGNOLI_REFLECTED = "0x82F63B78"
@@ -24,3 +30,41 @@ def test_each_crc_polynomial_is_written_down_in_one_module_only() -> None:
     # with rawS3.checksums like the client does.
     assert _files_naming(CASTAGNOLI_REFLECTED) == ["crc.py"]
     assert _files_naming(NVME_REFLECTED) == ["crc.py"]
+
+
+class SizesInListedOrder:
+    """A context whose server checks part sizes in the order Complete lists the parts, and
+    never checks the order itself (as moto does): listed 2, 1, a small part 2 is refused as
+    too small, which says nothing about the order."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[int, int] = {}
+        self.done = False
+
+    def key(self) -> str:
+        return "probe/key"
+
+    async def create_upload(self, key: str) -> str:
+        return "upload-1"
+
+    async def parts(self, key: str, upload: str, *sizes: int) -> list[tuple[int, str]]:
+        self.sizes = dict(enumerate(sizes, 1))
+        return [(number, md5_etag(bytes([number]) * size)) for number, size in self.sizes.items()]
+
+    async def complete(
+        self, key: str, upload: str, parts: Sequence[tuple[int, str]]
+    ) -> RawResponse:
+        if any(self.sizes[number] < 5 * 1024 * 1024 for number, _ in parts[:-1]):
+            body = b"<Error><Code>EntityTooSmall</Code><Message>m</Message></Error>"
+            return RawResponse(400, {}, body, None)  # type: ignore[arg-type]
+        self.done = True
+        return RawResponse(200, {}, b"<CompleteMultipartUploadResult/>", None)  # type: ignore[arg-type]
+
+    async def stored(self, key: str) -> bytes | None:
+        return b"x" if self.done else None
+
+
+async def test_part_order_is_not_enforced_by_a_server_that_only_checks_sizes() -> None:
+    (check,) = [check for check in CATALOGUE if check.id == "multipart.part-order"]
+    observation = await check.run(SizesInListedOrder())
+    assert observation.verdict == "accepted"
