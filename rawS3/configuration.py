@@ -123,23 +123,23 @@ def configure(
     files = read_shared_files(env)
     chosen = profile_named(files, selected_profile(profile, env)[0])
     from_files = file_settings(chosen)
+    # Key arguments are checked (a missing half from the environment) as before the chain.
+    passed_keys = bool(access_key or secret_key or session_token)
     settings = resolve_settings(
         endpoint_url=endpoint_url,
-        access_key=None,
-        secret_key=None,
-        session_token=None,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=session_token,
         region=region,
         addressing=addressing,
         payload_signing=payload_signing,
         env=env,
         files=from_files,
-        chained=True,
+        chained=not passed_keys,
     )
     keys = _keys(
         credentials,
-        access_key,
-        secret_key,
-        session_token,
+        settings.credentials,
         profile,
         env,
         files,
@@ -159,9 +159,7 @@ def configure(
 
 def _keys(
     credentials: Credentials | CredentialsProvider | None,
-    access_key: str | None,
-    secret_key: str | None,
-    session_token: str | None,
+    explicit: Credentials | None,
     profile: str | None,
     env: Mapping[str, str],
     files: SharedFiles,
@@ -171,18 +169,6 @@ def _keys(
     if credentials is not None:
         name = "arguments" if isinstance(credentials, Credentials) else None
         return CredentialsCache(credentials, read_clock, name=name)
-    explicit = None
-    if access_key or secret_key or session_token:
-        # One half may come from the environment, as before the chain existed.
-        access = access_key or env.get("AWS_ACCESS_KEY_ID")
-        secret = secret_key or env.get("AWS_SECRET_ACCESS_KEY")
-        if not access or not secret:
-            raise ValueError(
-                "no credentials: pass both aws_access_key_id and aws_secret_access_key, "
-                "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-            )
-        token = session_token or env.get("AWS_SESSION_TOKEN") or None
-        explicit = Credentials(access, secret, token)
     plan: Plan = plan_credentials(env, files, explicit=explicit, profile=profile)
     if isinstance(plan, Fixed):
         return CredentialsCache(plan.credentials, read_clock, name=plan.source)

@@ -159,3 +159,29 @@ def test_the_shared_files_as_read_show_no_key_in_their_repr() -> None:
     shown = f"{files!r} {profile!r}"
     assert SECRET not in shown
     assert "/home/u/.aws/credentials" in shown
+
+
+def test_the_seed_call_signs_with_the_keys_passed_whatever_else_is_configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "not-in-any-file")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(tmp_path / "token"))
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENVIRONMENT")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "environment-secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    client = S3Client(
+        endpoint_url="http://127.0.0.1:9000",
+        aws_access_key_id="AKIDSEED",
+        aws_secret_access_key=SECRET,
+    )
+    assert client.credentials_source == "arguments"
+    assert client._signing_credentials() == Credentials("AKIDSEED", SECRET)
+    # Half a pair passed: the other half comes from the environment, as it always has.
+    half = S3Client(endpoint_url="http://127.0.0.1:9000", aws_access_key_id="AKIDSEED")
+    assert half._signing_credentials() == Credentials("AKIDSEED", "environment-secret")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(ValueError, match="no credentials"):
+        S3Client(endpoint_url="http://127.0.0.1:9000", aws_access_key_id="AKIDSEED")
