@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rawS3 import RetryPolicy, S3Client
-from rawS3.chain import Process
+from rawS3.chain import Process, plan_credentials
 from rawS3.credentials import read_sts_credentials
 from rawS3.errors import CredentialsError, TransportError
 from rawS3.profiles import SharedFiles, profile_named
@@ -185,3 +185,19 @@ def test_the_seed_call_signs_with_the_keys_passed_whatever_else_is_configured(
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(ValueError, match="no credentials"):
         S3Client(endpoint_url="http://127.0.0.1:9000", aws_access_key_id="AKIDSEED")
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"AWS_ACCESS_KEY_ID": "AKIDHALF"}, "environment: no credentials: AWS_SECRET_ACCESS_KEY"),
+        ({"AWS_SECRET_ACCESS_KEY": SECRET}, "environment: no credentials: AWS_ACCESS_KEY_ID"),
+        ({"AWS_ROLE_ARN": "arn:r"}, "web identity: no credentials: AWS_WEB_IDENTITY_TOKEN_FILE"),
+        ({"AWS_WEB_IDENTITY_TOKEN_FILE": "/t"}, "web identity: no credentials: AWS_ROLE_ARN"),
+    ],
+)
+def test_half_a_pair_of_variables_names_the_missing_one(env: dict[str, str], said: str) -> None:
+    with pytest.raises(CredentialsError) as caught:
+        plan_credentials(env, SharedFiles())
+    assert str(caught.value).startswith(said)
+    assert SECRET not in str(caught.value)
