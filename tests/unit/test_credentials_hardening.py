@@ -201,3 +201,29 @@ def test_half_a_pair_of_variables_names_the_missing_one(env: dict[str, str], sai
         plan_credentials(env, SharedFiles())
     assert str(caught.value).startswith(said)
     assert SECRET not in str(caught.value)
+
+
+class ShortLived:
+    """Hands out credentials that expire two minutes on: within the refresh margin already."""
+
+    source = "short-lived test source"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def fetch(self) -> Credentials:
+        self.calls += 1
+        expiry = datetime.fromtimestamp(now[0] + 120, tz=timezone.utc)
+        return Credentials(f"AKIDSHORT{self.calls:04d}", SECRET, TOKEN, expiry)
+
+
+async def test_credentials_fetched_within_the_margin_are_not_fetched_again_per_request() -> None:
+    provider = ShortLived()
+    cache = CredentialsCache(provider, lambda: now[0])
+    for _ in range(100):
+        assert (await cache.current()).access_key == "AKIDSHORT0001"
+    assert provider.calls == 1
+    now[0] += 11  # past the rest: asked again, once
+    for _ in range(10):
+        assert (await cache.current()).access_key == "AKIDSHORT0002"
+    assert provider.calls == 2
