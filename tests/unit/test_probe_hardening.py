@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 import rawS3
+from rawS3.cli import main
 from rawS3.probe.checks import CATALOGUE
 from rawS3.probe.context import md5_etag
 from rawS3.raw import RawResponse
@@ -68,3 +71,21 @@ async def test_part_order_is_not_enforced_by_a_server_that_only_checks_sizes() -
     (check,) = [check for check in CATALOGUE if check.id == "multipart.part-order"]
     observation = await check.run(SizesInListedOrder())
     assert observation.verdict == "accepted"
+
+
+def test_a_probe_that_cannot_run_leaves_an_earlier_report_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDPROBE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "probe-secret")
+    earlier = tmp_path / "r.json"
+    earlier.write_text('{"schema": 1}\n')
+    # Port 9 (discard) on loopback: nothing listens there; the bucket cannot be made.
+    argv = ["probe", "--endpoint-url", "http://127.0.0.1:9", "--only", "auth"]
+    assert main([*argv, "--json", str(earlier), "--markdown", str(tmp_path / "r.md")]) == 1
+    assert earlier.read_text() == '{"schema": 1}\n'
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["r.json"]
+    # A folder that does not exist is found before anything is sent.
+    missing = tmp_path / "no-such-folder" / "r.json"
+    assert main([*argv, "--json", str(missing)]) == 1
+    assert "no-such-folder" in capsys.readouterr().err
