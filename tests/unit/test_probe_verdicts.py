@@ -285,6 +285,9 @@ def test_refusal_rules(
         (501, b"", None, "unsupported"),
         (400, b"<html/>", None, "wrong"),
         (503, ERROR_DOC % b"SlowDown", None, "wrong"),
+        (301, ERROR_DOC % b"PermanentRedirect", None, "unsupported"),
+        (307, b"", None, "wrong"),
+        (304, b"", None, "wrong"),
     ],
 )
 def test_feature_rules(status: int, body: bytes, problem: str | None, verdict: str) -> None:
