@@ -2,8 +2,8 @@
 documented order.
 
 1. explicit arguments; 2. ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` /
-``AWS_SESSION_TOKEN`` (skipped when a profile is passed as an argument, as the AWS CLI's
-``--profile`` does); 3. web identity (``AWS_WEB_IDENTITY_TOKEN_FILE`` + ``AWS_ROLE_ARN``);
+``AWS_SESSION_TOKEN``; 3. web identity (``AWS_WEB_IDENTITY_TOKEN_FILE`` + ``AWS_ROLE_ARN``)
+(2 and 3 skipped when a profile is passed as an argument, as the AWS CLI's ``--profile`` does);
 4. the shared files' profile: ``role_arn`` with ``source_profile`` (STS AssumeRole),
 ``web_identity_token_file``, static keys, ``credential_process``; 5. the container endpoint
 (``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`` / ``_FULL_URI``); 6. EC2 instance metadata (IMDSv2)
@@ -174,12 +174,11 @@ def plan_credentials(
     if explicit is not None:
         return Fixed(explicit, "arguments")
     if profile is None:
-        found = _from_environment(env)
+        # A profile passed as an argument overrides the variables, web identity's too, as the
+        # AWS CLI's --profile does (botocore turns both environment sources off for it).
+        found = _from_environment(env) or _web_identity(env)
         if found is not None:
             return found
-    web = _web_identity(env)
-    if web is not None:
-        return web
     name, named = selected_profile(profile, env)
     chosen = profile_named(files, name)
     if chosen is None and named:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rawS3 import RetryPolicy, S3Client
-from rawS3.chain import Process, plan_credentials
+from rawS3.chain import Fixed, Process, WebIdentity, plan_credentials
 from rawS3.credentials import read_sts_credentials
 from rawS3.errors import CredentialsError, TransportError
 from rawS3.profiles import SharedFiles, profile_named
@@ -227,3 +227,14 @@ async def test_credentials_fetched_within_the_margin_are_not_fetched_again_per_r
     for _ in range(10):
         assert (await cache.current()).access_key == "AKIDSHORT0002"
     assert provider.calls == 2
+
+
+def test_a_profile_passed_as_an_argument_wins_over_web_identity_variables() -> None:
+    env = {"AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token", "AWS_ROLE_ARN": "arn:aws:iam::1:role/r"}
+    text = f"[profile dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = {SECRET}\n"
+    files = SharedFiles("/nonexistent/credentials", None, "/home/u/.aws/config", text)
+    chosen = plan_credentials(env, files, profile="dev")
+    assert isinstance(chosen, Fixed)
+    assert chosen.credentials.access_key == "AKIDDEV"
+    # Named by AWS_PROFILE instead, the variables come first, as in AWS's SDKs.
+    assert isinstance(plan_credentials({**env, "AWS_PROFILE": "dev"}, files), WebIdentity)
