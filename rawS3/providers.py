@@ -102,10 +102,13 @@ def _session(timeout: float) -> aiohttp.ClientSession:
 
 
 async def _answer(response: aiohttp.ClientResponse, source: str) -> bytes:
-    body = await response.content.read(_ANSWER_LIMIT + 1)
-    if len(body) > _ANSWER_LIMIT:
-        raise CredentialsError(source, f"answered with more than {_ANSWER_LIMIT:,} bytes")
-    return body
+    # read(n) gives what has arrived, up to n bytes, not the whole body: read to the end.
+    body = bytearray()
+    while piece := await response.content.read(_ANSWER_LIMIT + 1 - len(body)):
+        body += piece
+        if len(body) > _ANSWER_LIMIT:
+            raise CredentialsError(source, f"answered with more than {_ANSWER_LIMIT:,} bytes")
+    return bytes(body)
 
 
 def _read_token(path: str, source: str, what: str) -> str:

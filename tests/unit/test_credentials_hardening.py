@@ -14,13 +14,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from rawS3 import RetryPolicy, S3Client
 from rawS3.chain import Fixed, Process, WebIdentity, plan_credentials
 from rawS3.credentials import read_sts_credentials
 from rawS3.errors import CredentialsError, TransportError
 from rawS3.profiles import SharedFiles, profile_named
-from rawS3.providers import ProcessProvider
+from rawS3.providers import ProcessProvider, WebIdentityProvider
 from rawS3.refresh import CredentialsCache
 from rawS3.sigv4 import Credentials
 
@@ -238,3 +239,48 @@ def test_a_profile_passed_as_an_argument_wins_over_web_identity_variables() -> N
     assert chosen.credentials.access_key == "AKIDDEV"
     # Named by AWS_PROFILE instead, the variables come first, as in AWS's SDKs.
     assert isinstance(plan_credentials({**env, "AWS_PROFILE": "dev"}, files), WebIdentity)
+
+
+STS_ANSWER = (
+    "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+    "<AssumeRoleWithWebIdentityResult><Credentials>"
+    "<AccessKeyId>ASIASTREAMED</AccessKeyId>"
+    f"<SecretAccessKey>{SECRET}</SecretAccessKey>"
+    f"<SessionToken>{TOKEN * 20}</SessionToken>"
+    "<Expiration>2030-01-01T00:00:00Z</Expiration>"
+    "</Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"
+).encode()
+
+
+@pytest.mark.parametrize("padding", [0, 70_000])
+async def test_an_sts_answer_that_arrives_in_pieces_is_read_whole(
+    aiohttp_server: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, padding: int
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    document = b" " * padding + STS_ANSWER  # padded: over the 64 KiB an answer may have
+
+    async def sts(request: web.Request) -> web.StreamResponse:
+        answer = web.StreamResponse(headers={"Content-Type": "text/xml"})
+        answer.enable_chunked_encoding()
+        await answer.prepare(request)
+        for start in range(0, len(document), 500):  # as a slow network delivers it
+            await answer.write(document[start : start + 500])
+            await asyncio.sleep(0.001)
+        await answer.write_eof()
+        return answer
+
+    app = web.Application()
+    app.router.add_post("/", sts)
+    server = await aiohttp_server(app)  # type: ignore[operator]
+    token = tmp_path / "token"
+    token.write_text("oidc-token")
+    plan = WebIdentity(str(token), "arn:aws:iam::1:role/r", "s", "web identity")
+    provider = WebIdentityProvider(plan, f"http://127.0.0.1:{server.port}")
+    if padding:
+        with pytest.raises(CredentialsError, match="answered with more than 65,536 bytes"):
+            await asyncio.wait_for(provider.fetch(), 10)
+        return
+    fetched = await asyncio.wait_for(provider.fetch(), 10)
+    assert fetched.access_key == "ASIASTREAMED"
+    assert fetched.session_token == TOKEN * 20
