@@ -299,12 +299,12 @@ class Engine:
         """
         session = self.session()
         proxy = None if session is self._borrowed else proxy_for(url, self._proxy_env)
-        via = proxy_options(proxy)
+        via, login = proxy_options(proxy, url)
         try:
             return await session.request(
                 method,
                 URL(url, encoded=True),
-                headers=headers,
+                headers={**headers, **login} if login else headers,
                 data=data,
                 skip_auto_headers=_BARE if bare else _NO_AUTO_HEADERS,
                 allow_redirects=False,

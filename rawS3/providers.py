@@ -128,12 +128,12 @@ def _unreachable(source: str, where: str, exc: BaseException) -> CredentialsErro
 async def _post_sts(
     url: str, body: bytes, headers: Mapping[str, str], source: str, secrets: tuple[str, ...]
 ) -> Credentials:
-    via = proxy_options(proxy_for(url, os.environ))
+    via, login = proxy_options(proxy_for(url, os.environ), url)
     try:
         async with (
             _session(STS_TIMEOUT) as session,
             session.post(
-                url, data=body, headers=headers, allow_redirects=False, **via
+                url, data=body, headers={**headers, **login}, allow_redirects=False, **via
             ) as response,
         ):
             answer = await _answer(response, source)

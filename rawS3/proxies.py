@@ -81,24 +81,31 @@ def _entry_host_and_port(entry: str) -> tuple[str, str]:
     return name.removeprefix("*").lstrip("."), wanted
 
 
-def proxy_options(proxy: str | None) -> dict[str, object]:
-    """Return aiohttp's request options for ``proxy``, its login moved into a header.
+def proxy_options(proxy: str | None, url: str) -> tuple[dict[str, object], dict[str, str]]:
+    """Return aiohttp's proxy options for ``proxy``, and headers to add to the request.
+
+    A login in the proxy URL becomes a ``Proxy-Authorization`` header: for an https URL in the
+    ``CONNECT`` that opens the tunnel (aiohttp's ``proxy_headers``), for an http URL in the
+    request itself, which the proxy receives whole.
 
     Args:
         proxy: the proxy URL (``http://user:password@host:port``), or ``None`` to go direct.
+        url: the request's URL.
 
     Returns:
-        ``{}`` for none, else ``proxy`` without the login and, with one, ``proxy_headers``.
+        ``({}, {})`` for none; else ``{"proxy": URL without the login, ...}`` and the headers.
     """
     if not proxy:
-        return {}
+        return {}, {}
     parts = urlsplit(proxy)
     if parts.username is None and parts.password is None:
-        return {"proxy": proxy}
+        return {"proxy": proxy}, {}
     netloc = parts.netloc.rpartition("@")[2]
     login = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
-    header = "Basic " + base64.b64encode(login.encode("latin-1")).decode("ascii")
-    return {
-        "proxy": urlunsplit(parts._replace(netloc=netloc)),
-        "proxy_headers": {"Proxy-Authorization": header},
+    header = {
+        "Proxy-Authorization": "Basic " + base64.b64encode(login.encode("latin-1")).decode()
     }
+    options: dict[str, object] = {"proxy": urlunsplit(parts._replace(netloc=netloc))}
+    if urlsplit(url).scheme == "https":
+        return {**options, "proxy_headers": header}, {}
+    return options, header

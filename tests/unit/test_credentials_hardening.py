@@ -19,7 +19,7 @@ from aiohttp import web
 from rawS3 import RetryPolicy, S3Client
 from rawS3.chain import Fixed, Process, WebIdentity, plan_credentials
 from rawS3.credentials import read_sts_credentials
-from rawS3.errors import CredentialsError, TransportError
+from rawS3.errors import CredentialsError, RawS3Error
 from rawS3.profiles import SharedFiles, profile_named
 from rawS3.providers import ProcessProvider, WebIdentityProvider
 from rawS3.refresh import CredentialsCache
@@ -51,7 +51,10 @@ def test_an_unreadable_sts_answer_is_reported_without_its_text(body: bytes) -> N
     assert caught.value.source == "profile dev"
 
 
-async def test_a_proxy_password_is_sent_but_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("scheme", ["https", "http"])
+async def test_a_proxy_password_is_sent_but_never_shown(
+    monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
     seen: list[bytes] = []
 
     async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -62,17 +65,18 @@ async def test_a_proxy_password_is_sent_but_never_shown(monkeypatch: pytest.Monk
 
     server = await asyncio.start_server(refuse, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+    for name in ("NO_PROXY", "no_proxy", f"{scheme}_proxy"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTPS_PROXY", f"http://proxyuser:pr%40xy-pw@127.0.0.1:{port}")
+    monkeypatch.setenv(f"{scheme.upper()}_PROXY", f"http://proxyuser:pr%40xy-pw@127.0.0.1:{port}")
     client = S3Client(
-        endpoint_url="https://s3.example.invalid",
+        endpoint_url=f"{scheme}://s3.example.invalid",
         aws_access_key_id="AKIDPROXY",
         aws_secret_access_key=SECRET,
         retry=RetryPolicy(attempts=1),
     )
     try:
-        with pytest.raises(TransportError) as caught:
+        # https: the CONNECT is refused (TransportError); http: the proxy's 407 is the answer.
+        with pytest.raises(RawS3Error) as caught:
             await client.list_buckets()
     finally:
         await client.close()
@@ -85,6 +89,7 @@ async def test_a_proxy_password_is_sent_but_never_shown(monkeypatch: pytest.Monk
     # The proxy was still given the login, decoded as the URL spelled it.
     login = base64.b64encode(b"proxyuser:pr@xy-pw").decode()
     assert f"Proxy-Authorization: Basic {login}".encode() in seen[0]
+    assert seen[0].startswith(b"CONNECT " if scheme == "https" else b"GET http://")
 
 
 def _alive(pid: int) -> bool:
