@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import signal
 import time
@@ -289,3 +290,32 @@ async def test_an_sts_answer_that_arrives_in_pieces_is_read_whole(
     fetched = await asyncio.wait_for(provider.fetch(), 10)
     assert fetched.access_key == "ASIASTREAMED"
     assert fetched.session_token == TOKEN * 20
+
+
+def test_keys_passed_as_arguments_are_not_stopped_by_a_broken_shared_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "config"
+    # A key twice in one section: configparser refuses the file (botocore would too).
+    config.write_text(f"[default]\nregion = eu-west-1\nregion = eu-west-2\nsecret = {SECRET}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    seed = {
+        "endpoint_url": "http://127.0.0.1:9000",
+        "aws_access_key_id": "AKIDSEED",
+        "aws_secret_access_key": "seed-secret",
+    }
+    with caplog.at_level(logging.WARNING, logger="rawS3"):
+        client = S3Client(**seed)  # type: ignore[arg-type]
+    assert client.region == "us-east-1"
+    assert str(config) in caplog.text
+    assert SECRET not in caplog.text
+    # Asked for by name, or needed for the credentials, the file's fault is an error.
+    with pytest.raises(CredentialsError, match="not a valid INI file"):
+        S3Client(**seed, profile="default")  # type: ignore[arg-type]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    with pytest.raises(CredentialsError, match="not a valid INI file"):
+        S3Client(endpoint_url="http://127.0.0.1:9000")
