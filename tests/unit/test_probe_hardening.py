@@ -8,11 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 import rawS3
+from rawS3 import S3Client
 from rawS3.cli import main
 from rawS3.probe.checks import CATALOGUE
 from rawS3.probe.context import md5_etag
+from rawS3.probe.runner import run_probe
 from rawS3.raw import RawResponse
 
 PACKAGE = Path(rawS3.__file__).resolve().parent
@@ -89,3 +92,32 @@ def test_a_probe_that_cannot_run_leaves_an_earlier_report_as_it_was(
     missing = tmp_path / "no-such-folder" / "r.json"
     assert main([*argv, "--json", str(missing)]) == 1
     assert "no-such-folder" in capsys.readouterr().err
+
+
+async def test_a_probe_of_no_checks_runs_and_cleans_up(aiohttp_server: object) -> None:
+    made: set[str] = set()
+
+    async def bucket(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if request.method == "PUT":
+            made.add(name)
+            return web.Response(status=200)
+        if request.method == "DELETE":
+            made.discard(name)
+            return web.Response(status=204)
+        return web.Response(status=404)  # no uploads, no versions, no listing
+
+    async def buckets(request: web.Request) -> web.Response:
+        return web.Response(body=b"<ListAllMyBucketsResult/>")
+
+    app = web.Application()
+    app.router.add_get("/", buckets)
+    app.router.add_route("*", "/{name}", bucket)
+    server = await aiohttp_server(app)  # type: ignore[operator]
+    async with S3Client(
+        f"http://127.0.0.1:{server.port}", aws_access_key_id="AKID", aws_secret_access_key="s"
+    ) as client:
+        report = await run_probe(client, ())
+    assert report.results == ()
+    assert report.left_behind == ()
+    assert made == set()
