@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import stat
 import time
 from collections.abc import Mapping
@@ -35,13 +34,13 @@ from typing import TYPE_CHECKING, Literal
 
 from rawS3.cleanup import run_to_end
 from rawS3.concurrency import DEFAULT_MAXIMUM, AdaptiveConcurrency, bound_for_memory
-from rawS3.errors import IntegrityError, SourceChanged
+from rawS3.errors import SourceChanged
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
-    multipart_etag,
     part_size_for_total,
     split,
+    verified_etag,
 )
 from rawS3.results import PutResult, UploadedPart
 from rawS3.resume import Resumption
@@ -52,7 +51,6 @@ from rawS3.validation import (
     check_metadata,
     check_positive_int,
 )
-from rawS3.xml import strip_etag
 
 if TYPE_CHECKING:
     from rawS3.client import S3Client
@@ -61,7 +59,6 @@ __all__ = ["AUTO", "FileUpload", "upload_path"]
 
 log = logging.getLogger("rawS3")
 AUTO: Literal["auto"] = "auto"
-_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 # Reads past this size are split: Linux returns at most 2 GiB - 4 KiB from one read.
 _MAX_READ = 1 << 30
 
@@ -248,7 +245,9 @@ class FileUpload:
             await run_to_end(self._give_up(upload_id))
             raise
         self.reused = self._resumption.reused
-        etag = _verified_etag(result.etag, parts, f"{self.bucket}/{self.key}")
+        ordered = sorted(parts, key=lambda part: part.part_number)
+        where = f"{self.bucket}/{self.key}"
+        etag = verified_etag(result.etag, (part.etag for part in ordered), where)
         return PutResult(etag, result.version_id, len(parts), reader.size)
 
     async def _send_all(self, reader: _PartReader, upload_id: str) -> list[UploadedPart]:
@@ -345,20 +344,3 @@ def _check_concurrency(concurrency: object) -> int:
     if isinstance(concurrency, str):
         raise ValueError(f"concurrency must be an int or 'auto', got {concurrency!r}")
     return check_positive_int("concurrency", concurrency, maximum=1000)
-
-
-def _verified_etag(etag: str, parts: list[UploadedPart], where: str) -> str:
-    """Check the final ETag against the MD5 of the parts' MD5s; fill it in when empty.
-
-    RGW's first Complete answer carries an empty ETag; parts whose ETags are not MD5s
-    (SSE-KMS, SSE-C) prove nothing, and the server's ETag is kept as it is.
-    """
-    ordered = sorted(parts, key=lambda part: part.part_number)
-    etags = [strip_etag(part.etag).lower() for part in ordered]
-    if not all(_MD5_HEX.fullmatch(part) for part in etags):
-        return etag
-    expected = multipart_etag(bytes.fromhex(part) for part in etags)
-    got = strip_etag(etag)
-    if got and got != expected:
-        raise IntegrityError(f"ETag {etag} of {where}; the parts sent make {expected}")
-    return etag if got else f'"{expected}"'
