@@ -42,6 +42,7 @@ from rawS3.parts import (
     split,
     verified_etag,
 )
+from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.resume import Resumption
 from rawS3.validation import (
@@ -76,6 +77,7 @@ async def upload_path(
     keep_on_failure: bool = False,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> PutResult:
     """Upload the file at ``path``; see ``S3Client.upload_path``.
 
@@ -92,6 +94,7 @@ async def upload_path(
         keep_on_failure: keep a failed upload and raise ``UploadInterrupted``.
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+        on_progress: told of each part the server acknowledged or already held, once.
 
     Returns:
         The object's ETag, part count (0: one PutObject) and size.
@@ -113,6 +116,7 @@ async def upload_path(
         keep_on_failure=keep_on_failure,
         content_type=content_type,
         metadata=metadata,
+        on_progress=on_progress,
     )
     return await upload.run()
 
@@ -132,6 +136,7 @@ class FileUpload:
         keep_on_failure: keep a failed upload and raise ``UploadInterrupted``.
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+        on_progress: told of each part the server acknowledged or already held, once.
 
     Attributes:
         part_size: the part size used.
@@ -161,6 +166,7 @@ class FileUpload:
         keep_on_failure: bool = False,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self._client = client
         self.bucket = check_bucket(bucket)
@@ -178,6 +184,10 @@ class FileUpload:
             None if content_type is None else check_header("Content-Type", content_type)[1]
         )
         self._metadata = check_metadata(metadata) if metadata is not None else {}
+        if on_progress is not None and not callable(on_progress):
+            raise TypeError(f"on_progress must be callable or None, not {type(on_progress)}")
+        self._on_progress = on_progress
+        self._progress = Acknowledged(None, None)
         self.part_size = self._base
         self.maximum = 0
         self.sent = 0
@@ -211,6 +221,7 @@ class FileUpload:
                 self.part_size, self._max_memory, self._fixed or DEFAULT_MAXIMUM
             )
             reader = _PartReader(descriptor, self.path, info)
+            self._progress = Acknowledged(self._on_progress, info.st_size)
             if info.st_size <= self.part_size and self._resumption.upload_id is None:
                 return await self._put_whole(reader)
             return await self._multipart(reader)
@@ -220,9 +231,10 @@ class FileUpload:
     async def _put_whole(self, reader: _PartReader) -> PutResult:
         data = reader.read(0, reader.size, last=True)
         self.sent += 1
-        return await self._client.put_object(
+        result = await self._client.put_object(
             self.bucket, self.key, data, content_type=self._content_type, metadata=self._metadata
         )
+        return self._progress.whole(result)
 
     async def _multipart(self, reader: _PartReader) -> PutResult:
         # A cancellation during Create is the Create's to clean up (it owns what it made).
@@ -273,6 +285,7 @@ class FileUpload:
             for task in done:
                 part, sent = task.result()
                 parts.append(part)
+                self._progress.add(part.size)
                 if sent:
                     controller.completed(time.monotonic(), part.size)
         self.limit = controller.limit
