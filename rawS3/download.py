@@ -275,9 +275,11 @@ def _claim(partial: str) -> int:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
-        os.close(fd)
         if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
-            raise
+            # A file system without locks (some network and FUSE ones): resume unguarded.
+            log.warning("cannot lock %s (%s): a second download would not be noticed", partial, exc)
+            return fd
+        os.close(fd)
         message = "another download is resuming into this file; try again when it ends"
         raise BlockingIOError(exc.errno, message, partial) from exc
     return fd

@@ -7,6 +7,7 @@ file renamed into place would mix two versions. The second one is refused before
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from pathlib import Path
@@ -50,6 +51,20 @@ async def test_a_partial_file_another_download_holds_is_refused_untouched(
 
 async def test_a_claimed_partial_file_never_written_is_not_left_behind(tmp_path: Path) -> None:
     async with client() as s3:
+        with pytest.raises(TransportError):
+            await s3.download("bucket", "key", tmp_path / "out.bin", resume=True)
+    assert os.listdir(tmp_path) == []
+
+
+async def test_a_file_system_without_locks_still_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unsupported(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", unsupported)
+    async with client() as s3:
+        # The download goes on to send its request (and fails there: nothing listens).
         with pytest.raises(TransportError):
             await s3.download("bucket", "key", tmp_path / "out.bin", resume=True)
     assert os.listdir(tmp_path) == []
