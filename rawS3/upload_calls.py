@@ -60,7 +60,9 @@ class UploadCalls(Facade):
                 holds are checked against the file (size and MD5) and only the others are
                 sent, then the upload is completed.
             keep_on_failure: on failure or cancellation keep the multipart upload instead of
-                aborting it; a failure then raises ``UploadInterrupted`` carrying its id.
+                aborting it; a failure then raises ``UploadInterrupted`` carrying its id. A
+                cancellation stays a ``CancelledError``: the id is then only logged (warning,
+                logger ``rawS3``) and listed by ``list_multipart_uploads``.
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
             on_progress: called with a ``TransferProgress`` (of the file's size) as each part
