@@ -220,7 +220,7 @@ async def get(app: App, args: argparse.Namespace) -> int:
                 concurrency=concurrency or DEFAULT_ITER_CONCURRENCY,
                 on_progress=follow,
             )
-            with _writing(target, app.stdout) as out:
+            with _writing(app.stdout) as out:
                 async with contextlib.aclosing(pieces):
                     async for piece in pieces:
                         out.write(piece)
@@ -271,21 +271,11 @@ def _last_segment(key: str) -> str:
 
 
 @contextlib.contextmanager
-def _writing(target: str, stdout: TextIO) -> Iterator[BinaryIO]:
-    """Write to stdout, or to a temporary file that replaces ``target`` only when complete."""
-    if target == "-":
-        yield stdout.buffer
-        stdout.buffer.flush()
-        return
-    partial = f"{target}.raws3-{os.getpid()}.part"
-    try:
-        with open(partial, "xb") as handle:
-            yield handle
-        os.replace(partial, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise
+def _writing(stdout: TextIO) -> Iterator[BinaryIO]:
+    """Stdout's bytes, flushed when the object is written whole (a file goes through
+    ``S3Client.download``, which owns its temporary file)."""
+    yield stdout.buffer
+    stdout.buffer.flush()
 
 
 async def cp(app: App, args: argparse.Namespace) -> int:
