@@ -11,9 +11,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from bench.clients import CEILING, UNHASHED
+from bench.clients import CEILING, SIGNED, SIGNED_CEILING, UNHASHED
 from bench.common import MB
-from bench.report import RAWS3, Measurements, Stat, footprint_stat, stat
+from bench.report import RAWS3, Measurements, Results, footprint_stat, stat
+from bench.stats import Stat
+
+REFERENCES = (CEILING, SIGNED_CEILING, UNHASHED, SIGNED)
 
 OURS = "#d62728"
 PEER = "#7f7f7f"
@@ -41,7 +44,7 @@ def _bars(
         [s.high - s.median for _, s in shown],
     ]
     colours = [
-        OURS if c == RAWS3 else CEILING_COLOUR if c in (CEILING, UNHASHED) else PEER
+        OURS if c == RAWS3 else CEILING_COLOUR if c in REFERENCES else PEER
         for c in names
     ]
     positions = range(len(names))
@@ -59,41 +62,54 @@ def _bars(
     ax.grid(axis="x", alpha=0.3)
 
 
-def draw(m: Measurements, path: Path) -> None:
-    """Draw the chart of ``m`` to ``path``."""
-    clients = m.clients
-    real = [c for c in clients if c not in (CEILING, UNHASHED)]
-    fig, axes = plt.subplots(2, 5, figsize=(24, 9))
-    a = axes.flat
-    _bars(a[0], f"1. Large upload {m.sizes.large // 2**20} MiB, matched", clients,
-          [stat(m, "large", c) for c in clients], "MiB/s", better="higher")
-    _bars(a[1], "1. Large upload, each client's defaults", real,
-          [stat(m, "large-defaults", c) for c in real], "MiB/s", better="higher")
-    _bars(a[2], "4. CPU per GiB uploaded (matched)", clients,
-          [stat(m, "cpu", c) for c in clients], "CPU s/GiB", better="lower")
-    _bars(a[5], f"3. Small PUTs ({m.sizes.small_size} B, 32 in flight)", clients,
-          [stat(m, "put", c) for c in clients], "PUT/s", better="higher")
-    _bars(a[7], "3. Client CPU per small PUT", clients,
-          [stat(m, "put-cpu", c) for c in clients], "ms", better="lower")
-    bound = (60 * MB + (m.transfer.concurrency + 1) * m.transfer.part_size) / MB
-    _bars(a[4], f"2. Streaming {m.sizes.stream // 2**20} MiB: peak RSS", real,
-          [stat(m, "rss", c) for c in real], "MB", better="lower",
-          line=(bound, "rawS3 bound"))
-    _bars(a[3], "2. Streaming throughput", real,
-          [stat(m, "stream", c) for c in real], "MiB/s", better="higher")
-    _bars(a[6], "3. Small GETs (32 in flight)", clients,
-          [stat(m, "get", c) for c in clients], "GET/s", better="higher")
-    _bars(a[8], "5. Import time (net of interpreter start)", real,
-          [footprint_stat(m, c, "import") for c in real], "ms", better="lower")
-    _bars(a[9], "5. Installed dependency closure", real,
-          [footprint_stat(m, c, "closure") for c in real], "MB", better="lower")
+def _panel(ax: Axes, m: Measurements, title: str, figure: str, clients: Sequence[str],
+           unit: str, better: str, line: tuple[float, str] | None = None) -> None:
+    _bars(ax, f"{m.name}: {title}", clients, [stat(m, figure, c) for c in clients], unit,
+          better=better, line=line)
+
+
+def draw(results: Results, path: Path) -> None:
+    """Draw the chart of ``results`` to ``path``: the loopback panels, then the WAN's."""
+    loop = next((m for m in results.profiles if m.network == "loopback"), None)
+    wan = next((m for m in results.profiles if m.network == "wan"), None)
+    fig, axes = plt.subplots(3, 4, figsize=(24, 14))
+    a = list(axes.flat)
+    for ax in a:
+        ax.set_visible(False)
+    if loop is not None:
+        clients = loop.clients
+        real = [c for c in clients if c not in REFERENCES]
+        bound = (60 * MB + (loop.transfer.concurrency + 1) * loop.transfer.part_size) / MB
+        for ax in a[:8]:
+            ax.set_visible(True)
+        _panel(a[0], loop, f"upload {loop.sizes.large // 2**20} MiB, matched", "large",
+               clients, "MiB/s", "higher")
+        _panel(a[1], loop, "CPU per GiB uploaded (matched)", "large:cpu", clients,
+               "CPU s/GiB", "lower")
+        _panel(a[2], loop, f"download {loop.sizes.download // 2**20} MiB, matched", "download",
+               clients, "MiB/s", "higher")
+        _panel(a[3], loop, "stream peak RSS", "stream-odd:rss", real, "MB", "lower",
+               line=(bound, "rawS3 bound"))
+        _panel(a[4], loop, "small PUTs, 32 in flight", "put", clients, "PUT/s", "higher")
+        _panel(a[5], loop, "client CPU per small PUT", "put-cpu", clients, "ms", "lower")
+        _bars(a[6], "import + first request", real,
+              [footprint_stat(results, c, "client") for c in real], "ms", better="lower")
+        _bars(a[7], "installed dependency closure", real,
+              [footprint_stat(results, c, "closure") for c in real], "MB", better="lower")
+    if wan is not None:
+        for ax in a[8:]:
+            ax.set_visible(True)
+        clients = wan.clients
+        _panel(a[8], wan, "download, matched", "download", clients, "MiB/s", "higher")
+        _panel(a[9], wan, "download, defaults", "download-defaults", clients, "MiB/s", "higher")
+        _panel(a[10], wan, "upload, matched", "large", clients, "MiB/s", "higher")
+        _panel(a[11], wan, "upload, defaults", "large-defaults", clients, "MiB/s", "higher")
     fig.suptitle(
-        f"rawS3 vs peers — {m.machine.get('server', '')}; medians of {m.repetitions} "
-        "repetition(s), whiskers min–max; red = rawS3, blue = references (server ceiling, "
-        "rawS3 with no payload hash)",
+        f"rawS3 vs peers — {results.machine.get('server', '')}; medians, whiskers min–max; "
+        "red = rawS3, blue = references (ceilings, rawS3 variants)",
         fontsize=12,
     )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=80)
     plt.close(fig)

@@ -35,10 +35,37 @@ class Sizes:
     stream: int
     small_count: int
     small_size: int
+    stream_odd: int = 0
+    """A second stream size that is not a multiple of any part size a client uses."""
+    download: int = 0
 
 
-FULL = Sizes(large=256 * MiB, stream=512 * MiB, small_count=2000, small_size=1024)
-SMOKE = Sizes(large=17 * MiB, stream=17 * MiB, small_count=64, small_size=1024)
+FULL = Sizes(
+    large=128 * MiB, stream=256 * MiB, small_count=1000, small_size=1024,
+    stream_odd=96 * MiB + 12_345, download=128 * MiB,
+)
+"""Sized so that three repetitions of both profiles fit in about half an hour on a shared 2-core
+machine (earlier runs used 256 MiB uploads and a 512 MiB stream)."""
+SMOKE = Sizes(
+    large=17 * MiB, stream=16 * MiB, small_count=64, small_size=1024,
+    stream_odd=9 * MiB + 1_234, download=17 * MiB,
+)
+WAN = Sizes(large=64 * MiB, stream=0, small_count=0, small_size=0, download=64 * MiB)
+"""Through the relay: big enough that every client reaches its steady rate."""
+WAN_SMOKE = Sizes(large=9 * MiB, stream=0, small_count=0, small_size=0, download=9 * MiB)
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """What the relay in front of the server adds to every connection."""
+
+    round_trip: float
+    """Seconds added to each round trip: half on the way out, half on the way back."""
+    rate: int
+    """Bytes per second per connection and direction."""
+
+
+WAN_NETWORK = Network(round_trip=0.020, rate=10 * MiB)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,11 @@
 Import time is the wall time of ``python -c "import X"`` minus that of ``python -c "pass"``
 (the interpreter's own start-up), the median of several runs in alternating order, after one
 unmeasured run that writes the bytecode caches. ``X`` is what a user imports to make a client.
-A second figure adds making the client ready to send inside ``asyncio.run`` where the client is
-asynchronous (botocore loads its service model then; rawS3 loads asyncio and aiohttp, which it
-imports on first use).
+A second figure adds making the client and its first request (a ListBuckets to the
+benchmark's server) inside ``asyncio.run`` where the client is asynchronous, and closing it: what
+a short-lived script or function pays before its first answer, whatever each library defers
+(botocore loads its service model and resolves the endpoint then; rawS3 imports aiohttp on
+first use).
 
 The closure is the client's distribution plus everything it requires, recursively, as
 installed in this environment (extras not asked for are left out), sized from the files each
@@ -30,7 +32,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from bench.common import MB
+from bench.common import MB, Endpoint, endpoint_from_env
 
 PROJECT = "rawS3"
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,45 +47,63 @@ IMPORTS = {
 }
 """What a user writes to get at each client."""
 
-MAKE_CLIENT = {
+FIRST_REQUEST = {
     "rawS3": (
-        "import asyncio\n"
+        "import asyncio, os\n"
         "async def m():\n"
-        "    async with S3Client('http://127.0.0.1:1', 'k', 's'):\n"
-        "        pass\n"
+        "    async with S3Client(os.environ['BENCH_URL'], os.environ['BENCH_KEY'],"
+        " os.environ['BENCH_SECRET']) as s:\n"
+        "        await s.list_buckets()\n"
         "asyncio.run(m())"
     ),
     "aiobotocore": (
-        "import asyncio\n"
+        "import asyncio, os\n"
         "async def m():\n"
-        "    async with get_session().create_client('s3', endpoint_url='http://127.0.0.1:1',"
-        " region_name='us-east-1', aws_access_key_id='k', aws_secret_access_key='s'):\n"
-        "        pass\n"
+        "    async with get_session().create_client('s3', endpoint_url=os.environ['BENCH_URL'],"
+        " region_name='us-east-1', aws_access_key_id=os.environ['BENCH_KEY'],"
+        " aws_secret_access_key=os.environ['BENCH_SECRET']) as c:\n"
+        "        await c.list_buckets()\n"
         "asyncio.run(m())"
     ),
     "aioboto3": (
-        "import asyncio\n"
+        "import asyncio, os\n"
         "async def m():\n"
-        "    async with aioboto3.Session().client('s3', endpoint_url='http://127.0.0.1:1',"
-        " region_name='us-east-1', aws_access_key_id='k', aws_secret_access_key='s'):\n"
-        "        pass\n"
+        "    async with aioboto3.Session().client('s3', endpoint_url=os.environ['BENCH_URL'],"
+        " region_name='us-east-1', aws_access_key_id=os.environ['BENCH_KEY'],"
+        " aws_secret_access_key=os.environ['BENCH_SECRET']) as c:\n"
+        "        await c.list_buckets()\n"
         "asyncio.run(m())"
     ),
-    "miniopy-async": "Minio('127.0.0.1:1', access_key='k', secret_key='s', secure=False)",
+    "miniopy-async": (
+        "import asyncio, os\n"
+        "async def m():\n"
+        "    c = Minio(os.environ['BENCH_URL'].split('://')[1], access_key=os.environ['BENCH_KEY'],"
+        " secret_key=os.environ['BENCH_SECRET'], secure=False)\n"
+        "    await c.list_buckets()\n"
+        "    await c.close_session()\n"
+        "asyncio.run(m())"
+    ),
     "boto3": (
-        "boto3.client('s3', endpoint_url='http://127.0.0.1:1', region_name='us-east-1',"
-        " aws_access_key_id='k', aws_secret_access_key='s')"
+        "import os\n"
+        "boto3.client('s3', endpoint_url=os.environ['BENCH_URL'], region_name='us-east-1',"
+        " aws_access_key_id=os.environ['BENCH_KEY'],"
+        " aws_secret_access_key=os.environ['BENCH_SECRET']).list_buckets()"
     ),
     "aiohttp-s3-client": (
-        "import asyncio, aiohttp\n"
+        "import asyncio, aiohttp, os\n"
         "async def m():\n"
         "    async with aiohttp.ClientSession() as s:\n"
-        "        S3Client(session=s, url='http://127.0.0.1:1', access_key_id='k',"
-        " secret_access_key='s', region='us-east-1')\n"
+        "        c = S3Client(session=s, url=os.environ['BENCH_URL'],"
+        " access_key_id=os.environ['BENCH_KEY'], secret_access_key=os.environ['BENCH_SECRET'],"
+        " region='us-east-1')\n"
+        "        async with c.get('') as r:\n"
+        "            r.raise_for_status()\n"
+        "            await r.read()\n"
         "asyncio.run(m())"
     ),
 }
-"""Statements run after the import for the "import + client" figure."""
+"""Statements run after the import for the "import + client + first request" figure: make
+the client, send one signed request (ListBuckets) to the benchmark's server, close."""
 
 DISTRIBUTIONS = {
     "rawS3": "rawS3",
@@ -105,34 +125,38 @@ class Footprint:
     closure: tuple[str, ...]
 
 
-def _run_python(code: str, cwd: str) -> float:
+def _run_python(code: str, cwd: str, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], cwd=cwd, check=True, env=_clean_env())
+    subprocess.run([sys.executable, "-c", code], cwd=cwd, check=True, env=env or _clean_env())
     return time.perf_counter() - started
 
 
-def _clean_env() -> dict[str, str]:
+def _clean_env(endpoint: Endpoint | None = None) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME", "PYTHONSTARTUP"):
         env.pop(name, None)
+    if endpoint is not None:
+        env.update(BENCH_URL=endpoint.url, BENCH_KEY=endpoint.access_key,
+                   BENCH_SECRET=endpoint.secret_key)
     return env
 
 
 def import_times(
-    clients: Sequence[str], repetitions: int
+    clients: Sequence[str], repetitions: int, endpoint: Endpoint
 ) -> dict[str, tuple[list[float], list[float]]]:
-    """Net import time and net import + client time per client, ``repetitions`` each."""
+    """Net import time and net import + client + first request time per client."""
+    env = _clean_env(endpoint)
     with tempfile.TemporaryDirectory() as cwd:
         for client in clients:
-            _run_python(f"{IMPORTS[client]}\n{MAKE_CLIENT[client]}", cwd)
+            _run_python(f"{IMPORTS[client]}\n{FIRST_REQUEST[client]}", cwd, env)
         times: dict[str, tuple[list[float], list[float]]] = {c: ([], []) for c in clients}
         for rep in range(repetitions):
             order = list(clients) if rep % 2 == 0 else list(reversed(clients))
             bare = _run_python("pass", cwd)
             for client in order:
                 times[client][0].append(_run_python(IMPORTS[client], cwd) - bare)
-                code = f"{IMPORTS[client]}\n{MAKE_CLIENT[client]}"
-                times[client][1].append(_run_python(code, cwd) - bare)
+                code = f"{IMPORTS[client]}\n{FIRST_REQUEST[client]}"
+                times[client][1].append(_run_python(code, cwd, env) - bare)
         return times
 
 
@@ -180,9 +204,11 @@ def installed_size(dist: metadata.Distribution) -> int:
     return total
 
 
-def footprints(clients: Sequence[str], repetitions: int) -> dict[str, Footprint]:
-    """Cold-start figures of every client in ``clients``."""
-    times = import_times(clients, repetitions)
+def footprints(
+    clients: Sequence[str], repetitions: int, endpoint: Endpoint
+) -> dict[str, Footprint]:
+    """Cold-start figures of every client in ``clients``, first requests sent to ``endpoint``."""
+    times = import_times(clients, repetitions, endpoint)
     out = {}
     for client in clients:
         dists = closure(DISTRIBUTIONS[client])
@@ -196,7 +222,10 @@ def footprints(clients: Sequence[str], repetitions: int) -> dict[str, Footprint]
 
 
 if __name__ == "__main__":
-    for client, fp in footprints(list(IMPORTS), 3).items():
+    given = endpoint_from_env()
+    if given is None:
+        raise SystemExit("set AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY")
+    for client, fp in footprints(list(IMPORTS), 3, given).items():
         print(
             f"{client:18} import {statistics.median(fp.import_seconds) * 1000:6.0f} ms  "
             f"+client {statistics.median(fp.client_seconds) * 1000:6.0f} ms  "

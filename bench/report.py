@@ -1,23 +1,22 @@
-"""Turn measurements into the Markdown tables, the target checks and the chart.
+"""Turn measurements into the Markdown tables, the target checks and the JSON summary.
 
 Each figure is the median over repetitions, with the range (min–max) beside it. Ratios are
-paired: each repetition's figure is divided by rawS3's (or the ceiling's) from the same
-repetition, and the median of those quotients is shown. On a shared 2-core machine the server's
-speed drifts by up to 2x over tens of seconds; runs of one repetition are seconds apart, so
-pairing cancels the drift that a ratio of medians would keep.
+paired by repetition, with a seeded bootstrap 95 % interval (``bench.stats``). The JSON summary
+(``summary``) holds every figure as the Markdown prints it, so that a text quoting the report
+can be checked against the committed ``latest.json``.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.clients import CEILING, PEERS, SKIPPED
+from bench.clients import CEILING, PEERS, SIGNED_CEILING, skip_reason
 from bench.common import MB, GiB, MiB, Sizes, Transfer
 from bench.footprint import Footprint
+from bench.stats import Ratio, Stat, ratio
 
 Result = dict[str, Any]
 RAWS3 = "rawS3"
@@ -25,17 +24,19 @@ RAWS3 = "rawS3"
 
 @dataclass
 class Measurements:
-    """Everything one run measured, keyed by workload then client."""
+    """Everything one profile (network and scheme) measured, keyed by workload then client."""
 
     clients: list[str]
     sizes: Sizes
     transfer: Transfer
     repetitions: int
+    name: str = "loopback"
+    network: str = "loopback"
+    scheme: str = "http"
     runs: dict[str, dict[str, list[Result]]] = field(default_factory=dict)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)
     known: dict[str, dict[str, str]] = field(default_factory=dict)
-    footprints: dict[str, Footprint] = field(default_factory=dict)
-    machine: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, workload: str, client: str, result: Result) -> None:
         self.runs.setdefault(workload, {}).setdefault(client, []).append(result)
@@ -53,19 +54,13 @@ class Measurements:
         return {int(r.get("repetition", i)): pick(r) for i, r in enumerate(runs)}
 
 
-@dataclass(frozen=True, slots=True)
-class Stat:
-    """Median and range of one figure."""
+@dataclass
+class Results:
+    """A whole run: the machine, every profile measured, cold start."""
 
-    median: float
-    low: float
-    high: float
-
-    @classmethod
-    def of(cls, values: Sequence[float]) -> Stat | None:
-        if not values:
-            return None
-        return cls(statistics.median(values), min(values), max(values))
+    machine: dict[str, str]
+    profiles: list[Measurements]
+    footprints: dict[str, Footprint]
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -81,6 +76,11 @@ def cpu_per_gib(result: Result) -> float:
 
 def server_cpu_per_gib(result: Result) -> float:
     return float(result["server_cpu"]) / (float(result["bytes"]) / GiB)
+
+
+def relay_share(result: Result) -> float:
+    """The relay's CPU over the run, as a share of one core."""
+    return float(result.get("relay_cpu", 0.0)) / float(result["seconds"])
 
 
 def ops_per_s(phase: str) -> Callable[[Result], float]:
@@ -103,15 +103,23 @@ def ready_mb(result: Result) -> float:
     return float(result["rss_ready"]) / MB
 
 
+def _transfer_figures(workload: str, prefix: str) -> dict[str, tuple[str, Callable[..., float]]]:
+    return {
+        prefix: (workload, mib_per_s), f"{prefix}:cpu": (workload, cpu_per_gib),
+        f"{prefix}:server-cpu": (workload, server_cpu_per_gib),
+        f"{prefix}:rss": (workload, peak_mb), f"{prefix}:relay": (workload, relay_share),
+    }
+
+
 FIGURES: dict[str, tuple[str, Callable[[Result], float]]] = {
-    "large": ("large-matched", mib_per_s),
-    "large-defaults": ("large-defaults", mib_per_s),
-    "cpu": ("large-matched", cpu_per_gib),
-    "cpu-defaults": ("large-defaults", cpu_per_gib),
-    "server-cpu": ("large-matched", server_cpu_per_gib),
-    "server-cpu-defaults": ("large-defaults", server_cpu_per_gib),
-    "stream": ("stream", mib_per_s),
-    "rss": ("stream", peak_mb),
+    **_transfer_figures("large-matched", "large"),
+    **_transfer_figures("large-defaults", "large-defaults"),
+    **_transfer_figures("file-matched", "file"),
+    **_transfer_figures("file-defaults", "file-defaults"),
+    **_transfer_figures("download-matched", "download"),
+    **_transfer_figures("download-defaults", "download-defaults"),
+    **_transfer_figures("stream", "stream"),
+    **_transfer_figures("stream-odd", "stream-odd"),
     "put": ("small", ops_per_s("put")),
     "get": ("small", ops_per_s("get")),
     "put-cpu": ("small", cpu_ms_per_op("put")),
@@ -126,15 +134,16 @@ def stat(m: Measurements, figure: str, client: str) -> Stat | None:
     return Stat.of(m.values(workload, client, pick))
 
 
-def paired(m: Measurements, figure: str, client: str, base: str) -> Stat | None:
-    """``client``'s figure over ``base``'s, repetition by repetition: median and range."""
+def paired(m: Measurements, figure: str, client: str, base: str) -> Ratio | None:
+    """``client``'s figure over ``base``'s, repetition by repetition, with its interval."""
     workload, pick = FIGURES[figure]
     ours, theirs = (m.by_repetition(workload, c, pick) for c in (client, base))
-    return Stat.of([v / theirs[rep] for rep, v in ours.items() if theirs.get(rep)])
+    quotients = [v / theirs[rep] for rep, v in sorted(ours.items()) if theirs.get(rep)]
+    return ratio(quotients, f"{m.name}/{figure}/{client}/{base}")
 
 
-def footprint_stat(m: Measurements, client: str, which: str) -> Stat | None:
-    fp = m.footprints.get(client)
+def footprint_stat(results: Results, client: str, which: str) -> Stat | None:
+    fp = results.footprints.get(client)
     if fp is None:
         return None
     if which == "closure":
@@ -143,10 +152,10 @@ def footprint_stat(m: Measurements, client: str, which: str) -> Stat | None:
     return Stat.of([1000 * s for s in seconds])
 
 
-# -- Markdown -----------------------------------------------------------------------------------
+# -- formatting ---------------------------------------------------------------------------------
 
 
-def _num(value: float) -> str:
+def num(value: float) -> str:
     if value >= 100:
         return f"{value:,.0f}"
     if value >= 10:
@@ -154,40 +163,28 @@ def _num(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _cell(s: Stat | None) -> str:
-    return "–" if s is None else _num(s.median)
+def cell(s: Stat | None) -> str:
+    return "–" if s is None else num(s.median)
 
 
-def _range(s: Stat | None) -> str:
-    if s is None:
-        return "–"
-    return f"{_num(s.low)}–{_num(s.high)}"
+def span(s: Stat | None) -> str:
+    return "–" if s is None else f"{num(s.low)}–{num(s.high)}"
 
 
-def _ratio(s: Stat | None, base: Stat | None) -> str:
-    """A ratio of medians, for figures measured once per client (cold start)."""
-    if s is None or base is None or base.median == 0:
-        return "–"
-    return f"{s.median / base.median:.2f}×"
-
-
-def _vs(m: Measurements, figure: str, client: str, base: str = RAWS3) -> str:
-    q = paired(m, figure, client, base)
+def times(q: Ratio | None) -> str:
     return "–" if q is None else f"{q.median:.2f}×"
 
 
-def _share(m: Measurements, figure: str, client: str) -> str:
-    q = paired(m, figure, client, CEILING)
+def interval(q: Ratio | None) -> str:
+    return "–" if q is None else f"{q.ci_low:.2f}–{q.ci_high:.2f}"
+
+
+def percent(q: Ratio | None) -> str:
     return "–" if q is None else f"{100 * q.median:.0f} %"
 
 
-def _why_missing(m: Measurements, workload: str, client: str) -> str | None:
-    for source in (m.errors, m.known):
-        message = source.get(workload, {}).get(client)
-        if message:
-            return message
-    reason = SKIPPED.get((client, workload))
-    return f"not run: {reason}" if reason else None
+def _name(client: str) -> str:
+    return f"**{client}**" if client == RAWS3 else client
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -200,75 +197,69 @@ def _notes(m: Measurements, workloads: Sequence[str]) -> list[str]:
     notes = []
     for workload in workloads:
         for client in m.clients:
+            checks = {r.get("checked", "") for r in m.runs.get(workload, {}).get(client, [])}
+            partial = sorted(c for c in checks if "form only" in c)
+            if partial:
+                notes.append(f"- {client} ({workload}): checked by {partial[0]}")
+    for workload in workloads:
+        for client in m.clients:
             if m.runs.get(workload, {}).get(client):
                 continue
-            why = _why_missing(m, workload, client)
-            if why:
-                notes.append(f"- {client} ({workload}): {why}")
+            why = m.errors.get(workload, {}).get(client) or m.known.get(workload, {}).get(client)
+            reason = skip_reason(client, workload, m.scheme)
+            if why or reason:
+                notes.append(f"- {client} ({workload}): {why or 'not run: ' + str(reason)}")
     return ["", *notes] if notes else []
 
 
-def large_section(m: Measurements) -> list[str]:
+def _measured(m: Measurements, workload: str) -> bool:
+    return any(m.runs.get(workload, {}).values()) or bool(m.errors.get(workload))
+
+
+# -- sections ----------------------------------------------------------------------------------
+
+
+def transfer_section(
+    m: Measurements, title: str, text: str, rows_of: Sequence[tuple[str, str]], upload: bool
+) -> list[str]:
+    """One table of transfers: ``rows_of`` is (settings label, figure prefix) per row group."""
     rows = []
-    for settings, figure, cpu, server in (
-        ("matched", "large", "cpu", "server-cpu"),
-        ("defaults", "large-defaults", "cpu-defaults", "server-cpu-defaults"),
-    ):
+    for label, figure in rows_of:
         for client in m.clients:
             s = stat(m, figure, client)
             if s is None:
                 continue
+            ceilings = [percent(paired(m, figure, client, c)) if label == "matched" else "–"
+                        for c in (CEILING, SIGNED_CEILING)] if m.scheme == "http" else []
+            vs = paired(m, figure, client, RAWS3)
             rows.append([
-                f"**{client}**" if client == RAWS3 else client, settings, _cell(s), _range(s),
-                _vs(m, figure, client), _share(m, "large", client) if settings == "matched"
-                else "–", _cell(stat(m, cpu, client)), _vs(m, cpu, client),
-                _cell(stat(m, server, client)),
+                _name(client), label, cell(s), span(s), times(vs), interval(vs), *ceilings,
+                cell(stat(m, f"{figure}:cpu", client)),
+                times(paired(m, f"{figure}:cpu", client, RAWS3)),
+                cell(stat(m, f"{figure}:server-cpu", client)),
+                cell(stat(m, f"{figure}:rss", client)),
             ])
-    part = m.transfer.part_size // MiB
-    return [
-        f"### 1. Large upload from memory: {m.sizes.large // MiB} MiB, multipart",
-        "",
-        f"Matched: {part} MiB parts, {m.transfer.concurrency} in flight, for every client. "
-        "Defaults: each library's own large-upload call with no options. "
-        "Workload 4 is the CPU column of the matched rows. Server CPU is the gateway's, OSD's "
-        "and monitor's CPU time over the upload: a signed payload's SHA-256 is verified there "
-        "too, which the ceiling's unsigned requests spare the server.",
-        "",
-        *_table(
-            ["client", "settings", "MiB/s", "range", "vs rawS3", "% of ceiling",
-             "CPU s/GiB", "CPU vs rawS3", "server CPU s/GiB"],
-            rows,
-        ),
-        *_notes(m, ("large-matched", "large-defaults")),
-    ]
+    if not rows:
+        return []
+    header = ["client", "settings", "MiB/s", "range", "vs rawS3", "95 % interval"]
+    if m.scheme == "http":
+        header += ["% of ceiling", "% of signed ceiling"]
+    header += ["CPU s/GiB", "CPU vs rawS3", "server CPU s/GiB", "peak RSS MB"]
+    workloads = [FIGURES[f][0] for _, f in rows_of]
+    relay = _relay_line(m, [f for _, f in rows_of])
+    return [f"#### {title}", "", text, "", *_table(header, rows), *relay,
+            *_notes(m, workloads), ""]
 
 
-def stream_section(m: Measurements) -> list[str]:
-    rows = []
-    for client in m.clients:
-        s = stat(m, "stream", client)
-        if s is None:
-            continue
-        rss = stat(m, "rss", client)
-        ready = Stat.of(m.values("stream", client, ready_mb))
-        rows.append([
-            f"**{client}**" if client == RAWS3 else client, _cell(s), _range(s),
-            _vs(m, "stream", client), _cell(rss), _range(rss), _vs(m, "rss", client),
-            _cell(ready),
-        ])
-    return [
-        f"### 2. Streaming {m.sizes.stream // MiB} MiB of unknown length from a local HTTP source",
-        "",
-        "Chunked source, no Content-Length; each client in a fresh process; peak RSS is the "
-        "process's high-water mark (`VmHWM`). Same part size and concurrency as workload 1.",
-        "",
-        *_table(
-            ["client", "MiB/s", "range", "vs rawS3", "peak RSS MB", "range", "vs rawS3",
-             "RSS before MB"],
-            rows,
-        ),
-        *_notes(m, ("stream",)),
-    ]
+def _relay_line(m: Measurements, figures: Sequence[str]) -> list[str]:
+    if m.network != "wan":
+        return []
+    shares = [v for f in figures for c in m.clients
+              for v in m.values(FIGURES[f][0], c, FIGURES[f"{f}:relay"][1])]
+    if not shares:
+        return []
+    return ["", f"Relay CPU over these runs: median {100 * Stat.of(shares).median:.0f} %, "  # type: ignore[union-attr]
+            f"at most {100 * max(shares):.0f} % of one core (so the relay is not the limit)."]
 
 
 def small_section(m: Measurements) -> list[str]:
@@ -277,174 +268,198 @@ def small_section(m: Measurements) -> list[str]:
         put = stat(m, "put", client)
         if put is None:
             continue
-        get, put_cpu, get_cpu = (stat(m, f, client) for f in ("get", "put-cpu", "get-cpu"))
+        vs = paired(m, "put", client, RAWS3)
+        ceilings = [percent(paired(m, "put", client, c)) for c in (CEILING, SIGNED_CEILING)]
         rows.append([
-            f"**{client}**" if client == RAWS3 else client,
-            _cell(put), _range(put), _vs(m, "put", client), _share(m, "put", client),
-            _cell(put_cpu), _vs(m, "put-cpu", client), _cell(stat(m, "put-server", client)),
-            _cell(get), _vs(m, "get", client), _share(m, "get", client),
-            _cell(get_cpu), _vs(m, "get-cpu", client),
+            _name(client), cell(put), span(put), times(vs), interval(vs),
+            *(ceilings if m.scheme == "http" else []),
+            cell(stat(m, "put-cpu", client)), times(paired(m, "put-cpu", client, RAWS3)),
+            interval(paired(m, "put-cpu", client, RAWS3)),
+            cell(stat(m, "put-server", client)), cell(stat(m, "get", client)),
+            times(paired(m, "get", client, RAWS3)), cell(stat(m, "get-cpu", client)),
         ])
+    if not rows:
+        return []
+    header = ["client", "PUT/s", "range", "vs rawS3", "95 % interval"]
+    if m.scheme == "http":
+        header += ["% of ceiling", "% of signed ceiling"]
+    header += ["client CPU ms/PUT", "vs rawS3", "95 % interval", "server CPU ms/PUT", "GET/s",
+               "vs rawS3", "client CPU ms/GET"]
     return [
-        f"### 3. Small objects: {m.sizes.small_count:,} PUTs of {m.sizes.small_size} B, "
-        f"then {m.sizes.small_count:,} GETs, 32 in flight",
+        f"#### Small objects: {m.sizes.small_count:,} PUTs of {m.sizes.small_size} B, then "
+        f"{m.sizes.small_count:,} GETs, 32 in flight",
         "",
         "Client CPU per request = the process's CPU time over the phase / requests. Server CPU "
         "= the gateway's, OSD's and monitor's CPU time over the phase / requests.",
         "",
-        *_table(
-            ["client", "PUT/s", "range", "vs rawS3", "% of ceiling", "client CPU ms/PUT",
-             "vs rawS3", "server CPU ms/PUT", "GET/s", "vs rawS3", "% of ceiling",
-             "client CPU ms/GET", "vs rawS3"],
-            rows,
-        ),
-        *_notes(m, ("small",)),
+        *_table(header, rows), *_notes(m, ("small",)), "",
     ]
 
 
-def footprint_section(m: Measurements) -> list[str]:
-    base = {w: footprint_stat(m, RAWS3, w) for w in ("import", "client", "closure")}
+def profile_sections(m: Measurements) -> list[str]:
+    part, conc = m.transfer.part_size // MiB, m.transfer.concurrency
+    matched = (f"Matched: {part} MiB parts, {conc} in flight, for every client, botocore's "
+               "checksums `when_required`, read-ahead bounded (see Settings). Defaults: each "
+               "library's own call with no options.")
+    s = m.sizes
+    out: list[str] = []
+    out += transfer_section(
+        m, f"Large upload from memory: {s.large / MiB:g} MiB, multipart",
+        f"{matched} Server CPU is the gateway's, OSD's and monitor's CPU time: a signed "
+        "payload's SHA-256 is verified there too. Peak RSS includes the buffer being "
+        "uploaded.",
+        [("matched", "large"), ("defaults", "large-defaults")], True)
+    out += transfer_section(
+        m, f"Large upload from a local file: {s.large / MiB:g} MiB",
+        f"{matched} Each library's own file call (rawS3: `upload_path` where this checkout has "
+        "it); the file is written before the clock and read by the client.",
+        [("matched", "file"), ("defaults", "file-defaults")], True)
+    out += transfer_section(
+        m, f"Large download into a file: {s.download / MiB:g} MiB",
+        f"{matched} Each file's SHA-256 is checked after the clock stops.",
+        [("matched", "download"), ("defaults", "download-defaults")], False)
+    for figure, size in (("stream", s.stream), ("stream-odd", s.stream_odd)):
+        out += transfer_section(
+            m, f"Streaming {size:,} B ({size / MiB:.2f} MiB) of unknown length from a local "
+            "HTTP source",
+            "Chunked source, no Content-Length; peak RSS is the process's high-water mark "
+            "(`VmHWM`). Matched settings."
+            + (" Not a whole number of parts." if figure == "stream-odd" else ""),
+            [("matched", figure)], True)
+    out += small_section(m)
+    return out
+
+
+def footprint_section(results: Results) -> list[str]:
+    clients = [c for c in results.profiles[0].clients if c in results.footprints] if (
+        results.profiles) else list(results.footprints)
+    if not clients:
+        return []
+    columns = ("import", "client", "closure")
+    base = {w: footprint_stat(results, RAWS3, w) for w in columns}
+    best = {}
+    for w in columns:
+        peers = {c: s.median for c in clients if c in PEERS
+                 and (s := footprint_stat(results, c, w)) is not None}
+        best[w] = min(peers, key=peers.__getitem__, default="")
     rows = []
-    for client in m.clients:
-        fp = m.footprints.get(client)
-        if fp is None:
-            continue
-        imp, made, size = (footprint_stat(m, client, w) for w in ("import", "client", "closure"))
-        rows.append([
-            f"**{client}**" if client == RAWS3 else client, _cell(imp), _range(imp),
-            _ratio(imp, base["import"]), _cell(made), _ratio(made, base["client"]),
-            _cell(size), _ratio(size, base["closure"]), str(len(fp.closure)),
-        ])
+    for client in clients:
+        fp = results.footprints[client]
+        figures = [footprint_stat(results, client, w) for w in columns]
+        row = [_name(client)]
+        for w, f in zip(columns, figures, strict=True):
+            mark = " (best peer)" if client == best[w] else ""
+            ratio_text = "–" if f is None or base[w] is None or not base[w].median else (  # type: ignore[union-attr]
+                f"{f.median / base[w].median:.2f}×")  # type: ignore[union-attr]
+            row += [cell(f) + mark, ratio_text]
+        rows.append([*row, str(len(fp.closure))])
     return [
-        "### 5. Cold start: import time and installed dependency closure",
+        "### Cold start: import, first request, installed dependency closure",
         "",
-        "Import: wall time of `python -c \"import …\"` minus `python -c pass`. "
-        "+ client: also making the client object. Closure: the installed files of the "
-        "distribution and everything it requires, bytecode caches excluded.",
+        "Import: wall time of `python -c \"import …\"` minus `python -c pass`. Import + first "
+        "request: also making the client, sending one signed ListBuckets to the server and "
+        "closing (whatever a library defers to its first request is inside). Closure: the "
+        "installed files of the distribution and everything it requires, bytecode caches "
+        "excluded. The best peer is chosen per column.",
         "",
-        *_table(
-            ["client", "import ms", "range", "vs rawS3", "import + client ms", "vs rawS3",
-             "closure MB", "vs rawS3", "distributions"],
-            rows,
-        ),
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    text: str
-    figure: str
-    met: bool | None
-
-
-def _paired_target(
-    m: Measurements, text: str, figure: str, other: str, limit: float, higher: bool,
-    show: Callable[[Stat, Stat, Stat], str],
-) -> Target:
-    """A target on rawS3's figure over ``other``'s, paired by repetition."""
-    ours, theirs = stat(m, figure, RAWS3), stat(m, figure, other)
-    q = paired(m, figure, RAWS3, other)
-    if ours is None or theirs is None or q is None:
-        return Target(text, "not measured", None)
-    met = q.median >= limit if higher else q.median <= limit
-    return Target(text, show(ours, theirs, q), met)
-
-
-def _medians_target(
-    text: str, ours: Stat | None, other: Stat | None, ok: Callable[[float, float], bool],
-    show: Callable[[float, float], str],
-) -> Target:
-    if ours is None or other is None:
-        return Target(text, "not measured", None)
-    return Target(text, show(ours.median, other.median), ok(ours.median, other.median))
-
-
-def _best_peer(m: Measurements) -> str:
-    medians = {c: s.median for c in m.clients if c in PEERS and (s := stat(m, "large", c))}
-    return max(medians, key=medians.__getitem__, default="")
-
-
-def targets(m: Measurements) -> list[Target]:
-    """The issue's targets, each checked against this run: ratios paired by repetition."""
-    bound = (60 * MB + (m.transfer.concurrency + 1) * m.transfer.part_size) / MB
-    agg, peer = "aiobotocore", _best_peer(m)
-
-    def vs(unit: str, digits: int = 0) -> Callable[[Stat, Stat, Stat], str]:
-        return lambda a, b, q: (
-            f"{a.median:,.{digits}f} vs {b.median:,.{digits}f} {unit}; paired {q.median:.2f}× "
-            f"({q.low:.2f}–{q.high:.2f})"
-        )
-
-    def share(unit: str) -> Callable[[Stat, Stat, Stat], str]:
-        return lambda a, b, q: (
-            f"{a.median:,.0f} of {b.median:,.0f} {unit}; paired {q.median:.0%} "
-            f"({q.low:.0%}–{q.high:.0%})"
-        )
-
-    return [
-        _paired_target(m, "small PUT: client CPU/request ≤ 1/3 of aiobotocore's", "put-cpu",
-                       agg, 1 / 3, False, vs("ms", 3)),
-        _paired_target(m, "small PUT: ops/s ≥ 1.5 × aiobotocore", "put", agg, 1.5, True,
-                       vs("/s")),
-        _paired_target(m, "small PUT: ops/s ≥ 75 % of the ceiling", "put", CEILING, 0.75, True,
-                       share("/s")),
-        _paired_target(m, f"large upload ≥ 1.1 × the best peer (matched: {peer or '–'})", "large",
-                       peer, 1.1, True, vs("MiB/s")),
-        _paired_target(m, "large upload ≥ 85 % of the ceiling", "large", CEILING, 0.85, True,
-                       share("MiB/s")),
-        _paired_target(m, "streaming peak RSS ≤ 1/4 of aioboto3's", "rss", "aioboto3", 0.25,
-                       False, vs("MB")),
-        _medians_target("streaming peak RSS ≤ 60 MB + (concurrency + 1) × part size",
-                        stat(m, "rss", RAWS3), Stat(bound, bound, bound),
-                        lambda a, b: a <= b, lambda a, b: f"{a:.0f} MB, bound {b:.0f} MB"),
-        _paired_target(m, "CPU s/GiB ≤ 0.7 × aiobotocore's (workload 1, matched)", "cpu", agg,
-                       0.7, False, vs("s/GiB", 2)),
-        _medians_target("import time ≤ 1/5 of aiobotocore's",
-                        footprint_stat(m, RAWS3, "import"), footprint_stat(m, agg, "import"),
-                        lambda a, b: a <= b / 5,
-                        lambda a, b: f"{a:.0f} vs {b:.0f} ms ({a / b:.2f}×)"),
-        _medians_target("dependency closure ≤ 1/10 of aiobotocore's",
-                        footprint_stat(m, RAWS3, "closure"), footprint_stat(m, agg, "closure"),
-                        lambda a, b: a <= b / 10,
-                        lambda a, b: f"{a:.1f} vs {b:.1f} MB ({a / b:.2f}×)"),
-    ]
-
-
-def targets_section(m: Measurements) -> list[str]:
-    rows = [
-        [t.text, t.figure, "–" if t.met is None else ("met" if t.met else "**not met**")]
-        for t in targets(m)
-    ]
-    return ["### Targets", "", *_table(["target", "figure (medians)", "result"], rows)]
-
-
-def markdown(m: Measurements) -> str:
-    machine = [f"- {name}: {value}" for name, value in m.machine.items()]
-    lines = [
-        "# rawS3 benchmark results",
-        "",
-        *machine,
-        "",
-        f"Each figure is the median of {m.repetitions} repetition(s) in alternating client "
-        "order, with its range (min–max). \"vs rawS3\" and \"% of ceiling\" are paired: "
-        "each repetition's figure over rawS3's (or over the ceiling's: a minimal presigned "
-        "raw-socket client) from the same repetition, then the median of those quotients, so "
-        "that the server's drift between repetitions cancels. Cold-start ratios are of medians.",
-        "",
-        *targets_section(m),
-        "",
-        *large_section(m),
-        "",
-        *stream_section(m),
-        "",
-        *small_section(m),
-        "",
-        *footprint_section(m),
+        *_table(["client", "import ms", "vs rawS3", "import + first request ms", "vs rawS3",
+                 "closure MB", "vs rawS3", "distributions"], rows),
         "",
     ]
+
+
+def settings_section(m: Measurements) -> list[str]:
+    rows = [[c, m.settings[c]["matched"], m.settings[c]["defaults"]]
+            for c in m.clients if c in m.settings]
+    return ["#### Settings of every adapter", "", *_table(["client", "matched", "defaults"], rows),
+            ""]
+
+
+def balance_line(m: Measurements) -> str:
+    """How evenly the order put each client in each position, workload by workload."""
+    spread = []
+    for workload, per_client in m.runs.items():
+        n = len(per_client)
+        for client, runs in per_client.items():
+            counts = [0] * n
+            for r in runs:
+                if 0 <= int(r.get("position", -1)) < n:
+                    counts[int(r["position"])] += 1
+            spread.append((max(counts) - min(counts), workload, client))
+    if not spread:
+        return ""
+    worst = max(spread)
+    text = ("Order: each repetition runs the clients of a workload in the order of one row of "
+            "a Williams square (over as many repetitions as there are clients, each runs once "
+            "in every position and after every other). ")
+    if worst[0] == 0:
+        return text + "In this run every client ran equally often in every position."
+    return text + (f"With {m.repetitions} repetition(s) that is not yet balanced: a client's "
+                   f"count per position differs by up to {worst[0]} (e.g. {worst[2]}, "
+                   f"{worst[1]}).")
+
+
+def markdown(results: Results) -> str:
+    from bench.targets import targets_section
+
+    lines = ["# rawS3 benchmark results", ""]
+    lines += [f"- {name}: {value}" for name, value in results.machine.items()]
+    lines += [
+        "",
+        "Each figure is the median of the repetitions, with its range (min–max). \"vs rawS3\" "
+        "and \"% of ceiling\" are paired: each repetition's figure over rawS3's (or the "
+        "ceiling's) from the same repetition, then the median of those quotients, with a "
+        "seeded bootstrap 95 % interval of that median. A target is met only when the whole "
+        "interval clears it. Every upload was checked by its ETag and the SHA-256 of the "
+        "object read back, every download by the SHA-256 of its file; every client made one "
+        "unmeasured request before the clock started. Same host, 2 cores shared by client, "
+        "server (and relay).",
+        "",
+    ]
+    for m in results.profiles:
+        net = ("simulated WAN: a relay adding 20 ms round trip and 10 MiB/s per connection "
+               "and direction" if m.network == "wan" else "loopback")
+        lines += [f"## Profile {m.name}: {m.scheme}, {net}; {m.repetitions} repetition(s)", ""]
+        if balance := balance_line(m):
+            lines += [balance, ""]
+        lines += targets_section(m)
+        lines += profile_sections(m)
+        lines += settings_section(m)
+    lines += footprint_section(results)
     return "\n".join(lines)
 
 
-def write_markdown(m: Measurements, path: Path) -> None:
+def summary(results: Results) -> dict[str, Any]:
+    """Every figure as the report prints it, by profile, figure and client."""
+    from bench.targets import targets
+
+    out: dict[str, Any] = {}
+    for m in results.profiles:
+        figures: dict[str, dict[str, dict[str, str]]] = {}
+        for figure in FIGURES:
+            for client in m.clients:
+                s = stat(m, figure, client)
+                if s is None:
+                    continue
+                q = paired(m, figure, client, RAWS3)
+                entry = {"median": cell(s), "range": span(s), "vs rawS3": times(q),
+                         "interval": interval(q)}
+                for base in (CEILING, SIGNED_CEILING):
+                    if (share := paired(m, figure, client, base)) is not None:
+                        entry[f"% of {base}"] = percent(share)
+                figures.setdefault(figure, {})[client] = entry
+        out[m.name] = {
+            "figures": figures,
+            "targets": [{"target": t.text, "figure": t.figure, "result": t.result}
+                        for t in targets(m)],
+        }
+    out["cold start"] = {
+        c: {w: cell(footprint_stat(results, c, w)) for w in ("import", "client", "closure")}
+        for c in results.footprints
+    }
+    return out
+
+
+def write_markdown(results: Results, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(markdown(m))
+    path.write_text(markdown(results))

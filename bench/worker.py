@@ -5,7 +5,13 @@ process that has imported only that client, and peak RSS (``VmHWM``) is that tra
 The worker sets the client up, starts the clock and the CPU counters, runs the workload, stops
 them, and prints one JSON line of results. The server is given by the usual ``AWS_*``
 variables. CPU is the whole process's user + system time (all threads), from ``getrusage``;
-the server's CPU, when its pids are given, is read from ``/proc`` at the same moments.
+the server's CPU (and the WAN relay's), when their pids are given, is read from ``/proc`` at the
+same moments.
+
+Before the clock starts, every client makes one unmeasured request (a 1-byte PUT; a 1-byte
+GET before a download), so that
+set-up a library defers to its first request (botocore's endpoint resolution, a first
+connection) is not charged to the workload.
 """
 
 from __future__ import annotations
@@ -69,14 +75,17 @@ class Clock:
     """Wall time and CPU (ours and the server's) across one phase."""
 
     pids: Sequence[int]
+    relay_pids: Sequence[int] = ()
     wall: float = 0.0
     cpu: float = 0.0
     server: float = 0.0
+    relay: float = 0.0
 
     def __enter__(self) -> Clock:
         gc.collect()
-        self.wall, self.cpu, self.server = (
+        self.wall, self.cpu, self.server, self.relay = (
             time.perf_counter(), process_cpu(), server_cpu(self.pids),
+            server_cpu(self.relay_pids),
         )
         return self
 
@@ -84,9 +93,13 @@ class Clock:
         self.wall = time.perf_counter() - self.wall
         self.cpu = process_cpu() - self.cpu
         self.server = server_cpu(self.pids) - self.server
+        self.relay = server_cpu(self.relay_pids) - self.relay
 
     def result(self) -> dict[str, float]:
-        return {"seconds": self.wall, "cpu": self.cpu, "server_cpu": self.server}
+        out = {"seconds": self.wall, "cpu": self.cpu, "server_cpu": self.server}
+        if self.relay_pids:
+            out["relay_cpu"] = self.relay
+        return out
 
 
 async def call(client: Any, method: str, *args: Any) -> Any:
@@ -95,20 +108,43 @@ async def call(client: Any, method: str, *args: Any) -> Any:
     return result if client.blocking else await result
 
 
-async def run_large(client: Any, spec: dict[str, Any], pids: Sequence[int]) -> dict[str, Any]:
+def clock(spec: dict[str, Any]) -> Clock:
+    return Clock(spec.get("server_pids", []), spec.get("relay_pids", []))
+
+
+async def run_large(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
     data = pattern(spec["size"], seed=1)
     transfer = Transfer(**spec["transfer"]) if spec["transfer"] else None
-    with Clock(pids) as clock:
+    ready = current_rss()
+    with clock(spec) as timed:
         await call(client, "upload_buffer", spec["bucket"], spec["key"], data, transfer)
-    return {**clock.result(), "bytes": len(data)}
+    return {
+        **timed.result(), "bytes": len(data), "peak_rss": peak_rss(), "rss_ready": ready,
+    }
 
 
-async def run_stream(client: Any, spec: dict[str, Any], pids: Sequence[int]) -> dict[str, Any]:
+async def run_stream(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
     ready = current_rss()
     transfer = Transfer(**spec["transfer"])
-    with Clock(pids) as clock:
+    with clock(spec) as timed:
         await call(client, "upload_stream", spec["bucket"], spec["key"], spec["url"], transfer)
-    return {**clock.result(), "bytes": spec["size"], "peak_rss": peak_rss(), "rss_ready": ready}
+    return {**timed.result(), "bytes": spec["size"], "peak_rss": peak_rss(), "rss_ready": ready}
+
+
+async def run_file(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    ready = current_rss()
+    transfer = Transfer(**spec["transfer"]) if spec["transfer"] else None
+    with clock(spec) as timed:
+        await call(client, "upload_file", spec["bucket"], spec["key"], spec["path"], transfer)
+    return {**timed.result(), "bytes": spec["size"], "peak_rss": peak_rss(), "rss_ready": ready}
+
+
+async def run_download(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    ready = current_rss()
+    transfer = Transfer(**spec["transfer"]) if spec["transfer"] else None
+    with clock(spec) as timed:
+        await call(client, "download", spec["bucket"], spec["source"], spec["path"], transfer)
+    return {**timed.result(), "bytes": spec["size"], "peak_rss": peak_rss(), "rss_ready": ready}
 
 
 async def many(
@@ -129,15 +165,15 @@ async def many(
     return results
 
 
-async def run_small(client: Any, spec: dict[str, Any], pids: Sequence[int]) -> dict[str, Any]:
+async def run_small(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
     bucket = spec["bucket"]
     keys = [f"{spec['key']}/{index:05d}" for index in range(spec["count"])]
     data = pattern(spec["size"], seed=3)
     if hasattr(client, "prepare"):
         client.prepare(bucket, keys)
-    with Clock(pids) as put:
+    with clock(spec) as put:
         await many(client, lambda key: client.put_small(bucket, key, data), keys)
-    with Clock(pids) as get:
+    with clock(spec) as get:
         bodies = await many(client, lambda key: client.get_small(bucket, key), keys)
     wrong = sum(body != data for body in bodies)
     if wrong:
@@ -145,16 +181,34 @@ async def run_small(client: Any, spec: dict[str, Any], pids: Sequence[int]) -> d
     return {"put": put.result(), "get": get.result(), "count": len(keys)}
 
 
-RUNNERS = {"large": run_large, "stream": run_stream, "small": run_small}
+RUNNERS = {
+    "large": run_large, "stream": run_stream, "small": run_small, "download": run_download,
+    "file": run_file,
+}
+WARM_UP = b"w"
 
 
 async def measure(spec: dict[str, Any], endpoint: Endpoint) -> dict[str, Any]:
     module = load(spec["client"])
-    async with module.Client(endpoint) as client:
-        result: dict[str, Any] = await RUNNERS[spec["workload"]](
-            client, spec, spec.get("server_pids", [])
-        )
+    async with module.Client(endpoint, matched=spec["transfer"] is not None) as client:
+        if spec["workload"] == "download":
+            await call(client, "get_small", spec["bucket"], spec["warm_up"])
+        else:
+            await call(client, "put_small", spec["bucket"], spec["key"] + ".warm-up", WARM_UP)
+        result: dict[str, Any] = await RUNNERS[spec["workload"]](client, spec)
         return result
+
+
+async def measure_each(specs: Sequence[dict[str, Any]], endpoint: Endpoint) -> list[Any]:
+    """Several measurements in one process (``--smoke``): a result or ``{"error": text}``
+    for each, so that one failure does not hide the others."""
+    out: list[Any] = []
+    for spec in specs:
+        try:
+            out.append(await measure(spec, endpoint))
+        except Exception as exc:
+            out.append({"error": f"{type(exc).__name__}: {exc}"})
+    return out
 
 
 def main(argv: Sequence[str]) -> int:
@@ -164,7 +218,10 @@ def main(argv: Sequence[str]) -> int:
         print("bench.worker: set AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",
               file=sys.stderr)
         return 2
-    result = asyncio.run(measure(spec, endpoint))
+    if isinstance(spec, list):
+        result: Any = asyncio.run(measure_each(spec, endpoint))
+    else:
+        result = asyncio.run(measure(spec, endpoint))
     print(json.dumps(result), flush=True)
     return 0
 

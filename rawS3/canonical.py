@@ -95,7 +95,11 @@ def canonical_uri(url: str) -> str:
         ValueError: the URL is not absolute http(s), or the path holds a character that
             should have been percent-encoded (allowed: A-Z a-z 0-9 - _ . ~ / and %XX).
     """
-    path = split_url(url).path or "/"
+    return _checked_path(split_url(url))
+
+
+def _checked_path(parts: SplitResult) -> str:
+    path = parts.path or "/"
     if not _ENCODED_PATH.fullmatch(path):
         raise ValueError(
             f"url path {path!r} is not percent-encoded S3-style "
@@ -117,7 +121,11 @@ def canonical_query_string(url: str) -> str:
         ValueError: the URL is not absolute http(s), or a name or value is not encoded
             (allowed: A-Z a-z 0-9 - _ . ~ and %XX with upper-case hex).
     """
-    pairs = [_query_pair(part) for part in split_url(url).query.split("&") if part]
+    return _sorted_query(split_url(url))
+
+
+def _sorted_query(parts: SplitResult) -> str:
+    pairs = [_query_pair(part) for part in parts.query.split("&") if part]
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
 
 
@@ -204,11 +212,12 @@ def canonical_request(method: str, url: str, headers: Mapping[str, str], payload
         raise ValueError(f"method must be an upper-case HTTP method such as 'GET', not {method!r}")
     _check_payload_hash(payload_hash)
     signable = _signable(headers)
+    parts = split_url(url)
     return "\n".join(
         [
             method,
-            canonical_uri(url),
-            canonical_query_string(url),
+            _checked_path(parts),
+            _sorted_query(parts),
             _header_block(signable),
             ";".join(signable),
             payload_hash,

@@ -2,8 +2,8 @@
 documented order.
 
 1. explicit arguments; 2. ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` /
-``AWS_SESSION_TOKEN`` (skipped when a profile is passed as an argument, as the AWS CLI's
-``--profile`` does); 3. web identity (``AWS_WEB_IDENTITY_TOKEN_FILE`` + ``AWS_ROLE_ARN``);
+``AWS_SESSION_TOKEN``; 3. web identity (``AWS_WEB_IDENTITY_TOKEN_FILE`` + ``AWS_ROLE_ARN``)
+(2 and 3 skipped when a profile is passed as an argument, as the AWS CLI's ``--profile`` does);
 4. the shared files' profile: ``role_arn`` with ``source_profile`` (STS AssumeRole),
 ``web_identity_token_file``, static keys, ``credential_process``; 5. the container endpoint
 (``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`` / ``_FULL_URI``); 6. EC2 instance metadata (IMDSv2)
@@ -174,12 +174,11 @@ def plan_credentials(
     if explicit is not None:
         return Fixed(explicit, "arguments")
     if profile is None:
-        found = _from_environment(env)
+        # A profile passed as an argument overrides the variables, web identity's too, as the
+        # AWS CLI's --profile does (botocore turns both environment sources off for it).
+        found = _from_environment(env) or _web_identity(env)
         if found is not None:
             return found
-    web = _web_identity(env)
-    if web is not None:
-        return web
     name, named = selected_profile(profile, env)
     chosen = profile_named(files, name)
     if chosen is None and named:
@@ -204,15 +203,23 @@ def plan_credentials(
     return InstanceMetadata(endpoint.rstrip("/"))
 
 
-def _from_environment(env: Mapping[str, str]) -> Fixed | None:
-    access, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
-    if not access and not secret:
+def _pair(env: Mapping[str, str], first: str, second: str, source: str) -> tuple[str, str] | None:
+    """Two variables that go together: both set, neither (``None``), or an error naming one."""
+    one, other = env.get(first), env.get(second)
+    if not one and not other:
         return None
-    source = "environment"
-    if not access or not secret:
-        missing = "AWS_SECRET_ACCESS_KEY" if access else "AWS_ACCESS_KEY_ID"
+    if not one or not other:
+        missing = second if one else first
         raise CredentialsError(source, f"no credentials: {missing} is not set, though its pair is")
-    return Fixed(_keys(source, access, secret, env.get("AWS_SESSION_TOKEN")), source)
+    return one, other
+
+
+def _from_environment(env: Mapping[str, str]) -> Fixed | None:
+    source = "environment"
+    found = _pair(env, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", source)
+    if found is None:
+        return None
+    return Fixed(_keys(source, *found, env.get("AWS_SESSION_TOKEN")), source)
 
 
 def _keys(source: str, access: str, secret: str, token: str | None) -> Credentials:
@@ -223,15 +230,12 @@ def _keys(source: str, access: str, secret: str, token: str | None) -> Credentia
 
 
 def _web_identity(env: Mapping[str, str]) -> WebIdentity | None:
-    token_file, role = env.get("AWS_WEB_IDENTITY_TOKEN_FILE"), env.get("AWS_ROLE_ARN")
-    if not token_file and not role:
-        return None
     source = "web identity"
-    if not token_file or not role:
-        missing = "AWS_ROLE_ARN" if token_file else "AWS_WEB_IDENTITY_TOKEN_FILE"
-        raise CredentialsError(source, f"no credentials: {missing} is not set, though its pair is")
+    found = _pair(env, "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", source)
+    if found is None:
+        return None
     session = env.get("AWS_ROLE_SESSION_NAME") or _DEFAULT_SESSION
-    return WebIdentity(token_file, role, session, source)
+    return WebIdentity(*found, session, source)
 
 
 def _from_profile(

@@ -107,8 +107,8 @@ def resolve_settings(
             ``us-east-1``.
         addressing: ``"path"`` or ``"virtual"``; ``None``: the profile's
             ``s3.addressing_style`` (``auto`` is ``path``), else ``"path"``.
-        payload_signing: ``"auto"`` (sign bodies over http only), ``"signed"`` or
-            ``"unsigned"``.
+        payload_signing: ``"signed"``, ``"unsigned"`` or ``"auto"`` (sign bodies over
+            http only).
         env: the environment to fall back on, e.g. ``os.environ``.
         files: what the shared config files' profile sets, below the environment.
         chained: the credentials come from the chain (``rawS3.chain``): the three key

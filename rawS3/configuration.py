@@ -11,6 +11,7 @@ I/O: the shared files are read here, once, when the client is made.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,19 @@ from rawS3.chain import Fixed, Plan, plan_credentials
 from rawS3.config import Settings, resolve_settings
 from rawS3.credentials import CredentialsProvider
 from rawS3.errors import CredentialsError
-from rawS3.profiles import SharedFiles, file_settings, profile_named, selected_profile
+from rawS3.profiles import (
+    FileSettings,
+    SharedFiles,
+    file_settings,
+    profile_named,
+    selected_profile,
+)
 from rawS3.refresh import CredentialsCache, PlannedProvider
 from rawS3.sigv4 import Credentials
 
 __all__ = ["Configured", "configure", "read_shared_files"]
+
+log = logging.getLogger("rawS3")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +117,9 @@ def configure(
         TypeError: ``credentials`` is neither ``Credentials`` nor a provider, or comes with
             key arguments; a key that is not a ``str``.
         ValueError: a bad option (see ``resolve_settings``).
-        CredentialsError: a shared file cannot be read or parsed, a named profile does not
-            exist, or a configured source is unusable.
+        CredentialsError: a shared file cannot be read or parsed (with keys passed as
+            arguments and no profile, it is only logged), a named profile does not exist, or
+            a configured source is unusable.
     """
     if profile is not None and not isinstance(profile, str):
         raise TypeError(f"profile must be a str, not {type(profile).__name__}")
@@ -120,26 +130,24 @@ def configure(
             "credentials must be Credentials or a provider with an async fetch() method, "
             f"not {type(credentials).__name__}"
         )
-    files = read_shared_files(env)
-    chosen = profile_named(files, selected_profile(profile, env)[0])
-    from_files = file_settings(chosen)
+    # Key arguments are checked (a missing half from the environment) as before the chain.
+    passed_keys = bool(access_key or secret_key or session_token)
+    files, from_files = _shared_settings(env, profile, credentials is not None or passed_keys)
     settings = resolve_settings(
         endpoint_url=endpoint_url,
-        access_key=None,
-        secret_key=None,
-        session_token=None,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=session_token,
         region=region,
         addressing=addressing,
         payload_signing=payload_signing,
         env=env,
         files=from_files,
-        chained=True,
+        chained=not passed_keys,
     )
     keys = _keys(
         credentials,
-        access_key,
-        secret_key,
-        session_token,
+        settings.credentials,
         profile,
         env,
         files,
@@ -157,11 +165,24 @@ def configure(
     )
 
 
+def _shared_settings(
+    env: Mapping[str, str], profile: str | None, keys_given: bool
+) -> tuple[SharedFiles, FileSettings]:
+    try:
+        files = read_shared_files(env)
+        return files, file_settings(profile_named(files, selected_profile(profile, env)[0]))
+    except CredentialsError as exc:
+        if not keys_given or profile is not None:
+            raise
+        # Keys passed as arguments need no file: a broken one does not stop the client (it
+        # did not before the files were read); it is named in the log, its text never is.
+        log.warning("%s; the shared files' settings are not used", exc)
+        return SharedFiles(), FileSettings()
+
+
 def _keys(
     credentials: Credentials | CredentialsProvider | None,
-    access_key: str | None,
-    secret_key: str | None,
-    session_token: str | None,
+    explicit: Credentials | None,
     profile: str | None,
     env: Mapping[str, str],
     files: SharedFiles,
@@ -171,18 +192,6 @@ def _keys(
     if credentials is not None:
         name = "arguments" if isinstance(credentials, Credentials) else None
         return CredentialsCache(credentials, read_clock, name=name)
-    explicit = None
-    if access_key or secret_key or session_token:
-        # One half may come from the environment, as before the chain existed.
-        access = access_key or env.get("AWS_ACCESS_KEY_ID")
-        secret = secret_key or env.get("AWS_SECRET_ACCESS_KEY")
-        if not access or not secret:
-            raise ValueError(
-                "no credentials: pass both aws_access_key_id and aws_secret_access_key, "
-                "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-            )
-        token = session_token or env.get("AWS_SESSION_TOKEN") or None
-        explicit = Credentials(access, secret, token)
     plan: Plan = plan_credentials(env, files, explicit=explicit, profile=profile)
     if isinstance(plan, Fixed):
         return CredentialsCache(plan.credentials, read_clock, name=plan.source)

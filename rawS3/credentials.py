@@ -303,9 +303,12 @@ def read_sts_credentials(body: bytes, source: str) -> Credentials:
         CredentialsError: not such a document, or a field missing.
     """
     try:
-        root = Node.parse(body, "AssumeRoleResponse", "AssumeRoleWithWebIdentityResponse")
-    except (ResponseError, TypeError) as exc:
-        raise CredentialsError(source, f"STS answered with an unreadable document: {exc}") from None
+        root = Node.parse(body)
+    except (ResponseError, TypeError):
+        # Not the parser's message: it quotes the document, which may hold the secret key.
+        raise CredentialsError(source, "STS answered with a document that is not XML") from None
+    if root.name not in ("AssumeRoleResponse", "AssumeRoleWithWebIdentityResponse"):
+        raise CredentialsError(source, f"STS answered with <{root.name[:60]}>, not credentials")
     result = root.child("AssumeRoleResult") or root.child("AssumeRoleWithWebIdentityResult")
     found = result.child("Credentials") if result is not None else None
     if found is None:

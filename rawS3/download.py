@@ -13,7 +13,9 @@ piece (at most ``CHUNK`` bytes) into the page cache takes tens of microseconds, 
 the network took to bring it. Memory is then one piece per range in flight. The file is a
 temporary one next to the target, fsync'd and renamed over it only when complete and checked;
 any failure or cancellation removes it, unless ``resume`` keeps it (with its JSON state) on
-purpose.
+purpose. A partial file kept for resuming is locked (``flock``) by the download writing it, from
+before its state is read until it is renamed or removed: a second download resuming into the
+same target would otherwise trust ranges the first is still writing, or truncate them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import errno
+import fcntl
 import hashlib
 import logging
 import os
@@ -261,11 +265,40 @@ def _write_atomically(path: str, data: bytes) -> None:
         raise
 
 
-def _read_state(partial: str) -> ResumeState | None:
+def _claim(partial: str) -> int:
+    """Open (or create) the partial file and lock it for this download alone.
+
+    Raises:
+        BlockingIOError: another download holds it.
+    """
+    fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
+            # A file system without locks (some network and FUSE ones): resume unguarded.
+            log.warning("cannot lock %s (%s): a second download would not be noticed", partial, exc)
+            return fd
+        os.close(fd)
+        message = "another download is resuming into this file; try again when it ends"
+        raise BlockingIOError(exc.errno, message, partial) from exc
+    return fd
+
+
+def _unclaim(partial: str, fd: int) -> None:
+    """Give up a claimed partial file the download never wrote: removed if it holds nothing."""
+    try:
+        if os.fstat(fd).st_size == 0 and not os.path.exists(partial + STATE_SUFFIX):
+            _remove(partial)  # while still locked, so no other download is using it
+    finally:
+        os.close(fd)
+
+
+def _read_state(partial: str, fd: int) -> ResumeState | None:
     try:
         with open(partial + STATE_SUFFIX, "rb") as handle:
             data = handle.read(1024 * 1024)
-        size = os.path.getsize(partial)
+        size = os.fstat(fd).st_size
     except OSError:
         return None
     state = ResumeState.from_json(data)
@@ -313,9 +346,36 @@ async def download_file(
     Raises:
         ObjectChanged, IntegrityError, S3Error, TransportError, ResponseError, OSError.
     """
+    if not resume:
+        partial = f"{target}.raws3-{secrets.token_hex(6)}.tmp"
+        return await _download(engine, bucket, key, target, partial, None, part_size,
+                               concurrency, on_progress, version_id)
+    partial = target + PARTIAL_SUFFIX
+    claim: list[int] = [_claim(partial)]  # emptied once a sink owns the descriptor
+    try:
+        return await _download(engine, bucket, key, target, partial, claim, part_size,
+                               concurrency, on_progress, version_id)
+    finally:
+        if claim:
+            _unclaim(partial, claim[0])
+
+
+async def _download(
+    engine: Engine,
+    bucket: str,
+    key: str,
+    target: str,
+    partial: str,
+    claim: list[int] | None,
+    part_size: int,
+    concurrency: int,
+    on_progress: ProgressCallback | None,
+    version_id: str | None,
+) -> DownloadResult:
+    """``download_file`` once the partial file is chosen (and, to resume, claimed)."""
+    resume = claim is not None
     reader = RangeReader(engine, bucket, key, version_id)
-    partial = target + PARTIAL_SUFFIX if resume else f"{target}.raws3-{secrets.token_hex(6)}.tmp"
-    saved = _read_state(partial) if resume else None
+    saved = _read_state(partial, claim[0]) if claim else None
     first: aiohttp.ClientResponse | None = None
     if saved is not None:
         # Ask for the first range still missing: its answer tells whether the partial file
@@ -337,7 +397,7 @@ async def download_file(
         part = saved.part_size if saved is not None else part_size
         plan = [Span(0, 0, pin.size)] if first.status == 200 else spans(pin.size, part)
         state = saved or ResumeState(pin.etag, pin.size, part, frozenset())
-        sink = _open_sink(partial, state, resume, fresh=saved is None)
+        sink = _open_sink(partial, state, claim, fresh=saved is None)
         try:
             result = await _fill(reader, sink, first, plan, concurrency, on_progress)
             _finish(sink, target, pin)
@@ -351,9 +411,12 @@ async def download_file(
         first.release()
 
 
-def _open_sink(partial: str, state: ResumeState, resume: bool, *, fresh: bool) -> _FileSink:
-    flags = os.O_RDWR | os.O_CREAT | (0 if resume else os.O_EXCL)
-    fd = os.open(partial, flags, 0o666)
+def _open_sink(
+    partial: str, state: ResumeState, claim: list[int] | None, *, fresh: bool
+) -> _FileSink:
+    """The file to write into: the claimed partial file to resume, else a new one."""
+    resume = claim is not None
+    fd = claim.pop() if claim else os.open(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         if fresh:
             os.ftruncate(fd, 0)  # a partial file of another version: nothing in it is ours
@@ -363,9 +426,9 @@ def _open_sink(partial: str, state: ResumeState, resume: bool, *, fresh: bool) -
             _write_atomically(partial + STATE_SUFFIX, state.to_json())
         return sink
     except BaseException:
-        os.close(fd)
         if not resume:
             _remove(partial)
+        os.close(fd)
         raise
 
 
@@ -459,9 +522,11 @@ def _finish(sink: _FileSink, target: str, pin: Pin) -> None:
             actual=str(size),
         )
     os.fsync(sink.fd)
+    # The state goes first, while the file is still the locked partial one: a download that
+    # claims a new partial file after the rename must find no state that is not its own.
+    _remove(sink.path + STATE_SUFFIX)
     os.replace(sink.path, target)
     sink.keep_state = False
-    _remove(sink.path + STATE_SUFFIX)
     _sync_directory(os.path.dirname(os.path.abspath(target)))
 
 
@@ -476,13 +541,17 @@ def _sync_directory(path: str) -> None:
 
 
 def _close(sink: _FileSink, resume: bool) -> None:
-    os.close(sink.fd)
-    if not os.path.exists(sink.path):
-        return  # renamed into place
-    if resume and sink.keep_state:
-        _write_atomically(sink.path + STATE_SUFFIX, sink.state.to_json())
-    else:
-        _remove(sink.path, sink.path + STATE_SUFFIX)
+    # Removed before the descriptor (and with it the lock) is let go: a download waiting to
+    # resume must not claim a file that is about to vanish.
+    try:
+        if not os.path.exists(sink.path):
+            return  # renamed into place
+        if resume and sink.keep_state:
+            _write_atomically(sink.path + STATE_SUFFIX, sink.state.to_json())
+        else:
+            _remove(sink.path, sink.path + STATE_SUFFIX)
+    finally:
+        os.close(sink.fd)
 
 
 def check_whole(reader: RangeReader, pin: Pin, size: int, digest: str | None) -> None:

@@ -2,7 +2,9 @@
 
 Ranges are read by ``rawS3.download.RangeReader``, pinned to one version as for a file. Those
 ahead of the reader are held in memory: at most ``concurrency`` ranges of ``part_size``, since
-a range starts only when the one the reader finished leaves the window.
+a range starts only when the one the reader finished leaves the window. An answer of the whole
+object (an empty one, or a server that ignores ``Range``) is read only as the reader asks: held
+ahead, it would be the whole object in memory.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from collections.abc import AsyncGenerator
 import aiohttp
 
 from rawS3.cleanup import run_to_end
-from rawS3.download import RangeReader, check_whole, report, settle
-from rawS3.engine import Engine
+from rawS3.download import CHUNK, RangeReader, check_whole, report, settle
+from rawS3.engine import TRANSPORT_FAILURES, Engine, transport_error
+from rawS3.errors import ResponseError
 from rawS3.operations.ranged import Span, spans
 from rawS3.progress import ProgressCallback
 
@@ -134,10 +137,14 @@ async def iter_object(
         # Bytes come in order here, but hashing a large object would slow the reader: the MD5
         # is checked where it is cheap, an object of one range, as for a file.
         md5 = hashlib.md5(usedforsecurity=False) if len(plan) == 1 and reader.md5 else None
-        window = _Window(reader, plan, concurrency)
+        if first.status == 200:
+            ordered = _as_asked(first, pin.size)
+        else:
+            window = _Window(reader, plan, concurrency)
+            ordered = window.pieces(first)
         given = 0
         report(on_progress, given, pin.size)
-        async with contextlib.aclosing(window.pieces(first)) as pieces:
+        async with contextlib.aclosing(ordered) as pieces:
             async for piece in pieces:
                 if md5 is not None:
                     md5.update(piece)
@@ -149,3 +156,20 @@ async def iter_object(
         if window is not None:
             await window.close()
         first.release()
+
+
+async def _as_asked(response: aiohttp.ClientResponse, size: int) -> AsyncGenerator[bytes, None]:
+    """The body of a whole-object answer, read piece by piece as the reader asks for it.
+
+    Such an answer cannot be resumed from a byte (its server ignores ``Range``, or the object
+    is empty), so a break is the ``TransportError`` it is.
+    """
+    got = 0
+    try:
+        async for piece in response.content.iter_chunked(CHUNK):
+            got += len(piece)
+            if got > size:
+                raise ResponseError(f"more than the {size:,} bytes the answer announced")
+            yield piece
+    except TRANSPORT_FAILURES as exc:
+        raise transport_error(exc) from exc

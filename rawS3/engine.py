@@ -46,7 +46,7 @@ from rawS3.errors import (
     TransportTimeout,
 )
 from rawS3.operations.request import Reply, Request, error_from_document, read_error
-from rawS3.proxies import proxy_for
+from rawS3.proxies import proxy_for, proxy_options
 from rawS3.refresh import CredentialsCache
 from rawS3.retry import RetryPolicy
 from rawS3.trailers import StreamSigner
@@ -301,12 +301,12 @@ class Engine:
         """
         session = self.session()
         proxy = None if session is self._borrowed else proxy_for(url, self._proxy_env)
-        via = {"proxy": proxy} if proxy else {}
+        via, login = proxy_options(proxy, url)
         try:
             return await session.request(
                 method,
                 URL(url, encoded=True),
-                headers=headers,
+                headers={**headers, **login} if login else headers,
                 data=data,
                 skip_auto_headers=_BARE if bare else _NO_AUTO_HEADERS,
                 allow_redirects=False,

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import stat
 import time
 from collections.abc import Mapping
@@ -35,14 +34,15 @@ from typing import TYPE_CHECKING, Literal
 
 from rawS3.cleanup import run_to_end
 from rawS3.concurrency import DEFAULT_MAXIMUM, AdaptiveConcurrency, bound_for_memory
-from rawS3.errors import IntegrityError, SourceChanged
+from rawS3.errors import SourceChanged
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
-    multipart_etag,
     part_size_for_total,
     split,
+    verified_etag,
 )
+from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.resume import Resumption
 from rawS3.validation import (
@@ -52,7 +52,6 @@ from rawS3.validation import (
     check_metadata,
     check_positive_int,
 )
-from rawS3.xml import strip_etag
 
 if TYPE_CHECKING:
     from rawS3.client import S3Client
@@ -61,7 +60,6 @@ __all__ = ["AUTO", "FileUpload", "upload_path"]
 
 log = logging.getLogger("rawS3")
 AUTO: Literal["auto"] = "auto"
-_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 # Reads past this size are split: Linux returns at most 2 GiB - 4 KiB from one read.
 _MAX_READ = 1 << 30
 
@@ -79,6 +77,7 @@ async def upload_path(
     keep_on_failure: bool = False,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> PutResult:
     """Upload the file at ``path``; see ``S3Client.upload_path``.
 
@@ -95,6 +94,7 @@ async def upload_path(
         keep_on_failure: keep a failed upload and raise ``UploadInterrupted``.
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+        on_progress: told of each part the server acknowledged or already held, once.
 
     Returns:
         The object's ETag, part count (0: one PutObject) and size.
@@ -116,6 +116,7 @@ async def upload_path(
         keep_on_failure=keep_on_failure,
         content_type=content_type,
         metadata=metadata,
+        on_progress=on_progress,
     )
     return await upload.run()
 
@@ -135,6 +136,7 @@ class FileUpload:
         keep_on_failure: keep a failed upload and raise ``UploadInterrupted``.
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+        on_progress: told of each part the server acknowledged or already held, once.
 
     Attributes:
         part_size: the part size used.
@@ -164,6 +166,7 @@ class FileUpload:
         keep_on_failure: bool = False,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self._client = client
         self.bucket = check_bucket(bucket)
@@ -181,6 +184,10 @@ class FileUpload:
             None if content_type is None else check_header("Content-Type", content_type)[1]
         )
         self._metadata = check_metadata(metadata) if metadata is not None else {}
+        if on_progress is not None and not callable(on_progress):
+            raise TypeError(f"on_progress must be callable or None, not {type(on_progress)}")
+        self._on_progress = on_progress
+        self._progress = Acknowledged(None, None)
         self.part_size = self._base
         self.maximum = 0
         self.sent = 0
@@ -214,6 +221,7 @@ class FileUpload:
                 self.part_size, self._max_memory, self._fixed or DEFAULT_MAXIMUM
             )
             reader = _PartReader(descriptor, self.path, info)
+            self._progress = Acknowledged(self._on_progress, info.st_size)
             if info.st_size <= self.part_size and self._resumption.upload_id is None:
                 return await self._put_whole(reader)
             return await self._multipart(reader)
@@ -223,9 +231,10 @@ class FileUpload:
     async def _put_whole(self, reader: _PartReader) -> PutResult:
         data = reader.read(0, reader.size, last=True)
         self.sent += 1
-        return await self._client.put_object(
+        result = await self._client.put_object(
             self.bucket, self.key, data, content_type=self._content_type, metadata=self._metadata
         )
+        return self._progress.whole(result)
 
     async def _multipart(self, reader: _PartReader) -> PutResult:
         # A cancellation during Create is the Create's to clean up (it owns what it made).
@@ -248,7 +257,9 @@ class FileUpload:
             await run_to_end(self._give_up(upload_id))
             raise
         self.reused = self._resumption.reused
-        etag = _verified_etag(result.etag, parts, f"{self.bucket}/{self.key}")
+        ordered = sorted(parts, key=lambda part: part.part_number)
+        where = f"{self.bucket}/{self.key}"
+        etag = verified_etag(result.etag, (part.etag for part in ordered), where)
         return PutResult(etag, result.version_id, len(parts), reader.size)
 
     async def _send_all(self, reader: _PartReader, upload_id: str) -> list[UploadedPart]:
@@ -274,6 +285,7 @@ class FileUpload:
             for task in done:
                 part, sent = task.result()
                 parts.append(part)
+                self._progress.add(part.size)
                 if sent:
                     controller.completed(time.monotonic(), part.size)
         self.limit = controller.limit
@@ -345,20 +357,3 @@ def _check_concurrency(concurrency: object) -> int:
     if isinstance(concurrency, str):
         raise ValueError(f"concurrency must be an int or 'auto', got {concurrency!r}")
     return check_positive_int("concurrency", concurrency, maximum=1000)
-
-
-def _verified_etag(etag: str, parts: list[UploadedPart], where: str) -> str:
-    """Check the final ETag against the MD5 of the parts' MD5s; fill it in when empty.
-
-    RGW's first Complete answer carries an empty ETag; parts whose ETags are not MD5s
-    (SSE-KMS, SSE-C) prove nothing, and the server's ETag is kept as it is.
-    """
-    ordered = sorted(parts, key=lambda part: part.part_number)
-    etags = [strip_etag(part.etag).lower() for part in ordered]
-    if not all(_MD5_HEX.fullmatch(part) for part in etags):
-        return etag
-    expected = multipart_etag(bytes.fromhex(part) for part in etags)
-    got = strip_etag(etag)
-    if got and got != expected:
-        raise IntegrityError(f"ETag {etag} of {where}; the parts sent make {expected}")
-    return etag if got else f'"{expected}"'

@@ -9,9 +9,12 @@ while the first parts (and so every ordinary upload) keep the size that was aske
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 
+from rawS3.errors import IntegrityError
 from rawS3.validation import check_positive_int
+from rawS3.xml import strip_etag
 
 __all__ = [
     "DEFAULT_PART_SIZE",
@@ -27,6 +30,7 @@ __all__ = [
     "part_size_at",
     "part_size_for_total",
     "split",
+    "verified_etag",
 ]
 
 MiB = 1024 * 1024
@@ -151,3 +155,34 @@ def is_whole_immutable_part(view: memoryview, size: int) -> bool:
     """
     source = view.obj
     return isinstance(source, bytes) and len(source) == size == view.nbytes
+
+
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+def verified_etag(etag: str, part_etags: Iterable[str], where: str) -> str:
+    """Check a completed upload's ETag against the one its parts' ETags make.
+
+    RGW's first Complete answer carries an empty ETag: the parts determine it anyway, and it
+    is filled in. Part ETags that are not MD5s (SSE-KMS, SSE-C) prove nothing: the server's
+    ETag is then kept as it is.
+
+    Args:
+        etag: the ETag Complete answered, quoted or not, possibly empty.
+        part_etags: the parts' ETags, in part-number order.
+        where: ``bucket/key``, for the error.
+
+    Returns:
+        The object's ETag, quoted.
+
+    Raises:
+        IntegrityError: the server's ETag is not the one the parts make.
+    """
+    digests = [strip_etag(part).lower() for part in part_etags]
+    if not all(_MD5_HEX.fullmatch(part) for part in digests):
+        return etag
+    expected = multipart_etag(bytes.fromhex(part) for part in digests)
+    got = strip_etag(etag)
+    if got and got != expected:
+        raise IntegrityError(f"ETag {etag} of {where}; the parts sent make {expected}")
+    return etag if got else f'"{expected}"'

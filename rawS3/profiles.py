@@ -42,9 +42,10 @@ class SharedFiles:
     """
 
     credentials_path: str = "~/.aws/credentials"
-    credentials_text: str | None = None
+    # The texts hold secret keys: repr shows the paths only.
+    credentials_text: str | None = field(default=None, repr=False)
     config_path: str = "~/.aws/config"
-    config_text: str | None = None
+    config_text: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

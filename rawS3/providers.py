@@ -13,6 +13,7 @@ point them at local servers: ``AWS_ENDPOINT_URL_STS``, ``AWS_EC2_METADATA_SERVIC
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import time
@@ -43,7 +44,7 @@ from rawS3.credentials import (
     web_identity_form,
 )
 from rawS3.errors import CredentialsError
-from rawS3.proxies import proxy_for
+from rawS3.proxies import proxy_for, proxy_options
 from rawS3.sigv4 import Credentials
 
 __all__ = [
@@ -101,10 +102,13 @@ def _session(timeout: float) -> aiohttp.ClientSession:
 
 
 async def _answer(response: aiohttp.ClientResponse, source: str) -> bytes:
-    body = await response.content.read(_ANSWER_LIMIT + 1)
-    if len(body) > _ANSWER_LIMIT:
-        raise CredentialsError(source, f"answered with more than {_ANSWER_LIMIT:,} bytes")
-    return body
+    # read(n) gives what has arrived, up to n bytes, not the whole body: read to the end.
+    body = bytearray()
+    while piece := await response.content.read(_ANSWER_LIMIT + 1 - len(body)):
+        body += piece
+        if len(body) > _ANSWER_LIMIT:
+            raise CredentialsError(source, f"answered with more than {_ANSWER_LIMIT:,} bytes")
+    return bytes(body)
 
 
 def _read_token(path: str, source: str, what: str) -> str:
@@ -124,12 +128,12 @@ def _unreachable(source: str, where: str, exc: BaseException) -> CredentialsErro
 async def _post_sts(
     url: str, body: bytes, headers: Mapping[str, str], source: str, secrets: tuple[str, ...]
 ) -> Credentials:
-    proxy = proxy_for(url, os.environ)
+    via, login = proxy_options(proxy_for(url, os.environ), url)
     try:
         async with (
             _session(STS_TIMEOUT) as session,
             session.post(
-                url, data=body, headers=headers, allow_redirects=False, proxy=proxy
+                url, data=body, headers={**headers, **login}, allow_redirects=False, **via
             ) as response,
         ):
             answer = await _answer(response, source)
@@ -266,9 +270,13 @@ class ProcessProvider:
         try:
             stdout, _ = await asyncio.wait_for(process.communicate(), PROCESS_TIMEOUT)
         except asyncio.TimeoutError:
-            process.kill()
-            await process.wait()
             raise CredentialsError(source, f"ran over {PROCESS_TIMEOUT:.0f} s") from None
+        finally:
+            # Timed out or cancelled (the request that wanted credentials was): not left running.
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                    process.kill()
+                await asyncio.shield(process.wait())
         if process.returncode != 0:
             raise CredentialsError(source, f"exited with status {process.returncode}")
         return read_process_credentials(stdout, source)

@@ -4,15 +4,22 @@ Pure: the environment is an argument. An https URL takes ``HTTPS_PROXY``, an htt
 ``HTTP_PROXY`` (the lower-case spellings win, as curl and Python's ``urllib`` have it);
 ``NO_PROXY`` is a comma-separated list of hosts that are reached directly: ``*`` for all, a
 name for itself and its subdomains (``example.com`` and ``.example.com`` both cover
-``s3.example.com``), an IP address for itself, and ``host:port`` for that port only.
+``s3.example.com``, as does ``*.example.com``), an IP address for itself, and ``host:port``
+or ``[v6]:port`` for that port only (a URL without a port has its scheme's: 80 or 443).
+
+A proxy's ``user:password@`` is taken out of its URL and sent as a ``Proxy-Authorization``
+header instead: aiohttp quotes the proxy URL in its errors, which would print the password.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-__all__ = ["bypassed", "proxy_for"]
+__all__ = ["bypassed", "proxy_for", "proxy_options"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _variable(env: Mapping[str, str], name: str) -> str | None:
@@ -33,7 +40,9 @@ def proxy_for(url: str, env: Mapping[str, str]) -> str | None:
     proxy = _variable(env, f"{parts.scheme}_proxy")
     if proxy is None or not parts.hostname:
         return None
-    if bypassed(parts.hostname, parts.port, _variable(env, "no_proxy") or ""):
+    # A URL without a port uses its scheme's: ``host:443`` in NO_PROXY covers https://host/.
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    if bypassed(parts.hostname, port, _variable(env, "no_proxy") or ""):
         return None
     return proxy
 
@@ -55,10 +64,48 @@ def bypassed(host: str, port: int | None, no_proxy: str) -> bool:
             continue
         if entry == "*":
             return True
-        name, _, wanted = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
-        name = name.strip("[]").lstrip(".")
+        name, wanted = _entry_host_and_port(entry)
         if wanted and (not wanted.isdigit() or port != int(wanted)):
             continue
         if host == name or host.endswith("." + name):
             return True
     return False
+
+
+def _entry_host_and_port(entry: str) -> tuple[str, str]:
+    """Split a NO_PROXY entry: ``host``, ``.host``, ``*.host``, ``host:port``, ``[v6]:port``."""
+    if entry.startswith("["):
+        name, _, rest = entry[1:].partition("]")
+        return name, rest.removeprefix(":")
+    name, _, wanted = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+    return name.removeprefix("*").lstrip("."), wanted
+
+
+def proxy_options(proxy: str | None, url: str) -> tuple[dict[str, object], dict[str, str]]:
+    """Return aiohttp's proxy options for ``proxy``, and headers to add to the request.
+
+    A login in the proxy URL becomes a ``Proxy-Authorization`` header: for an https URL in the
+    ``CONNECT`` that opens the tunnel (aiohttp's ``proxy_headers``), for an http URL in the
+    request itself, which the proxy receives whole.
+
+    Args:
+        proxy: the proxy URL (``http://user:password@host:port``), or ``None`` to go direct.
+        url: the request's URL.
+
+    Returns:
+        ``({}, {})`` for none; else ``{"proxy": URL without the login, ...}`` and the headers.
+    """
+    if not proxy:
+        return {}, {}
+    parts = urlsplit(proxy)
+    if parts.username is None and parts.password is None:
+        return {"proxy": proxy}, {}
+    netloc = parts.netloc.rpartition("@")[2]
+    login = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    header = {
+        "Proxy-Authorization": "Basic " + base64.b64encode(login.encode("latin-1")).decode()
+    }
+    options: dict[str, object] = {"proxy": urlunsplit(parts._replace(netloc=netloc))}
+    if urlsplit(url).scheme == "https":
+        return {**options, "proxy_headers": header}, {}
+    return options, header

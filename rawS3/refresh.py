@@ -5,7 +5,9 @@ When the held credentials expire within the margin, the first request to notice 
 lock and fetches; the others wait on the lock and then find the new credentials, so 200
 requests at the moment of expiry cause one fetch. A failed refresh while the old credentials
 still work is logged (without the error's secrets: the providers put none in it) and the old
-ones are used until they expire; the next attempt waits ``RETRY_AFTER_FAILURE`` seconds.
+ones are used until they expire; the next attempt waits ``RETRY_AFTER_FAILURE`` seconds. So
+does the next fetch after one that brought credentials already within the margin (a
+``credential_process`` that caches its own, say), rather than a fetch for every request.
 
 asyncio is imported inside the coroutines, so the facade can hold a cache without loading it.
 """
@@ -70,7 +72,7 @@ class CredentialsCache:
         self._margin = margin
         self._lock: asyncio.Lock | None = None
         self._lock_loop: object = None
-        self._failed_at: float | None = None
+        self._asked_at: float | None = None  # when the last fetch ended, well or not
         self._failure: tuple[str, str] | None = None
         self._finished = 0  # fetches that have ended, well or not
         self.refreshes = 0
@@ -120,13 +122,17 @@ class CredentialsCache:
         now = self._read_clock()
         if not refresh_due(held, now, self._margin):
             return False
-        resting = self._failed_at is not None and now - self._failed_at < RETRY_AFTER_FAILURE
+        # Just asked: a source that failed, or that hands out credentials already within the
+        # margin, is not asked again by every request (held ones are used while they work).
+        resting = self._asked_at is not None and now - self._asked_at < RETRY_AFTER_FAILURE
         return not (resting and still_valid(held, now))
 
     async def _refresh(
         self, provider: CredentialsProvider, held: Credentials | None
     ) -> Credentials:
         self.refreshes += 1
+        # Forget the last failure: waiters share only this fetch's, and none if it is cancelled.
+        self._failure = None
         try:
             fresh = await provider.fetch()
             if not isinstance(fresh, Credentials):
@@ -135,21 +141,21 @@ class CredentialsCache:
             return self._failed(exc, held)
         finally:
             self._finished += 1  # counted when the fetch has ended: waiters compare it
-        self._failed_at = None
+        self._asked_at = self._read_clock()
         self._failure = None
         self._held = fresh
         return fresh
 
     def _failed(self, exc: Exception, held: Credentials | None) -> Credentials:
         """Keep ``held`` if it still works (and say so in the log), else raise."""
-        self._failed_at = self._read_clock()
+        self._asked_at = self._read_clock()
         # Only the kind of failure for a foreign exception: its message may quote secrets.
         self._failure = (
             (exc.source, str(exc).removeprefix(f"{exc.source}: "))
             if isinstance(exc, CredentialsError)
             else (self.name, f"fetching credentials failed: {type(exc).__name__}")
         )
-        if held is not None and still_valid(held, self._failed_at):
+        if held is not None and still_valid(held, self._asked_at):
             log.warning(
                 "refreshing credentials from %s failed; the current ones are used until "
                 "they expire: %s",

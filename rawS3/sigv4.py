@@ -31,12 +31,7 @@ from dataclasses import dataclass
 
 # The payload-hash values are defined beside the check that accepts them; they are exported
 # here too because a caller picks one when it signs.
-from rawS3.canonical import (
-    STREAMING_PAYLOAD,
-    UNSIGNED_PAYLOAD,
-    canonical_request,
-    split_url,
-)
+from rawS3.canonical import STREAMING_PAYLOAD, UNSIGNED_PAYLOAD, canonical_request, split_url
 from rawS3.urls import encode_query, host_for_url
 from rawS3.validation import MAX_PRESIGN_SECONDS
 
@@ -159,9 +154,7 @@ def amz_date(now: datetime.datetime) -> str:
     Raises:
         TypeError: now is not a datetime.
     """
-    t = _utc(now)
-    # f-string formatting: strftime costs several times more, on every request.
-    return f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}Z"
+    return _stamps(now)[0]
 
 
 def date_stamp(now: datetime.datetime) -> str:
@@ -176,8 +169,16 @@ def date_stamp(now: datetime.datetime) -> str:
     Raises:
         TypeError: now is not a datetime.
     """
+    return _stamps(now)[1]
+
+
+# One request asks for its timestamp and date four times; the last few answers are kept.
+@functools.lru_cache(maxsize=4)
+def _stamps(now: datetime.datetime) -> tuple[str, str]:
     t = _utc(now)
-    return f"{t.year:04d}{t.month:02d}{t.day:02d}"
+    # f-string formatting: strftime costs several times more, on every request.
+    day = f"{t.year:04d}{t.month:02d}{t.day:02d}"
+    return f"{day}T{t.hour:02d}{t.minute:02d}{t.second:02d}Z", day
 
 
 def credential_scope(now: datetime.datetime, region: str, service: str) -> str:

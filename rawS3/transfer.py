@@ -16,22 +16,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from rawS3.checksums import check_checksum_choice
 from rawS3.cleanup import run_to_end
-from rawS3.errors import IntegrityError, S3Error
+from rawS3.errors import S3Error
 from rawS3.operations.options import UploadOptions, check_upload_options, headers_argument
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
     is_whole_immutable_part,
-    multipart_etag,
     part_size_at,
     part_size_for_total,
+    verified_etag,
 )
 from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
@@ -45,7 +44,6 @@ from rawS3.validation import (
     check_metadata,
     check_positive_int,
 )
-from rawS3.xml import strip_etag
 
 if TYPE_CHECKING:
     import asyncio
@@ -55,7 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["MultipartUploader", "upload_stream"]
 
 log = logging.getLogger("rawS3")
-_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
 
 class MultipartUploader:
@@ -423,17 +420,8 @@ class MultipartUploader:
         # way the final ETag must be the one the parts' ETags make.
         parts = sorted(self._parts, key=lambda part: part.part_number)
         size = sum(p.size for p in parts)
-        part_etags = [strip_etag(part.etag) for part in parts]
-        if not all(_MD5_HEX.fullmatch(etag) for etag in part_etags):  # SSE-KMS/SSE-C
-            return PutResult(result.etag, result.version_id, len(parts), size, result.checksum)
-        expected = multipart_etag(bytes.fromhex(etag) for etag in part_etags)
-        got = strip_etag(result.etag)
-        if got and got != expected:
-            raise IntegrityError(
-                f"ETag {result.etag} of {self.bucket}/{self.key}; the parts sent make {expected}"
-            )
-        # RGW's first Complete answer carries an empty ETag; the parts determine it anyway.
-        etag = result.etag if got else f'"{expected}"'
+        where = f"{self.bucket}/{self.key}"
+        etag = verified_etag(result.etag, (part.etag for part in parts), where)
         return PutResult(etag, result.version_id, len(parts), size, result.checksum)
 
 

@@ -83,7 +83,9 @@ class TransferCalls(Facade):
             ObjectChanged: the object was replaced during the download.
             IntegrityError: the bytes received are not the object's.
             NoSuchKey, NoSuchBucket, other S3Error; TransportError: a range kept breaking.
-            OSError: the file could not be written.
+            OSError: the file could not be written. BlockingIOError (an ``OSError``), with
+                ``resume``: another download is resuming into the same target; nothing was
+                sent and its partial file is left as it was.
         """
         check_bucket(bucket)
         check_key(key)

@@ -13,6 +13,7 @@ from rawS3.multipart_calls import Facade
 
 if TYPE_CHECKING:
     from rawS3.client import S3Client
+    from rawS3.progress import ProgressCallback
     from rawS3.results import PutResult
 
 __all__ = ["UploadCalls"]
@@ -34,6 +35,7 @@ class UploadCalls(Facade):
         keep_on_failure: bool = False,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> PutResult:
         """Upload the local file at ``path`` as ``bucket``/``key``, each part read where it lies.
 
@@ -58,9 +60,14 @@ class UploadCalls(Facade):
                 holds are checked against the file (size and MD5) and only the others are
                 sent, then the upload is completed.
             keep_on_failure: on failure or cancellation keep the multipart upload instead of
-                aborting it; a failure then raises ``UploadInterrupted`` carrying its id.
+                aborting it; a failure then raises ``UploadInterrupted`` carrying its id. A
+                cancellation stays a ``CancelledError``: the id is then only logged (warning,
+                logger ``rawS3``) and listed by ``list_multipart_uploads``.
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            on_progress: called with a ``TransferProgress`` (of the file's size) as each part
+                is acknowledged by the server, or found already held when resuming: a part
+                retried counts once.
 
         Returns:
             The object's ETag, part count (0 for one PutObject) and size.
@@ -89,4 +96,5 @@ class UploadCalls(Facade):
             keep_on_failure=keep_on_failure,
             content_type=content_type,
             metadata=metadata,
+            on_progress=on_progress,
         )

@@ -6,7 +6,13 @@ Every adapter module defines ``Client(endpoint)``, an async context manager with
   is the matched ``Transfer``, or ``None`` for the library's own defaults;
 - ``upload_stream(bucket, key, url, transfer)``: store the body of ``url``, whose length is not
   known in advance, without holding it whole;
-- ``put_small(bucket, key, data)`` and ``get_small(bucket, key) -> bytes``.
+- ``upload_file(bucket, key, path, transfer)``: store the local file at ``path``;
+- ``download(bucket, key, path, transfer)``: write the object into the file ``path``;
+- ``put_small(bucket, key, data)`` and ``get_small(bucket, key) -> bytes``;
+- ``settings(transfer)`` (a static or class method): what the row sets, printed in the report.
+
+``Client(endpoint, matched=...)``: ``matched=False`` for the defaults rows, where a client keeps
+every setting its library defaults to (botocore's checksums included).
 
 A client whose calls block (boto3) sets ``blocking = True``: its methods are plain functions
 and the harness runs its small requests on a thread pool instead of as tasks. A workload a
@@ -28,24 +34,48 @@ MODULES = {
     "boto3": "bench.clients.boto3_client",
     "aiohttp-s3-client": "bench.clients.aiohttp_s3",
     "ceiling": "bench.clients.ceiling",
+    "ceiling-signed": "bench.clients.ceiling_signed",
     "rawS3-unhashed": "bench.clients.raws3_unhashed",
+    "rawS3-signed": "bench.clients.raws3_signed",
 }
 """Client name -> adapter module."""
 
 PEERS = ("aiobotocore", "aioboto3", "miniopy-async", "boto3", "aiohttp-s3-client")
 CEILING = "ceiling"
+SIGNED_CEILING = "ceiling-signed"
 UNHASHED = "rawS3-unhashed"
 """rawS3 with no payload hash: a reference row, like the ceiling, not a peer."""
+SIGNED = "rawS3-signed"
+"""rawS3 with ``payload_signing="signed"``: differs from the default over https only."""
+CEILINGS = (CEILING, SIGNED_CEILING)
 
 SKIPPED: dict[tuple[str, str], str] = {
     ("aioboto3", "small"): "same client object as aiobotocore (aioboto3 wraps it)",
-    ("ceiling", "large-defaults"): "the ceiling client has no defaults of its own",
-    ("ceiling", "stream"): "the issue measures the ceiling for small PUTs and the large upload",
-    (UNHASHED, "large-defaults"): "a reference row for the matched large upload only",
-    (UNHASHED, "stream"): "a reference row for the matched large upload only",
-    (UNHASHED, "small"): "a reference row for the matched large upload only",
+    **{(c, "large-defaults"): "no defaults of its own" for c in CEILINGS},
+    **{(c, "download-defaults"): "no defaults of its own" for c in CEILINGS},
+    **{(c, w): "the file upload is measured for the libraries' own file calls" for c in (
+        *CEILINGS, UNHASHED) for w in ("file-matched", "file-defaults")},
+    **{(c, w): "the ceilings are measured for small requests, the large upload and the "
+       "download" for c in CEILINGS for w in ("stream", "stream-odd")},
+    (SIGNED_CEILING, "download-matched"): "a GET has no payload to sign: same as the ceiling",
+    **{(UNHASHED, w): "a reference row for the matched large upload only" for w in (
+        "large-defaults", "stream", "stream-odd", "small", "download-matched",
+        "download-defaults")},
+    **{(SIGNED, w): "a file upload is measured at rawS3's default signing" for w in (
+        "file-matched", "file-defaults")},
+    **{(SIGNED, w): "a GET has no payload to sign: same as rawS3" for w in (
+        "download-matched", "download-defaults")},
 }
 """(client, workload) pairs that are not run, with why."""
+
+
+def skip_reason(client: str, workload: str, scheme: str) -> str | None:
+    """Why ``client`` does not run ``workload`` over ``scheme`` (http or https), if it does not."""
+    if scheme == "https" and client in CEILINGS:
+        return "the raw-socket reference speaks plain http only"
+    if scheme == "http" and client == SIGNED:
+        return 'over http rawS3\'s default "auto" is already the signed payload'
+    return SKIPPED.get((client, workload))
 
 
 def load(name: str) -> ModuleType:

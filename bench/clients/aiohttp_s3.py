@@ -4,6 +4,8 @@ Defaults row: ``put_multipart`` (its high-level call for data in memory: it spoo
 a temporary file, then sends 5 MiB parts one at a time). Matched rows: its documented manual
 ``multipart_upload`` with ``put_part``, driven by the same bounded loop as aiobotocore, since
 ``put_multipart`` takes only a synchronous iterable and so cannot read an async source.
+Downloads: ``get_file_parallel`` (one worker by default; matched: the matched part size as
+its ``range_step`` and the concurrency as its ``workers_count``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,24 @@ from bench.common import POOL_SIZE, Endpoint, MiB, Transfer
 class Client:
     blocking = False
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, *, matched: bool = True) -> None:
         self._endpoint = endpoint
         self._http: aiohttp.ClientSession | None = None
         self.s3: S3Client | None = None
+
+    @staticmethod
+    def settings(transfer: Transfer | None) -> str:
+        """What this row sets, for the report."""
+        if transfer is None:
+            return (
+                "put_multipart (5 MiB parts, one at a time); get_file_parallel() (one worker); "
+                f"pool {POOL_SIZE}"
+            )
+        return (
+            f"multipart_upload + put_part in the user's loop, {transfer.part_size >> 20} MiB × "
+            f"{transfer.concurrency}; get_file_parallel(range_step={transfer.part_size >> 20} MiB, "
+            f"workers_count={transfer.concurrency}); pool {POOL_SIZE}"
+        )
 
     async def __aenter__(self) -> Client:
         e = self._endpoint
@@ -77,6 +93,26 @@ class Client:
                 return ""
 
             await send_parts(parts, send, transfer.concurrency)
+
+    async def upload_file(
+        self, bucket: str, key: str, path: str, transfer: Transfer | None
+    ) -> None:
+        if transfer is None:
+            await self._client().put_file_multipart(f"{bucket}/{key}", path)
+            return
+        await self._client().put_file_multipart(
+            f"{bucket}/{key}", path, part_size=transfer.part_size,
+            workers_count=transfer.concurrency,
+        )
+
+    async def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
+        if transfer is None:
+            await self._client().get_file_parallel(f"{bucket}/{key}", path)
+            return
+        await self._client().get_file_parallel(
+            f"{bucket}/{key}", path, range_step=transfer.part_size,
+            workers_count=transfer.concurrency,
+        )
 
     async def put_small(self, bucket: str, key: str, data: bytes) -> None:
         async with self._client().put(f"{bucket}/{key}", data) as response:

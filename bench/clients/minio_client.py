@@ -1,4 +1,8 @@
-"""miniopy-async: the asyncio port of MinIO's SDK; ``put_object`` does multipart itself."""
+"""miniopy-async: the asyncio port of MinIO's SDK; ``put_object`` does multipart itself.
+
+Downloads are ``fget_object``, one streamed GET into a temporary file renamed into place: it
+has no parallel download, so its matched and defaults download rows are the same call.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,20 @@ UNKNOWN_LENGTH = -1
 class Client:
     blocking = False
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, *, matched: bool = True) -> None:
         self._endpoint = endpoint
         self._http: aiohttp.ClientSession | None = None
         self.minio: Minio | None = None
+
+    @staticmethod
+    def settings(transfer: Transfer | None) -> str:
+        """What this row sets, for the report."""
+        if transfer is None:
+            return f"put_object with its computed part size; fget_object; pool {POOL_SIZE}"
+        return (
+            f"put_object(part_size={transfer.part_size >> 20} MiB, num_parallel_uploads="
+            f"{transfer.concurrency}); fget_object (no parallel download); pool {POOL_SIZE}"
+        )
 
     async def __aenter__(self) -> Client:
         e = self._endpoint
@@ -73,6 +87,20 @@ class Client:
                 part_size=transfer.part_size,
                 num_parallel_uploads=transfer.concurrency,
             )
+
+    async def upload_file(
+        self, bucket: str, key: str, path: str, transfer: Transfer | None
+    ) -> None:
+        if transfer is None:
+            await self._client().fput_object(bucket, key, path)
+            return
+        await self._client().fput_object(
+            bucket, key, path, part_size=transfer.part_size,
+            num_parallel_uploads=transfer.concurrency,
+        )
+
+    async def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
+        await self._client().fget_object(bucket, key, path)
 
     async def put_small(self, bucket: str, key: str, data: bytes) -> None:
         await self._client().put_object(bucket, key, io.BytesIO(data), len(data))

@@ -8,6 +8,7 @@ a task. At most ``concurrency`` parts are in flight and one more is being read.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import aiohttp
@@ -88,3 +89,44 @@ class ResponseReader:
     async def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (fewer at the end); ``b""`` once the body is over."""
         return await self._content.read(size)
+
+
+FetchRange = Callable[[int, int, int], Awaitable[None]]
+"""``(fd, start, end_inclusive) -> None``: GET one range and write it at its offset."""
+
+
+async def fetch_ranges(
+    path: str, size: int, part_size: int, concurrency: int, fetch: FetchRange
+) -> None:
+    """Fill ``path`` (created, ``size`` bytes) with ``fetch`` over its ranges, in parallel.
+
+    The loop a user writes around a client that has ranged GETs but no download manager: at
+    most ``concurrency`` ranges in flight, each written where it belongs.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.ftruncate(fd, size)
+        slots = asyncio.Semaphore(concurrency)
+
+        async def one(start: int) -> None:
+            async with slots:
+                await fetch(fd, start, min(start + part_size, size) - 1)
+
+        await asyncio.gather(*(one(start) for start in range(0, size, part_size)))
+    finally:
+        os.close(fd)
+
+
+def write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
+    """Write all of ``data`` at ``offset`` of ``fd``."""
+    view = memoryview(data)
+    while view:
+        done = os.pwrite(fd, view, offset)
+        view, offset = view[done:], offset + done
+
+
+async def file_parts(path: str, part_size: int) -> AsyncIterator[bytes]:
+    """Parts of ``part_size`` bytes read in turn from the file at ``path``."""
+    with open(path, "rb") as file:  # noqa: ASYNC230 (as a user writes it)
+        while chunk := file.read(part_size):
+            yield chunk

@@ -1,7 +1,9 @@
 """``raws3 probe``: run the conformance catalogue against the endpoint and print the report.
 
-The table goes to stdout; ``--json`` and ``--markdown`` also write the report to files (opened
-before anything is sent, so a bad path fails first). The exit status is 0 whenever the probe
+The table goes to stdout; ``--json`` and ``--markdown`` also write the report to files (their
+folders checked before anything is sent, so a bad path fails first; each file written whole
+once the probe has run, so a run that fails or is interrupted leaves an earlier report as it
+was, not emptied). The exit status is 0 whenever the probe
 ran, whatever the verdicts; 1 when it could not run (the bucket could not be made, the server
 could not be reached) or could not delete everything it made; 2 for usage errors.
 """
@@ -9,11 +11,13 @@ could not be reached) or could not delete everything it made; 2 for usage errors
 from __future__ import annotations
 
 import argparse
+import errno
 import json
-from contextlib import ExitStack
-from typing import TextIO
+import os
+from pathlib import Path
 
 from rawS3.cli.app import EXIT_FAILED, EXIT_OK, App
+from rawS3.download import _write_atomically
 from rawS3.probe.checks import GROUPS, select
 from rawS3.probe.report import to_json, to_markdown, to_table
 from rawS3.probe.runner import run_probe
@@ -68,18 +72,16 @@ async def probe(app: App, args: argparse.Namespace) -> int:
     Returns:
         The exit status.
     """
-    with ExitStack() as files:
-        json_file = _open(files, args.json)
-        markdown_file = _open(files, args.markdown)
-        report = await run_probe(
-            app.client, select(args.only), concurrency=args.concurrency
-        )
-        print(to_table(report), end="", file=app.stdout)
-        if json_file is not None:
-            json.dump(to_json(report, name=args.label), json_file, indent=1, ensure_ascii=False)
-            json_file.write("\n")
-        if markdown_file is not None:
-            markdown_file.write(to_markdown(report, name=args.label))
+    for path in (args.json, args.markdown):
+        if path is not None:
+            _check_writable(path)
+    report = await run_probe(app.client, select(args.only), concurrency=args.concurrency)
+    print(to_table(report), end="", file=app.stdout)
+    if args.json is not None:
+        document = json.dumps(to_json(report, name=args.label), indent=1, ensure_ascii=False)
+        _write_atomically(args.json, (document + "\n").encode("utf-8"))
+    if args.markdown is not None:
+        _write_atomically(args.markdown, to_markdown(report, name=args.label).encode("utf-8"))
     if report.left_behind:
         print("raws3: the probe could not delete: " + "; ".join(report.left_behind),
               file=app.stderr)
@@ -87,7 +89,12 @@ async def probe(app: App, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _open(files: ExitStack, path: str | None) -> TextIO | None:
-    if path is None:
-        return None
-    return files.enter_context(open(path, "w", encoding="utf-8"))
+def _check_writable(path: str) -> None:
+    """Raise the ``OSError`` writing ``path`` would meet, without touching it."""
+    folder = Path(path).parent
+    if Path(path).is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    if not folder.is_dir():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(folder))
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))

@@ -210,9 +210,7 @@ async def get(app: App, args: argparse.Namespace) -> int:
     """
     location = object_location(args.url, "get")
     target = _local_target(args.file, location.key)
-    version = getattr(args, "version_id", None)
-    if version is not None:
-        return await _get_version(app, location, target, version)
+    version = getattr(args, "version_id", None)  # cat has none
     part_size = getattr(args, "part_size", None) or DEFAULT_PART_SIZE
     concurrency = getattr(args, "concurrency", None)
     received = Counter()
@@ -225,11 +223,12 @@ async def get(app: App, args: argparse.Namespace) -> int:
             pieces = app.client.iter_download(
                 location.bucket,
                 location.key,
+                version_id=version,
                 part_size=part_size,
                 concurrency=concurrency or DEFAULT_ITER_CONCURRENCY,
                 on_progress=follow,
             )
-            with _writing(target, app.stdout) as out:
+            with _writing(app.stdout) as out:
                 async with contextlib.aclosing(pieces):
                     async for piece in pieces:
                         out.write(piece)
@@ -239,6 +238,7 @@ async def get(app: App, args: argparse.Namespace) -> int:
             location.bucket,
             location.key,
             target,
+            version_id=version,
             part_size=part_size,
             concurrency=concurrency or DEFAULT_DOWNLOAD_CONCURRENCY,
             resume=resume,
@@ -263,20 +263,6 @@ async def cat(app: App, args: argparse.Namespace) -> int:
     return await get(app, args)
 
 
-async def _get_version(app: App, location: S3Location, target: str, version: str) -> int:
-    """One version of an object, read by a single GET (the ranged download reads the latest)."""
-    received = Counter()
-    async with app.client.open_object(location.bucket, location.key, version_id=version) as stream:
-        with _writing(target, app.stdout) as out:
-            async with app.meter(stream.head.size, received):
-                async for chunk in stream.iter_chunks(READ_SIZE):
-                    out.write(chunk)
-                    received.value += len(chunk)
-    if target != "-":
-        app.say(f"download: {location} -> {target} ({format_bytes(received.value)})")
-    return EXIT_OK
-
-
 def _local_target(given: str | None, key: str) -> str:
     """The file to download into: as given, or the key's last segment (inside a directory)."""
     if given is None:
@@ -294,21 +280,11 @@ def _last_segment(key: str) -> str:
 
 
 @contextlib.contextmanager
-def _writing(target: str, stdout: TextIO) -> Iterator[BinaryIO]:
-    """Write to stdout, or to a temporary file that replaces ``target`` only when complete."""
-    if target == "-":
-        yield stdout.buffer
-        stdout.buffer.flush()
-        return
-    partial = f"{target}.raws3-{os.getpid()}.part"
-    try:
-        with open(partial, "xb") as handle:
-            yield handle
-        os.replace(partial, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise
+def _writing(stdout: TextIO) -> Iterator[BinaryIO]:
+    """Stdout's bytes, flushed when the object is written whole (a file goes through
+    ``S3Client.download``, which owns its temporary file)."""
+    yield stdout.buffer
+    stdout.buffer.flush()
 
 
 async def cp(app: App, args: argparse.Namespace) -> int:

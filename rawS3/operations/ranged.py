@@ -292,9 +292,11 @@ class ResumeState:
             pin: what the server's answer says the object is now.
 
         Returns:
-            Whether the ETag and the size are the same.
+            Whether the ETag and the size are the same. Never without an ETag: an answer
+            that names none cannot tell one version from another of the same size.
         """
-        return strip_etag(self.etag) == strip_etag(pin.etag) and self.size == pin.size
+        etag = strip_etag(self.etag)
+        return bool(etag) and etag == strip_etag(pin.etag) and self.size == pin.size
 
     def remaining(self) -> Iterator[Span]:
         """Return the ranges still to fetch.

@@ -209,12 +209,14 @@ def feature(answer: RawResponse, problem: str | None = None) -> Observation:
 
     Returns:
         ``enforced`` when 2xx and no problem; ``accepted``/``wrong`` for a 2xx with a problem
-        or an error body; ``unsupported`` for a typed refusal (an error document, or 501);
-        ``wrong`` for an untyped error or a server error that is not 501.
+        or an error body; ``unsupported`` for a typed refusal (an error document, or 501), a
+        typed redirect included; ``wrong`` for an untyped error or redirect, or a server
+        error that is not 501.
     """
     code = _code(answer)
-    if 200 <= answer.status < 400:
-        if code is not None and answer.status < 300:
+    # Only a 2xx does what was asked: a redirect (301 PermanentRedirect, a 307) did not.
+    if 200 <= answer.status < 300:
+        if code is not None:
             return observe("wrong", answer, f"{answer.status} with an <Error> body ({code})")
         if problem is None:
             return observe("enforced", answer, documented=True)

@@ -99,7 +99,8 @@ async def _run_all(
         # so that cleanup does not race a request still in flight.
         for task in tasks:
             task.cancel()
-        await asyncio.wait(tasks)
+        if tasks:  # asyncio.wait refuses an empty list
+            await asyncio.wait(tasks)
 
 
 async def _run_one(check: Check, context: Context, check_timeout: float) -> Result:

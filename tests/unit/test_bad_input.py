@@ -476,6 +476,9 @@ CASES: dict[str, Case | Any] = {
     "upload_path keep_on_failure a str": Case(
         upload_path(keep_on_failure="yes"), TypeError, r"keep_on_failure must be a bool"
     ),
+    "upload_path on_progress not callable": Case(
+        upload_path(on_progress=3), TypeError, r"on_progress must be callable"
+    ),
     "upload_path a missing file": Case(upload_path(), FileNotFoundError, r"/nonexistent/file"),
     "upload_path a directory": Case(upload_path("/"), ValueError, r"/ is not a regular file"),
     "uploader resume empty": Case(uploader(resume=""), ValueError, r"upload_id must not be empty"),

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from rawS3 import CredentialsError, S3Client
 from rawS3.chain import Container, plan_credentials
-from rawS3.configuration import configure
+from rawS3.configuration import Configured, configure
 from rawS3.profiles import SharedFiles
 
 SECRET = "metadata-secret-key-never-shown"
@@ -320,6 +320,25 @@ async def test_credential_process_that_prints_no_json_shows_nothing_of_it(
     assert caught.value.__cause__ is None
 
 
+def _configured(
+    env: dict[str, str], *, profile: str | None = None, access_key: str | None = None,
+    secret_key: str | None = None,
+) -> Configured:
+    return configure(
+        credentials=None,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=None,
+        profile=profile,
+        endpoint_url="http://127.0.0.1:9",
+        region=None,
+        addressing=None,
+        payload_signing="auto",
+        env=env,
+        read_clock=lambda: 0.0,
+    )
+
+
 def test_environment_keys_come_before_the_profile_and_explicit_arguments_before_both(
     tmp_path: Path,
 ) -> None:
@@ -327,50 +346,15 @@ def test_environment_keys_come_before_the_profile_and_explicit_arguments_before_
         str(tmp_path / "c"), "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\n"
     )
     env = {"AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "e"}
-    found = configure(
-        credentials=None,
-        access_key=None,
-        secret_key=None,
-        session_token=None,
-        profile=None,
-        endpoint_url="http://127.0.0.1:9",
-        region=None,
-        addressing=None,
-        payload_signing="auto",
-        env={**BASE_ENV, **env, "AWS_SHARED_CREDENTIALS_FILE": files.credentials_path},
-        read_clock=lambda: 0.0,
-    )
+    with_file = {**BASE_ENV, **env, "AWS_SHARED_CREDENTIALS_FILE": files.credentials_path}
+    found = _configured(with_file)
     assert found.keys.name == "environment"
     (tmp_path / "c").write_text(files.credentials_text or "")
-    by_file = configure(
-        credentials=None,
-        access_key=None,
-        secret_key=None,
-        session_token=None,
-        profile="default",
-        endpoint_url="http://127.0.0.1:9",
-        region=None,
-        addressing=None,
-        payload_signing="auto",
-        env={**BASE_ENV, **env, "AWS_SHARED_CREDENTIALS_FILE": files.credentials_path},
-        read_clock=lambda: 0.0,
-    )
+    by_file = _configured(with_file, profile="default")
     # A profile passed as an argument wins over the environment's keys, as --profile does.
     assert by_file.settings.credentials is not None
     assert by_file.settings.credentials.access_key == "AKIDFILE"
-    explicit = configure(
-        credentials=None,
-        access_key="AKIDARG",
-        secret_key="a",
-        session_token=None,
-        profile=None,
-        endpoint_url="http://127.0.0.1:9",
-        region=None,
-        addressing=None,
-        payload_signing="auto",
-        env={**BASE_ENV, **env},
-        read_clock=lambda: 0.0,
-    )
+    explicit = _configured({**BASE_ENV, **env}, access_key="AKIDARG", secret_key="a")
     assert explicit.keys.name == "arguments"
     assert explicit.settings.credentials is not None
     assert explicit.settings.credentials.access_key == "AKIDARG"

@@ -194,3 +194,18 @@ def test_multipart_etag_depends_on_order_and_count() -> None:
     assert multipart_etag(iter([a, b])) == multipart_etag([a, b])
     assert multipart_etag([a] * 3).endswith("-3")
     assert multipart_etag([a]) != hashlib.md5(b"a").hexdigest()
+
+
+def test_a_completed_etag_is_checked_against_its_parts_one_way_for_every_upload() -> None:
+    from rawS3.errors import IntegrityError
+    from rawS3.parts import verified_etag
+
+    md5s = [hashlib.md5(b"a").hexdigest(), hashlib.md5(b"b").hexdigest()]
+    expected = multipart_etag(bytes.fromhex(m) for m in md5s)
+    # Upper-case hex is still an MD5: checked, not waved through as an SSE ETag.
+    quoted = [f'"{m.upper()}"' for m in md5s]
+    assert verified_etag(f'"{expected}"', quoted, "b/k") == f'"{expected}"'
+    assert verified_etag("", quoted, "b/k") == f'"{expected}"'  # RGW's empty first answer
+    with pytest.raises(IntegrityError):
+        verified_etag('"0123456789abcdef0123456789abcdef-2"', quoted, "b/k")
+    assert verified_etag('"kms-etag"', ['"not-an-md5"', quoted[1]], "b/k") == '"kms-etag"'

@@ -26,6 +26,14 @@ ROWS = [
     ("https://s3.example.com/b", {"https_proxy": P, "no_proxy": "S3.Example.com"}, None),
     ("http://[::1]:9000/b", {"HTTP_PROXY": P, "NO_PROXY": "::1"}, None),
     ("https://s3.example.com/b", {}, None),
+    # A URL without a port has its scheme's, which a host:port entry may name.
+    ("https://s3.example.com/b", {"HTTPS_PROXY": P, "NO_PROXY": "s3.example.com:443"}, None),
+    ("http://s3.example.com/b", {"HTTP_PROXY": P, "NO_PROXY": "s3.example.com:80"}, None),
+    ("http://s3.example.com/b", {"HTTP_PROXY": P, "NO_PROXY": "s3.example.com:443"}, P),
+    ("http://[::1]:9000/b", {"HTTP_PROXY": P, "NO_PROXY": "[::1]:9000"}, None),
+    ("http://[::1]:9000/b", {"HTTP_PROXY": P, "NO_PROXY": "[::1]:9001"}, P),
+    ("http://[::1]:9000/b", {"HTTP_PROXY": P, "NO_PROXY": "[::1]"}, None),
+    ("https://s3.example.com/b", {"HTTPS_PROXY": P, "NO_PROXY": "*.example.com"}, None),
 ]
 
 

@@ -175,3 +175,12 @@ def test_a_state_not_understood_is_not_trusted(data: bytes | str) -> None:
 
 def test_a_span_knows_its_size() -> None:
     assert Span(3, 30, 45).size == 15
+
+
+@pytest.mark.parametrize("etag", ["", '""'])
+def test_a_partial_file_without_an_etag_is_never_resumed(etag: str) -> None:
+    # A server that names no ETag cannot tell two versions of the same size apart: the bytes
+    # of a partial file of such an object are never trusted.
+    state = ResumeState(etag, 1000, 100, frozenset({0, 1}))
+    assert not state.matches(Pin(etag, 1000))
+    assert ResumeState(ETAG, 1000, 100, frozenset({0})).matches(Pin(ETAG, 1000))

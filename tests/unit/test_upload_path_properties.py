@@ -16,13 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rawS3 import MultipartUploader, S3Client, UploadInterrupted
+from rawS3 import MultipartUploader, S3Client, TransferProgress, UploadInterrupted
 from rawS3.bodies import SLICE_SIZE
 from tests.fakes3 import (
     BUCKET,
     CANCELS,
     FAULTS,
     PART,
+    RESET_AFTER,
     Cancel,
     FakeS3,
     Inject,
@@ -199,3 +200,46 @@ def test_a_kept_stream_upload_that_is_cancelled_ends_cancelled_and_keeps_the_upl
     assert [(key, upload_id) for key, upload_id, _ in fake.live_uploads()] == [
         (KEY, uploaders[0].upload_id)
     ]
+
+
+def test_progress_counts_each_part_once_sent_or_already_held(
+    fake: FakeS3, files: dict[int, Path]
+) -> None:
+    """``on_progress`` hears of each part once, with the file's size as the total: parts sent
+    (one of them retried after a lost answer), parts a resumed upload found held, and a file of
+    one PutObject in one call."""
+    path, size = files[2 * PART + 4321], 2 * PART + 4321
+    seen: list[TransferProgress] = []
+    small: list[TransferProgress] = []
+    resumed: list[TransferProgress] = []
+
+    async def upload(client: S3Client) -> object:
+        await client.upload_path(BUCKET, "one", files[1], on_progress=small.append)
+        return await client.upload_path(
+            BUCKET, KEY, path, part_size=PART, concurrency=1, on_progress=seen.append
+        )
+
+    fake.reset([Inject(RESET_AFTER, operation="UploadPart", nth=2)])
+    run = asyncio.run(exercise(fake, upload))
+    assert run.ok, run.story()
+    assert small == [TransferProgress(1, 1)]
+    assert [p.done for p in seen] == [PART, 2 * PART, size]
+    assert {p.total for p in seen} == {size}
+
+    async def resume(client: S3Client) -> object:
+        upload_id = await client.create_multipart_upload(BUCKET, KEY)
+        await client.upload_part(BUCKET, KEY, upload_id, 1, path.read_bytes()[:PART])
+        return await client.upload_path(
+            BUCKET,
+            KEY,
+            path,
+            part_size=PART,
+            concurrency=1,
+            resume=upload_id,
+            on_progress=resumed.append,
+        )
+
+    fake.reset()
+    run = asyncio.run(exercise(fake, resume))
+    assert run.ok, run.story()
+    assert [p.done for p in resumed] == [PART, 2 * PART, size]

@@ -23,7 +23,9 @@ async def _entity_too_small(ctx: Context) -> Observation:
 @register(CHECKS, "multipart.part-order", "400 InvalidPartOrder: parts listed 2, 1")
 async def _part_order(ctx: Context) -> Observation:
     upload = await ctx.create_upload(ctx.key())
-    parts = await ctx.parts(ctx.key(), upload, MIB5, 1)
+    # Both parts of the minimum size: a server that checks sizes in the listed order must not
+    # refuse with EntityTooSmall and so pass for one that checks the order.
+    parts = await ctx.parts(ctx.key(), upload, MIB5, MIB5)
     answer = await ctx.complete(ctx.key(), upload, parts[::-1])
     stored = await ctx.stored(ctx.key()) is not None
     return refusal(answer, 400, ("InvalidPartOrder",), stored=stored)

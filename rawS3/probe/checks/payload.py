@@ -7,8 +7,8 @@ import dataclasses
 import hashlib
 
 from rawS3 import sigv4
+from rawS3.checksums import CHECKSUM_ALGORITHMS, checksum_value
 from rawS3.probe.context import Context, texts
-from rawS3.probe.crc import ALGORITHMS, checksum
 from rawS3.probe.model import Check, Observation, feature, refusal, register, require
 from rawS3.raw import PreparedRequest, RawResponse
 
@@ -128,13 +128,13 @@ async def _unsigned_trailer(ctx: Context, value: str) -> RawResponse:
 
 @register(CHECKS, "payload.trailer-unsigned", "200, decoded bytes stored, trailer checksum kept")
 async def _trailer_unsigned(ctx: Context) -> Observation:
-    answer = await _unsigned_trailer(ctx, checksum("crc32", DATA))
+    answer = await _unsigned_trailer(ctx, checksum_value("crc32", DATA))
     return feature(answer, _exact(await ctx.stored(ctx.key())) if answer.status == 200 else None)
 
 
 @register(CHECKS, "payload.trailer-checksum-wrong", "400 BadDigest, nothing stored")
 async def _trailer_wrong(ctx: Context) -> Observation:
-    answer = await _unsigned_trailer(ctx, checksum("crc32", b"other bytes"))
+    answer = await _unsigned_trailer(ctx, checksum_value("crc32", b"other bytes"))
     stored = await ctx.stored(ctx.key())
     return refusal(answer, 400, ("BadDigest",), stored=stored is not None)
 
@@ -143,7 +143,7 @@ def _wrong_checksum_check(algorithm: str) -> None:
     @register(CHECKS, f"payload.checksum-{algorithm}-wrong", "400 BadDigest, nothing stored")
     async def wrong(ctx: Context) -> Observation:
         headers = {
-            f"x-amz-checksum-{algorithm}": checksum(algorithm, b"other bytes"),
+            f"x-amz-checksum-{algorithm}": checksum_value(algorithm, b"other bytes"),
             "x-amz-sdk-checksum-algorithm": algorithm.upper(),
         }
         answer = await ctx.put(ctx.key(), DATA, headers=headers)
@@ -151,13 +151,13 @@ def _wrong_checksum_check(algorithm: str) -> None:
         return refusal(answer, 400, ("BadDigest",), stored=stored)
 
 
-for _algorithm in ALGORITHMS:
+for _algorithm in CHECKSUM_ALGORITHMS:
     _wrong_checksum_check(_algorithm)
 
 
 @register(CHECKS, "payload.checksum-mode-get", "GET with x-amz-checksum-mode returns the CRC32")
 async def _checksum_mode_get(ctx: Context) -> Observation:
-    value = checksum("crc32", DATA)
+    value = checksum_value("crc32", DATA)
     headers = {"x-amz-checksum-crc32": value, "x-amz-sdk-checksum-algorithm": "CRC32"}
     require(await ctx.put(ctx.key(), DATA, headers=headers))
     answer = await ctx.send("GET", ctx.key(), headers={"x-amz-checksum-mode": "ENABLED"})
@@ -170,7 +170,7 @@ async def _checksum_mode_get(ctx: Context) -> Observation:
 @register(CHECKS, "payload.checksum-part-wrong", "400 BadDigest on UploadPart")
 async def _checksum_part_wrong(ctx: Context) -> Observation:
     upload = await ctx.create_upload(ctx.key())
-    headers = {"x-amz-checksum-crc32": checksum("crc32", b"other bytes")}
+    headers = {"x-amz-checksum-crc32": checksum_value("crc32", b"other bytes")}
     answer = await ctx.upload_part(ctx.key(), upload, 1, DATA, headers=headers)
     return refusal(answer, 400, ("BadDigest",))
 
@@ -184,9 +184,9 @@ async def _checksum_complete_wrong(ctx: Context) -> Observation:
     )
     require(created)
     upload = texts(created.body, "UploadId")[0]
-    headers = {"x-amz-checksum-crc32": checksum("crc32", DATA)}
+    headers = {"x-amz-checksum-crc32": checksum_value("crc32", DATA)}
     part = require(await ctx.upload_part(key, upload, 1, DATA, headers=headers))
-    wrong = f"<ChecksumCRC32>{checksum('crc32', b'other bytes')}</ChecksumCRC32>"
+    wrong = f"<ChecksumCRC32>{checksum_value('crc32', b'other bytes')}</ChecksumCRC32>"
     answer = await ctx.complete(key, upload, [(1, part.headers.get("ETag", ""))], extra=wrong)
     stored = await ctx.stored(key) is not None
     return refusal(answer, 400, ("InvalidPart", "BadDigest"), stored=stored)
