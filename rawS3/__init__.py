@@ -20,12 +20,14 @@ Errors: everything raised on purpose derives from ``RawS3Error``; see ``rawS3.er
 from rawS3.client import S3Client
 from rawS3.config import Timeouts
 from rawS3.credentials import CredentialsProvider
+from rawS3.encryption import SSECustomerKey
 from rawS3.errors import (
     AccessDenied,
     BadDigest,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
+    ConditionalRequestConflict,
     CredentialsError,
     EntityTooSmall,
     IntegrityError,
@@ -34,7 +36,10 @@ from rawS3.errors import (
     NoSuchBucket,
     NoSuchKey,
     NoSuchUpload,
+    NoSuchVersion,
+    NotModified,
     ObjectChanged,
+    PreconditionFailed,
     RawS3Error,
     RequestTimeTooSkewed,
     ResponseError,
@@ -50,12 +55,15 @@ from rawS3.errors import (
 )
 from rawS3.operations.buckets import Bucket
 from rawS3.operations.listing import ObjectInfo
-from rawS3.operations.objects import DeleteResult
+from rawS3.operations.objects import CopyResult, DeleteResult
+from rawS3.operations.options import UploadOptions
 from rawS3.operations.ranged import DownloadResult
+from rawS3.operations.tagging import ObjectTags
+from rawS3.operations.versions import BucketVersioning, ObjectVersion
 from rawS3.post_policy import PresignedPost
 from rawS3.progress import TransferProgress
 from rawS3.raw import PreparedRequest, RawResponse, RawStream
-from rawS3.results import ObjectHead, PutResult, UploadedPart
+from rawS3.results import DeleteObjectResult, ObjectHead, PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
 from rawS3.sigv4 import Credentials
 from rawS3.streams import ObjectStream
@@ -71,10 +79,14 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "BucketVersioning",
     "ChecksumVerifier",
+    "ConditionalRequestConflict",
+    "CopyResult",
     "Credentials",
     "CredentialsError",
     "CredentialsProvider",
+    "DeleteObjectResult",
     "DeleteResult",
     "DownloadResult",
     "EntityTooSmall",
@@ -85,10 +97,15 @@ __all__ = [
     "NoSuchBucket",
     "NoSuchKey",
     "NoSuchUpload",
+    "NoSuchVersion",
+    "NotModified",
     "ObjectChanged",
     "ObjectHead",
     "ObjectInfo",
     "ObjectStream",
+    "ObjectTags",
+    "ObjectVersion",
+    "PreconditionFailed",
     "PreparedRequest",
     "PresignedPost",
     "PutResult",
@@ -100,6 +117,7 @@ __all__ = [
     "RetryPolicy",
     "S3Client",
     "S3Error",
+    "SSECustomerKey",
     "SignatureDoesNotMatch",
     "SlowDown",
     "SourceChanged",
@@ -110,6 +128,7 @@ __all__ = [
     "TransportTimeout",
     "UploadInterrupted",
     "UploadNotAborted",
+    "UploadOptions",
     "UploadedPart",
     "__version__",
     "upload_stream",

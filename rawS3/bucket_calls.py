@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rawS3 import sigv4
 from rawS3.multipart_calls import Facade
 from rawS3.operations import buckets
+from rawS3.operations.options import with_extras
 from rawS3.urls import build_url
 from rawS3.validation import check_bucket, check_expires, check_key
 
@@ -14,46 +17,80 @@ __all__ = ["BucketCalls"]
 class BucketCalls(Facade):
     """CreateBucket, HeadBucket, DeleteBucket, ListBuckets, and presigned GET and PUT URLs."""
 
-    async def create_bucket(self, bucket: str, *, region: str | None = None) -> None:
+    async def create_bucket(
+        self,
+        bucket: str,
+        *,
+        region: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
+    ) -> None:
         """Create a bucket; outside us-east-1 the region is sent as its location constraint.
 
         Args:
             bucket: the new bucket's name.
             region: where to create it (default: the client's region).
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Raises:
             TypeError, ValueError: a bad name or region (nothing is sent).
             BucketAlreadyOwnedByYou, BucketAlreadyExists, other S3Error; TransportError.
         """
         request = buckets.create_bucket(bucket, region=region or self._settings.region)
-        await self._engine.send(request)
+        await self._engine.send(with_extras(request, headers, query))
 
-    async def head_bucket(self, bucket: str) -> None:
+    async def head_bucket(
+        self,
+        bucket: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
+    ) -> None:
         """Return if the bucket exists and is reachable; raise ``NoSuchBucket`` otherwise.
 
         Args:
             bucket: the bucket.
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Raises:
             TypeError, ValueError: a bad bucket name (nothing is sent).
             NoSuchBucket, AccessDenied, other S3Error; TransportError.
         """
-        await self._engine.send(buckets.head_bucket(bucket))
+        await self._engine.send(with_extras(buckets.head_bucket(bucket), headers, query))
 
-    async def delete_bucket(self, bucket: str) -> None:
+    async def delete_bucket(
+        self,
+        bucket: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
+    ) -> None:
         """Delete an empty bucket (``BucketNotEmpty`` otherwise).
 
         Args:
             bucket: the bucket.
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Raises:
             TypeError, ValueError: a bad bucket name (nothing is sent).
             BucketNotEmpty, NoSuchBucket, other S3Error; TransportError.
         """
-        await self._engine.send(buckets.delete_bucket(bucket))
+        await self._engine.send(with_extras(buckets.delete_bucket(bucket), headers, query))
 
-    async def list_buckets(self) -> list[buckets.Bucket]:
+    async def list_buckets(
+        self,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
+    ) -> list[buckets.Bucket]:
         """Return the buckets the credentials own.
+
+        Args:
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
             The buckets, in the server's order.
@@ -61,7 +98,7 @@ class BucketCalls(Facade):
         Raises:
             S3Error; TransportError; ResponseError.
         """
-        reply = await self._engine.send(buckets.list_buckets())
+        reply = await self._engine.send(with_extras(buckets.list_buckets(), headers, query))
         return list(buckets.parse_list_buckets(reply.body).buckets)
 
     def presign_get(self, bucket: str, key: str, *, expires: int = 3600) -> str:

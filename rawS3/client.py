@@ -22,14 +22,17 @@ from rawS3.configuration import configure
 from rawS3.listing_calls import ListingCalls
 from rawS3.multipart_calls import MultipartCalls
 from rawS3.object_calls import ObjectCalls
+from rawS3.operations.options import UploadOptions
 from rawS3.presign_calls import PresignCalls
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
+from rawS3.tagging_calls import TaggingCalls
 from rawS3.tls import tls_context
 from rawS3.transfer_calls import TransferCalls
 from rawS3.upload_calls import UploadCalls
 from rawS3.urls import build_url
 from rawS3.validation import check_positive_int
+from rawS3.version_calls import VersionCalls
 
 if TYPE_CHECKING:
     import ssl
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from rawS3.credentials import CredentialsProvider
+    from rawS3.encryption import SSECustomerKey
     from rawS3.engine import Engine
     from rawS3.progress import ProgressCallback
     from rawS3.sigv4 import Credentials
@@ -46,7 +50,8 @@ __all__ = ["S3Client"]
 
 
 class S3Client(
-    ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls, TransferCalls, UploadCalls
+    ObjectCalls, ListingCalls, MultipartCalls, RawCalls, PresignCalls, TransferCalls, UploadCalls,
+    VersionCalls, TaggingCalls,
 ):
     """An S3 client over aiohttp with its own SigV4 signing.
 
@@ -307,6 +312,12 @@ class S3Client(
         concurrency: int = 4,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        sse_customer_key: SSECustomerKey | None = None,
+        server_side_encryption: str | None = None,
+        sse_kms_key_id: str | None = None,
+        tagging: Mapping[str, str] | None = None,
         checksum: str | None = None,
         checksum_type: str | None = None,
         on_progress: ProgressCallback | None = None,
@@ -324,6 +335,15 @@ class S3Client(
             concurrency: parts uploading at once (default 4).
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+            if_match: complete only if the current object has this ETag.
+            if_none_match: ``"*"``: complete only if the key is free (create only): sent on
+                CompleteMultipartUpload, which then fails with ``PreconditionFailed`` (the
+                upload is aborted) if another writer created the key meanwhile.
+            sse_customer_key: encrypt with this ``SSECustomerKey`` (SSE-C), sent on Create
+                and with every part.
+            server_side_encryption: ``"AES256"`` (SSE-S3) or ``"aws:kms"`` (SSE-KMS).
+            sse_kms_key_id: the KMS key, with ``"aws:kms"``.
+            tagging: tags to store, a mapping of ``str`` to ``str``.
             checksum: an algorithm every part carries (``None``: the client's ``checksum``).
             checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
             on_progress: called with a ``TransferProgress`` as the server acknowledges
@@ -348,6 +368,14 @@ class S3Client(
             concurrency=concurrency,
             content_type=content_type,
             metadata=metadata,
+            options=UploadOptions(
+                if_match=if_match,
+                if_none_match=if_none_match,
+                sse_customer_key=sse_customer_key,
+                server_side_encryption=server_side_encryption,
+                sse_kms_key_id=sse_kms_key_id,
+                tagging=tagging,
+            ),
             checksum=check_algorithm(checksum) or self._checksum,  # "" is refused, not ignored
             checksum_type=checksum_type,
             on_progress=on_progress,

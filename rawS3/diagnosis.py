@@ -173,11 +173,21 @@ _TOKEN_HEADER = "x-amz-security-token:"
 _TOKEN_PARAMETER = "X-Amz-Security-Token="
 
 
+# SSE-C keys travel as signed headers, so canonical requests carry them too.
+_KEY_HEADERS = (
+    "x-amz-server-side-encryption-customer-key:",
+    "x-amz-copy-source-server-side-encryption-customer-key:",
+)
+
+
 def _mask(line: str) -> str:
     # Canonical requests carry the session token (as a header or a presigned query
     # parameter); it is a credential and must not reach logs.
     if line.lower().startswith(_TOKEN_HEADER):
         return _TOKEN_HEADER + "***"
+    for header in _KEY_HEADERS:
+        if line.lower().startswith(header):
+            return header + "***"
     return "&".join(_mask_parameter(item) for item in line.split("&"))
 
 

@@ -35,6 +35,7 @@ from rawS3.bodies import with_body_headers
 from rawS3.canonical import canonical_request
 from rawS3.config import Settings, SigningClock, Timeouts
 from rawS3.diagnosis import diagnose_signature_mismatch, signing_texts_from_details
+from rawS3.encryption import CUSTOMER_KEY_HEADERS, customer_keys
 from rawS3.errors import (
     RawS3Error,
     RequestTimeTooSkewed,
@@ -375,6 +376,7 @@ class Engine:
         secrets = (
             credentials.session_token or "",
             sigv4.signature_from_authorization(signed["Authorization"]),
+            *customer_keys(request.headers),
         )
         error = read_error(response.status, response.headers, raw, request, secrets)
         if isinstance(error, SignatureDoesNotMatch):
@@ -572,7 +574,8 @@ def _log_exchange(
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return ``headers`` with the Authorization signature and security token hidden.
+    """Return ``headers`` with the Authorization signature, security token and SSE-C keys
+    hidden.
 
     Args:
         headers: request headers as signed.
@@ -585,6 +588,6 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
         if name.lower() == "authorization":
             head, sep, _ = value.partition("Signature=")
             out[name] = f"{head}{sep}***" if sep else "***"
-        elif name.lower() == "x-amz-security-token":
+        elif name.lower() == "x-amz-security-token" or name.lower() in CUSTOMER_KEY_HEADERS:
             out[name] = "***"
     return out

@@ -11,7 +11,7 @@ Every exception rawS3 raises on purpose derives from :class:`RawS3Error`::
     │   ├── BucketAlreadyOwnedByYou, BucketAlreadyExists, BucketNotEmpty, InvalidBucketName
     │   ├── SlowDown, InternalError, ServiceUnavailable, RequestTimeout
     │   ├── BadDigest, InvalidDigest, XAmzContentSHA256Mismatch
-    │   ├── InvalidRange, PreconditionFailed, NotModified
+    │   ├── InvalidRange, PreconditionFailed, NotModified, ConditionalRequestConflict
     │   ├── InvalidRequest, InvalidArgument, MalformedXML, InvalidObjectState,
     │   │   OperationAborted, MethodNotAllowed
     │   └── PermanentRedirect, TemporaryRedirect

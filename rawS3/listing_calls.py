@@ -3,10 +3,11 @@ inherits them)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from rawS3.multipart_calls import Facade
 from rawS3.operations import listing
+from rawS3.operations.options import with_extras
 from rawS3.operations.request import Request
 
 __all__ = ["ListingCalls"]
@@ -23,6 +24,8 @@ class ListingCalls(Facade):
         delimiter: str | None = None,
         start_after: str | None = None,
         page_size: int = 1000,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> AsyncIterator[listing.ObjectInfo]:
         """Yield every object under ``prefix``, following continuation tokens.
 
@@ -34,6 +37,8 @@ class ListingCalls(Facade):
             delimiter: group keys that hold it after the prefix, e.g. ``"/"``.
             start_after: only keys that sort after this one.
             page_size: keys per request, 1 to 1000.
+            headers: extra request headers, signed, sent with every page.
+            query: extra query parameters, signed, sent with every page.
 
         Yields:
             Each object, in key order.
@@ -43,7 +48,13 @@ class ListingCalls(Facade):
             NoSuchBucket, other S3Error; TransportError; ResponseError.
         """
         async for page in self.list_pages(
-            bucket, prefix=prefix, delimiter=delimiter, start_after=start_after, page_size=page_size
+            bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            start_after=start_after,
+            page_size=page_size,
+            headers=headers,
+            query=query,
         ):
             for item in page.contents:
                 yield item
@@ -56,6 +67,8 @@ class ListingCalls(Facade):
         delimiter: str | None = None,
         start_after: str | None = None,
         page_size: int = 1000,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> AsyncIterator[listing.ListObjectsPage]:
         """Yield ListObjectsV2 pages (objects and common prefixes) until the listing ends.
 
@@ -65,6 +78,8 @@ class ListingCalls(Facade):
             delimiter: group keys that hold it after the prefix, e.g. ``"/"``.
             start_after: only keys that sort after this one.
             page_size: keys per request, 1 to 1000.
+            headers: extra request headers, signed, sent with every page.
+            query: extra query parameters, signed, sent with every page.
 
         Yields:
             Each page, as the server sent it.
@@ -75,7 +90,7 @@ class ListingCalls(Facade):
         """
 
         def page_request(token: str | None) -> Request:
-            return listing.list_objects_v2(
+            request = listing.list_objects_v2(
                 bucket,
                 prefix=prefix,
                 delimiter=delimiter,
@@ -83,6 +98,7 @@ class ListingCalls(Facade):
                 page_size=page_size,
                 token=token,
             )
+            return with_extras(request, headers, query)
 
         request = page_request(None)  # checks the arguments before anything is sent
         seen: set[str] = set()

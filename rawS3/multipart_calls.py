@@ -12,17 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterable, Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rawS3.bodies import DEFAULT_CHUNK_SIZE, SignedChunkedBody
 from rawS3.checksums import check_algorithm
 from rawS3.config import Settings, SigningClock, Timeouts
+from rawS3.encryption import SSECustomerKey, customer_key_headers
 from rawS3.errors import CredentialsError, ResponseError
 from rawS3.operations import multipart, multipart_xml, objects
+from rawS3.operations.conditions import copy_source_condition_headers, write_condition_headers
 from rawS3.operations.multipart_checksums import check_reported_checksum, object_checksum
+from rawS3.operations.options import with_extras, write_headers
+from rawS3.operations.tagging import version_query
 from rawS3.results import PutResult, UploadedPart
 from rawS3.retry import RetryPolicy
 from rawS3.trailers import TrailerChunkedBody
+from rawS3.urls import encode_component
 
 if TYPE_CHECKING:
     import aiohttp
@@ -96,7 +102,17 @@ class MultipartCalls(Facade):
         metadata: Mapping[str, str] | None = None,
         checksum: str | None = None,
         checksum_type: str | None = None,
+        sse_customer_key: SSECustomerKey | None = None,
+        server_side_encryption: str | None = None,
+        sse_kms_key_id: str | None = None,
+        tagging: Mapping[str, str] | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: datetime | None = None,
         headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> str:
         """Start a multipart upload and return its upload id.
 
@@ -116,8 +132,19 @@ class MultipartCalls(Facade):
                 ``"FULL_OBJECT"`` (CRC of the whole object; CRCs only), declared as
                 ``x-amz-checksum-type``; ``None`` declares none. Pass the same to
                 ``complete_multipart_upload``.
+            sse_customer_key: encrypt with this ``SSECustomerKey`` (SSE-C); every part must
+                be sent with it too.
+            server_side_encryption: ``"AES256"`` (SSE-S3) or ``"aws:kms"`` (SSE-KMS).
+            sse_kms_key_id: the KMS key, with ``"aws:kms"``.
+            tagging: tags to store, a mapping of ``str`` to ``str``.
+            cache_control: ``Cache-Control`` to store.
+            content_disposition: ``Content-Disposition`` to store.
+            content_encoding: ``Content-Encoding`` to store.
+            content_language: ``Content-Language`` to store.
+            expires: ``Expires`` to store, an aware ``datetime``.
             headers: further headers stored with the object, sent and signed as given
                 (e.g. ``Cache-Control``, ``Content-Encoding``, ``Content-Disposition``).
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
             The new upload's id.
@@ -137,6 +164,19 @@ class MultipartCalls(Facade):
             checksum_type=checksum_type,
             headers=headers,
         )
+        options = write_headers(
+            sse_customer_key=sse_customer_key,
+            server_side_encryption=server_side_encryption,
+            sse_kms_key_id=sse_kms_key_id,
+            tagging=tagging,
+            cache_control=cache_control,
+            content_disposition=content_disposition,
+            content_encoding=content_encoding,
+            content_language=content_language,
+            expires=expires,
+        )
+        # headers= went to the builder, stored with the object; query= is added here.
+        request = with_extras(with_extras(request, options), None, query)
         lost = multipart.LostCreates(bucket, key, self._clock.now())
         return await safeguards.create(self._engine, request, lost)
 
@@ -152,6 +192,9 @@ class MultipartCalls(Facade):
         checksum: str | None = None,
         size: int | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        sse_customer_key: SSECustomerKey | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> UploadedPart:
         """Upload one part (1..10000) and return its number and ETag.
 
@@ -177,6 +220,9 @@ class MultipartCalls(Facade):
             checksum: the algorithm declared at creation (``None``: the client's).
             size: the exact size of an iterable ``data``.
             chunk_size: the aws-chunked frame size for an iterable ``data``.
+            sse_customer_key: the ``SSECustomerKey`` the upload was created with (SSE-C).
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
             The part's number, ETag, size and checksum, as ``complete_multipart_upload``
@@ -208,6 +254,8 @@ class MultipartCalls(Facade):
             from rawS3.object_calls import _empty_stream  # object_calls imports this module
 
             request = dataclasses.replace(request, body=await _empty_stream(body, sign=sign))
+        request = with_extras(request, customer_key_headers(sse_customer_key))
+        request = with_extras(request, headers, query)
         return multipart.read_upload_part(await self._engine.send(request), request)
 
     async def upload_part_copy(
@@ -221,6 +269,15 @@ class MultipartCalls(Facade):
         *,
         start: int | None = None,
         end: int | None = None,
+        source_version_id: str | None = None,
+        copy_source_if_match: str | None = None,
+        copy_source_if_none_match: str | None = None,
+        copy_source_if_modified_since: datetime | None = None,
+        copy_source_if_unmodified_since: datetime | None = None,
+        sse_customer_key: SSECustomerKey | None = None,
+        copy_source_sse_customer_key: SSECustomerKey | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> UploadedPart:
         """Copy an existing object, or its inclusive byte range ``start``..``end``, in as one part.
 
@@ -236,6 +293,15 @@ class MultipartCalls(Facade):
             source_key: the source's key.
             start: the source's first byte to copy, from 0.
             end: the source's last byte to copy, inclusive.
+            source_version_id: copy from this version of the source.
+            copy_source_if_match: copy only if the source has this ETag.
+            copy_source_if_none_match: copy only if the source does not have this ETag.
+            copy_source_if_modified_since: copy only if the source changed since then.
+            copy_source_if_unmodified_since: copy only if the source did not change since.
+            sse_customer_key: the ``SSECustomerKey`` the upload was created with (SSE-C).
+            copy_source_sse_customer_key: the SSE-C key the source was written with.
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
             The part's number, ETag and size, as ``complete_multipart_upload`` takes them.
@@ -249,11 +315,32 @@ class MultipartCalls(Facade):
         request = multipart.upload_part_copy(
             bucket, key, upload_id, part_number, (source_bucket, source_key), start=start, end=end
         )
+        version = version_query(source_version_id)
+        if version:
+            encoded = encode_component(str(version[0][1]))
+            source = f"{request.headers['x-amz-copy-source']}?versionId={encoded}"
+            request = dataclasses.replace(
+                request, headers={**request.headers, "x-amz-copy-source": source}
+            )
+        options = copy_source_condition_headers(
+            if_match=copy_source_if_match,
+            if_none_match=copy_source_if_none_match,
+            if_modified_since=copy_source_if_modified_since,
+            if_unmodified_since=copy_source_if_unmodified_since,
+        )
+        options.update(customer_key_headers(sse_customer_key))
+        options.update(customer_key_headers(copy_source_sse_customer_key, copy_source=True))
+        request = with_extras(with_extras(request, options), headers, query)
         if start is not None and end is not None:
             size = end - start + 1
         else:
-            head = await self._engine.send(objects.head_object(source_bucket, source_key))
-            size = objects.read_head_object(head).size
+            source_head = objects.head_object(
+                source_bucket,
+                source_key,
+                headers=customer_key_headers(copy_source_sse_customer_key),
+                query=version,
+            )
+            size = objects.read_head_object(await self._engine.send(source_head)).size
         result = objects.parse_copy_result((await self._engine.send(request)).body)
         return UploadedPart(part_number, result.etag, size)
 
@@ -265,6 +352,10 @@ class MultipartCalls(Facade):
         parts: Iterable[UploadedPart],
         *,
         checksum_type: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> PutResult:
         """Join the uploaded parts into the object.
 
@@ -281,6 +372,10 @@ class MultipartCalls(Facade):
                 checksum is then computed from the part checksums (FULL_OBJECT: combined
                 CRCs, sent for the server to compare) and compared with any value the
                 server reports.
+            if_match: complete only if the current object has this ETag.
+            if_none_match: ``"*"``: complete only if the key is free (create only).
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
             The object's ETag as the server sent it, version id, part count, size and
@@ -299,27 +394,46 @@ class MultipartCalls(Facade):
         request, ordered = multipart.complete_multipart_upload(
             bucket, key, upload_id, parts, checksum_type=checksum_type
         )
+        conditions = write_condition_headers(if_match=if_match, if_none_match=if_none_match)
+        request = with_extras(with_extras(request, conditions), headers, query)
         result = await safeguards.complete(self._engine, request, bucket, key, ordered)
         expected = object_checksum(ordered, checksum_type)
         check_reported_checksum(result.checksum, expected, f"{bucket}/{key}")
         return dataclasses.replace(result, checksum=expected or result.checksum)
 
-    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+    async def abort_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
+    ) -> None:
         """Abort a multipart upload, freeing its parts. ``NoSuchUpload`` if it is gone.
 
         Args:
             bucket: the bucket.
             key: the object's key.
             upload_id: the id ``create_multipart_upload`` returned.
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
             NoSuchUpload, other S3Error; TransportError.
         """
-        await self._engine.send(multipart.abort_multipart_upload(bucket, key, upload_id))
+        request = multipart.abort_multipart_upload(bucket, key, upload_id)
+        await self._engine.send(with_extras(request, headers, query))
 
     async def list_parts(
-        self, bucket: str, key: str, upload_id: str
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> list[multipart_xml.PartInfo]:
         """Return every part uploaded so far, following pages.
 
@@ -327,6 +441,8 @@ class MultipartCalls(Facade):
             bucket: the bucket.
             key: the object's key.
             upload_id: the id ``create_multipart_upload`` returned.
+            headers: extra request headers, signed, sent with every page.
+            query: extra query parameters, signed, sent with every page.
 
         Returns:
             The parts, in the server's order (ascending part number).
@@ -339,6 +455,7 @@ class MultipartCalls(Facade):
         marker = 0
         while True:
             request = multipart.list_parts(bucket, key, upload_id, marker=marker)
+            request = with_extras(request, headers, query)
             page = multipart_xml.parse_list_parts((await self._engine.send(request)).body)
             parts.extend(page.parts)
             if not page.is_truncated:
@@ -353,13 +470,20 @@ class MultipartCalls(Facade):
             marker = following
 
     async def list_multipart_uploads(
-        self, bucket: str, *, prefix: str | None = None
+        self,
+        bucket: str,
+        *,
+        prefix: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> list[multipart_xml.UploadInfo]:
         """Return every multipart upload in progress in the bucket (under ``prefix``).
 
         Args:
             bucket: the bucket.
             prefix: only uploads of keys that start with this.
+            headers: extra request headers, signed, sent with every page.
+            query: extra query parameters, signed, sent with every page.
 
         Returns:
             The uploads, following pages.
@@ -370,4 +494,6 @@ class MultipartCalls(Facade):
         """
         from rawS3 import safeguards
 
-        return await safeguards.list_uploads(self._engine, bucket, prefix=prefix)
+        return await safeguards.list_uploads(
+            self._engine, bucket, prefix=prefix, headers=headers, query=query
+        )

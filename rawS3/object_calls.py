@@ -6,14 +6,25 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rawS3.bodies import DEFAULT_CHUNK_SIZE, BufferBody, SignedChunkedBody
 from rawS3.bucket_calls import BucketCalls
 from rawS3.checksums import check_algorithm
+from rawS3.encryption import SSECustomerKey, customer_key_headers
 from rawS3.errors import NoSuchKey
-from rawS3.operations import objects
-from rawS3.results import ObjectHead, PutResult
+from rawS3.operations import objects, versions
+from rawS3.operations.conditions import copy_source_condition_headers
+from rawS3.operations.options import (
+    copy_directives,
+    read_headers,
+    tagging_directive_header,
+    with_extras,
+    write_headers,
+)
+from rawS3.operations.tagging import version_query
+from rawS3.results import DeleteObjectResult, ObjectHead, PutResult, delete_from_headers
 from rawS3.streams import ObjectStream
 from rawS3.trailers import TrailerChunkedBody
 from rawS3.validation import check_bucket, check_key
@@ -41,6 +52,18 @@ class ObjectCalls(BucketCalls):
         content_md5: bool = False,
         checksum: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        sse_customer_key: SSECustomerKey | None = None,
+        server_side_encryption: str | None = None,
+        sse_kms_key_id: str | None = None,
+        tagging: Mapping[str, str] | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: datetime | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> PutResult:
         """Store an object in one request.
 
@@ -64,6 +87,23 @@ class ObjectCalls(BucketCalls):
                 client signs payloads, else ``STREAMING-UNSIGNED-PAYLOAD-TRAILER``). A
                 checksum the server echoes is compared.
             chunk_size: the aws-chunked frame size for an iterable ``body``.
+            if_match: write only if the current object has this ETag (412 otherwise). A
+                conditional put retried after a lost answer that hears 412 checks the object
+                with HEAD: an ETag equal to the MD5 of the body sent counts as success.
+            if_none_match: ``"*"``: write only if the key is free (create only; 412
+                ``PreconditionFailed`` if it exists, 409 ``ConditionalRequestConflict`` if
+                another write to the key raced this one). Not with ``if_match``.
+            sse_customer_key: encrypt with this ``SSECustomerKey`` (SSE-C); every later read
+                must give it too.
+            server_side_encryption: ``"AES256"`` (SSE-S3) or ``"aws:kms"`` (SSE-KMS).
+            sse_kms_key_id: the KMS key, with ``"aws:kms"``.
+            tagging: tags to store, a mapping of ``str`` to ``str``.
+            cache_control: ``Cache-Control`` to store and serve.
+            content_disposition: ``Content-Disposition`` to store and serve.
+            content_encoding: ``Content-Encoding`` to store and serve.
+            content_language: ``Content-Language`` to store and serve.
+            expires: ``Expires`` to store and serve, an aware ``datetime``.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
             The ETag (and version id) the server gave, and the size sent.
@@ -72,6 +112,7 @@ class ObjectCalls(BucketCalls):
             TypeError, ValueError: bad arguments (nothing is sent), or an iterable ``body``
                 that does not yield exactly ``size`` bytes.
             IntegrityError: the ETag or an echoed checksum differs from what was sent.
+            PreconditionFailed, ConditionalRequestConflict: a condition did not hold.
             S3Error: the server refused; TransportError: no usable answer.
         """
         check_bucket(bucket)
@@ -88,10 +129,19 @@ class ObjectCalls(BucketCalls):
         request = objects.put_object(
             bucket, key, payload, content_type=content_type, metadata=metadata, headers=headers
         )
+        options = write_headers(
+            if_match=if_match, if_none_match=if_none_match, sse_customer_key=sse_customer_key,
+            server_side_encryption=server_side_encryption, sse_kms_key_id=sse_kms_key_id,
+            tagging=tagging, cache_control=cache_control, content_disposition=content_disposition,
+            content_encoding=content_encoding, content_language=content_language, expires=expires,
+        )
+        request = with_extras(request, options, query)
         if isinstance(payload, SignedChunkedBody | TrailerChunkedBody) and payload.size == 0:
             payload = await _empty_stream(payload, sign=sign)
             request = dataclasses.replace(request, body=payload)
-        reply = await self._engine.send(request)
+        from rawS3.conditional_put import send_put  # with the engine: no asyncio at import
+
+        reply = await send_put(self._engine, request)
         return objects.read_put_object(reply, payload, bucket, key)
 
     async def get_object(
@@ -103,8 +153,20 @@ class ObjectCalls(BucketCalls):
         end: int | None = None,
         checksum_mode: bool = False,
         require_checksum: bool = False,
+        version_id: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: datetime | None = None,
+        if_unmodified_since: datetime | None = None,
+        sse_customer_key: SSECustomerKey | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> bytes:
         """Return the object's body, or the inclusive byte range ``start``..``end``.
+
+        A condition that does not hold raises: ``PreconditionFailed`` (412) for ``if_match``
+        and ``if_unmodified_since``, ``NotModified`` (304) for ``if_none_match`` and
+        ``if_modified_since``; catch ``NotModified`` to treat "unchanged" as an answer.
 
         Args:
             bucket: the bucket.
@@ -115,6 +177,14 @@ class ObjectCalls(BucketCalls):
                 (whole-object reads only). A server that returns none, or only a COMPOSITE
                 multipart value, leaves the read unverified (see ``open_object``).
             require_checksum: with ``checksum_mode``, fail rather than read unverified.
+            version_id: read this version (``None``: the current one).
+            if_match: read only if the object has this ETag (or ``"*"``).
+            if_none_match: read only if the object does not have this ETag.
+            if_modified_since: read only if changed since, an aware ``datetime``.
+            if_unmodified_since: read only if not changed since, an aware ``datetime``.
+            sse_customer_key: the ``SSECustomerKey`` the object was written with (SSE-C).
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
             The bytes.
@@ -124,15 +194,15 @@ class ObjectCalls(BucketCalls):
                 is sent).
             IntegrityError: the bytes do not match the stored checksum, or
                 ``require_checksum`` and the answer carries no full-object checksum.
-            NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
+            NotModified, PreconditionFailed: a condition did not hold.
+            NoSuchKey, NoSuchBucket, NoSuchVersion, InvalidRange, other S3Error;
+                TransportError.
         """
         async with self.open_object(
-            bucket,
-            key,
-            start=start,
-            end=end,
-            checksum_mode=checksum_mode,
-            require_checksum=require_checksum,
+            bucket, key, start=start, end=end, checksum_mode=checksum_mode, version_id=version_id,
+            require_checksum=require_checksum, if_match=if_match, if_none_match=if_none_match,
+            if_modified_since=if_modified_since, if_unmodified_since=if_unmodified_since,
+            sse_customer_key=sse_customer_key, headers=headers, query=query,
         ) as stream:
             return await stream.read()
 
@@ -146,10 +216,19 @@ class ObjectCalls(BucketCalls):
         end: int | None = None,
         checksum_mode: bool = False,
         require_checksum: bool = False,
+        version_id: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: datetime | None = None,
+        if_unmodified_since: datetime | None = None,
+        sse_customer_key: SSECustomerKey | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> AsyncIterator[ObjectStream]:
         """Open the object for reading in pieces: ``async with client.open_object(b, k) as s``.
 
-        The response is released when the block ends, read to the end or not.
+        The response is released when the block ends, read to the end or not. Conditions
+        that do not hold raise as in ``get_object`` (``NotModified``, ``PreconditionFailed``).
 
         Args:
             bucket: the bucket.
@@ -161,6 +240,14 @@ class ObjectCalls(BucketCalls):
                 the answer carries no full-object checksum (the read is then unverified).
             require_checksum: with ``checksum_mode``, raise ``IntegrityError`` instead of
                 yielding a stream that cannot be verified (before its body is read).
+            version_id: read this version (``None``: the current one).
+            if_match: read only if the object has this ETag (or ``"*"``).
+            if_none_match: read only if the object does not have this ETag.
+            if_modified_since: read only if changed since, an aware ``datetime``.
+            if_unmodified_since: read only if not changed since, an aware ``datetime``.
+            sse_customer_key: the ``SSECustomerKey`` the object was written with (SSE-C).
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Yields:
             The open object: ``head`` (for a range, ``size`` is the range's length) and its
@@ -171,13 +258,22 @@ class ObjectCalls(BucketCalls):
                 with ``checksum_mode`` (nothing is sent).
             IntegrityError: (while reading) the body does not match the stored checksum;
                 (on opening) ``require_checksum`` and no full-object checksum came.
+            NotModified, PreconditionFailed: a condition did not hold.
             NoSuchKey, NoSuchBucket, InvalidRange, other S3Error; TransportError.
         """
+        options = read_headers(
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since,
+            sse_customer_key=sse_customer_key,
+        )
         request = objects.get_object(
-            bucket, key, start=start, end=end, checksum_mode=checksum_mode
+            bucket, key, start=start, end=end, checksum_mode=checksum_mode, headers=options,
+            query=version_query(version_id),
         )
         check_require_checksum(checksum_mode, require_checksum)
-        response = await self._engine.open(request)
+        response = await self._engine.open(with_extras(request, headers, query))
         try:
             verifier = (
                 required_verifier(
@@ -190,53 +286,113 @@ class ObjectCalls(BucketCalls):
         finally:
             response.release()
 
-    async def head_object(self, bucket: str, key: str) -> ObjectHead:
-        """Return the object's size, ETag, type, modification time and metadata.
+    async def head_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: datetime | None = None,
+        if_unmodified_since: datetime | None = None,
+        sse_customer_key: SSECustomerKey | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
+    ) -> ObjectHead:
+        """Return the object's size, ETag, type, modification time, metadata and encryption.
 
         A HEAD answer has no body, so a 404 does not say whether the key or the bucket is
         missing; the bucket is then checked with a second HEAD to raise the right one.
+        Conditions that do not hold raise as in ``get_object``.
 
         Args:
             bucket: the bucket.
             key: the object's key.
+            version_id: this version (``None``: the current one).
+            if_match: answer only if the object has this ETag (or ``"*"``).
+            if_none_match: answer only if the object does not have this ETag.
+            if_modified_since: answer only if changed since, an aware ``datetime``.
+            if_unmodified_since: answer only if not changed since, an aware ``datetime``.
+            sse_customer_key: the ``SSECustomerKey`` the object was written with (SSE-C).
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
             The object's metadata.
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
+            NotModified, PreconditionFailed: a condition did not hold.
             NoSuchKey, NoSuchBucket, other S3Error; TransportError.
         """
+        options = read_headers(
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since,
+            sse_customer_key=sse_customer_key,
+        )
+        request = objects.head_object(bucket, key, headers=options, query=version_query(version_id))
         try:
-            reply = await self._engine.send(objects.head_object(bucket, key))
+            reply = await self._engine.send(with_extras(request, headers, query))
         except NoSuchKey:
             await self.head_bucket(bucket)
             raise
         return objects.read_head_object(reply)
 
-    async def delete_object(self, bucket: str, key: str) -> None:
+    async def delete_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
+    ) -> DeleteObjectResult:
         """Delete one object; deleting a missing key succeeds, as S3 specifies.
+
+        In a versioned bucket a delete without ``version_id`` makes a delete marker; with
+        one it removes that version for good.
 
         Args:
             bucket: the bucket.
             key: the object's key.
+            version_id: the version to remove (``None``: the current object).
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
+
+        Returns:
+            The version id removed or made, and whether it is a delete marker.
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
             NoSuchBucket, other S3Error; TransportError.
         """
-        await self._engine.send(objects.delete_object(bucket, key))
+        request = objects.delete_object(bucket, key, query=version_query(version_id))
+        reply = await self._engine.send(with_extras(request, headers, query))
+        return delete_from_headers(reply.headers)
 
     async def delete_objects(
-        self, bucket: str, keys: Iterable[str], *, quiet: bool = False
+        self,
+        bucket: str,
+        keys: Iterable[str | tuple[str, str | None]],
+        *,
+        quiet: bool = False,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> objects.DeleteResult:
         """Delete many objects, 1000 per DeleteObjects request, and merge the answers.
 
         Args:
             bucket: the bucket.
-            keys: the keys to delete, any number; all are checked before anything is sent.
+            keys: the keys to delete, any number: each a ``str`` (the current object) or a
+                ``(key, version_id)`` tuple (that version); all are checked before anything
+                is sent.
             quiet: ask the server to list only failures; ``deleted`` may then be empty
                 (servers differ: some list every key anyway).
+            headers: extra request headers, signed, sent with every batch.
+            query: extra query parameters, signed, sent with every batch.
 
         Returns:
             The keys deleted and the per-key errors (a key that failed does not raise).
@@ -247,12 +403,22 @@ class ObjectCalls(BucketCalls):
                 is not the XML S3 specifies.
         """
         check_bucket(bucket)
-        wanted = objects.keys_to_delete(keys)
+        wanted = versions.delete_targets(keys)
+        # Every batch is built (and so checked) before the first is sent.
+        requests = [
+            with_extras(
+                versions.delete_versions(
+                    bucket, wanted[offset : offset + objects.MAX_DELETE_KEYS], quiet=quiet
+                ),
+                headers,
+                query,
+            )
+            for offset in range(0, len(wanted), objects.MAX_DELETE_KEYS)
+        ]
         deleted: list[objects.DeletedObject] = []
         errors: list[objects.DeleteError] = []
-        for offset in range(0, len(wanted), objects.MAX_DELETE_KEYS):
-            batch = wanted[offset : offset + objects.MAX_DELETE_KEYS]
-            reply = await self._engine.send(objects.delete_objects(bucket, batch, quiet=quiet))
+        for request in requests:
+            reply = await self._engine.send(request)
             result = objects.parse_delete_objects(reply.body)
             deleted.extend(result.deleted)
             errors.extend(result.errors)
@@ -270,12 +436,35 @@ class ObjectCalls(BucketCalls):
         multipart_threshold: int | None = None,
         part_size: int | None = None,
         concurrency: int | None = None,
+        source_version_id: str | None = None,
+        metadata_directive: str | None = None,
+        tagging_directive: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        copy_source_if_match: str | None = None,
+        copy_source_if_none_match: str | None = None,
+        copy_source_if_modified_since: datetime | None = None,
+        copy_source_if_unmodified_since: datetime | None = None,
+        sse_customer_key: SSECustomerKey | None = None,
+        copy_source_sse_customer_key: SSECustomerKey | None = None,
+        server_side_encryption: str | None = None,
+        sse_kms_key_id: str | None = None,
+        tagging: Mapping[str, str] | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        expires: datetime | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> objects.CopyResult:
         """Copy an object server-side.
 
-        The source's metadata and content type are copied unless ``metadata`` or
-        ``content_type`` is given; then both are replaced, metadata by ``metadata`` or by
-        none.
+        The source's metadata and content type are copied unless ``metadata``,
+        ``content_type`` or a content header (``cache_control`` ...) is given; then all are
+        replaced (``x-amz-metadata-directive: REPLACE``), metadata by ``metadata`` or by none.
+        Its tags are copied unless ``tagging`` is given (``x-amz-tagging-directive:
+        REPLACE``).
 
         Args:
             source_bucket: the source's bucket.
@@ -293,20 +482,66 @@ class ObjectCalls(BucketCalls):
                 ``multipart_threshold``.
             concurrency: parts of a multipart copy in flight at once (default 4); needs
                 ``multipart_threshold``.
+            source_version_id: copy this version of the source (``None``: the current one).
+            metadata_directive: ``"COPY"`` or ``"REPLACE"``, to say it explicitly.
+            tagging_directive: ``"COPY"`` or ``"REPLACE"``, to say it explicitly.
+            if_match: write only if the target's current object has this ETag.
+            if_none_match: ``"*"``: write only if the target key is free.
+            copy_source_if_match: copy only if the source has this ETag.
+            copy_source_if_none_match: copy only if the source does not have this ETag.
+            copy_source_if_modified_since: copy only if the source changed since then.
+            copy_source_if_unmodified_since: copy only if the source did not change since.
+            sse_customer_key: encrypt the copy with this ``SSECustomerKey`` (SSE-C).
+            copy_source_sse_customer_key: the SSE-C key the source was written with.
+            server_side_encryption: ``"AES256"`` or ``"aws:kms"`` for the copy.
+            sse_kms_key_id: the KMS key, with ``"aws:kms"``.
+            tagging: the copy's tags (replacing the source's).
+            cache_control: ``Cache-Control`` for the copy.
+            content_disposition: ``Content-Disposition`` for the copy.
+            content_encoding: ``Content-Encoding`` for the copy.
+            content_language: ``Content-Language`` for the copy.
+            expires: ``Expires`` for the copy, an aware ``datetime``.
+            headers: extra request headers, signed.
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Returns:
-            The copy's ETag and modification time.
+            The copy's ETag, modification time and version ids.
 
         Raises:
-            TypeError, ValueError: bad arguments (nothing is sent).
+            TypeError, ValueError: bad arguments, e.g. ``metadata_directive="COPY"`` with
+                new metadata, or a multipart copy with an option it does not take (nothing
+                is sent).
+            PreconditionFailed: a condition did not hold.
             PreconditionFailed, IntegrityError: the source changed during a multipart copy
                 (aborted; IntegrityError where the server ignores the pin, e.g. RGW 16).
             S3Error, including an error S3 reports inside a 200 answer; TransportError;
                 ResponseError; UploadNotAborted: a multipart copy could not be aborted.
         """
+        version_query(source_version_id)  # checks it before anything is sent
+        options = write_headers(
+            if_match=if_match, if_none_match=if_none_match, sse_customer_key=sse_customer_key,
+            server_side_encryption=server_side_encryption, sse_kms_key_id=sse_kms_key_id,
+            tagging=tagging, cache_control=cache_control, content_disposition=content_disposition,
+            content_encoding=content_encoding, content_language=content_language, expires=expires,
+        )
+        options.update(
+            copy_source_condition_headers(
+                if_match=copy_source_if_match,
+                if_none_match=copy_source_if_none_match,
+                if_modified_since=copy_source_if_modified_since,
+                if_unmodified_since=copy_source_if_unmodified_since,
+            )
+        )
+        options.update(customer_key_headers(copy_source_sse_customer_key, copy_source=True))
+        directives = metadata_directive, tagging_directive
         if multipart_threshold is not None or part_size is not None or concurrency is not None:
             from rawS3.copying import copy_any_size  # loads asyncio, as the engine does
 
+            if options or headers or query or source_version_id or any(directives):
+                raise ValueError(
+                    "a multipart copy (multipart_threshold, part_size, concurrency) takes none "
+                    "of the version, condition, encryption, tag or extra header options yet"
+                )
             return await copy_any_size(
                 self,  # type: ignore[arg-type]  # an S3Client: only it has these calls
                 (source_bucket, source_key),
@@ -318,6 +553,8 @@ class ObjectCalls(BucketCalls):
                 part_size=part_size,
                 concurrency=concurrency,
             )
+        options.update(copy_directives(options, metadata, content_type, metadata_directive))
+        options.update(tagging_directive_header(tagging, tagging_directive))
         request = objects.copy_object(
             source_bucket,
             source_key,
@@ -325,8 +562,16 @@ class ObjectCalls(BucketCalls):
             key,
             metadata=metadata,
             content_type=content_type,
+            headers=options,
+            source_version_id=source_version_id,
         )
-        return objects.parse_copy_result((await self._engine.send(request)).body)
+        reply = await self._engine.send(with_extras(request, headers, query))
+        result = objects.parse_copy_result(reply.body)
+        return dataclasses.replace(
+            result,
+            version_id=reply.headers.get("x-amz-version-id"),
+            source_version_id=reply.headers.get("x-amz-copy-source-version-id"),
+        )
 
 
 async def _empty_stream(

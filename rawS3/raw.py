@@ -32,6 +32,7 @@ from typing import Literal, TypedDict
 from rawS3 import sigv4
 from rawS3.bodies import DEFAULT_CHUNK_SIZE, SignedChunkedBody
 from rawS3.config import Settings
+from rawS3.encryption import CUSTOMER_KEY_HEADERS
 from rawS3.errors import CredentialsError
 from rawS3.sigv4 import Credentials
 from rawS3.urls import QueryParams, build_url, host_header
@@ -167,7 +168,7 @@ def _masked(name: str, value: str) -> str:
     if name.lower() == "authorization":
         head, mark, _ = value.partition("Signature=")
         return f"{head}{mark}***"
-    if name.lower() == "x-amz-security-token":
+    if name.lower() == "x-amz-security-token" or name.lower() in CUSTOMER_KEY_HEADERS:
         return "***"
     return _SECRET_PARAMETERS.sub(r"\1***", value) if name == "url" else value
 

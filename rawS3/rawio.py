@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 
 from rawS3.bodies import SignedChunkedBody
+from rawS3.encryption import CUSTOMER_KEY_HEADERS
 from rawS3.engine import TRANSPORT_FAILURES, Engine, retry_allowed, retrying, transport_error
 from rawS3.errors import CredentialsError, RawS3Error, ResponseError
 from rawS3.operations.request import Request, read_error
@@ -236,7 +237,8 @@ def _secrets(sent: PreparedRequest) -> tuple[str, ...]:
     query = dict(parse_qsl(urlsplit(sent.url).query))
     token = headers.get("x-amz-security-token") or query.get("X-Amz-Security-Token") or ""
     signature = headers.get("authorization", "").rpartition("Signature=")[2]
-    return token, signature or query.get("X-Amz-Signature", "")
+    keys = [value for name, value in headers.items() if name in CUSTOMER_KEY_HEADERS]
+    return token, signature or query.get("X-Amz-Signature", ""), *keys
 
 
 async def _read_all(response: aiohttp.ClientResponse) -> bytes:

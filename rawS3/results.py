@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["ObjectHead", "PutResult", "UploadedPart", "head_from_headers", "put_from_headers"]
+__all__ = [
+    "DeleteObjectResult",
+    "ObjectHead",
+    "PutResult",
+    "UploadedPart",
+    "delete_from_headers",
+    "head_from_headers",
+    "put_from_headers",
+]
 
 _META_PREFIX = "x-amz-meta-"
 
@@ -62,6 +70,17 @@ class ObjectHead:
         metadata: user metadata (``x-amz-meta-*``) by lower-case name without the prefix.
         version_id: ``x-amz-version-id``, if sent.
         content_range: ``Content-Range`` of a ranged GET, if any.
+        is_delete_marker: ``x-amz-delete-marker: true`` was sent.
+        server_side_encryption: ``x-amz-server-side-encryption`` (``AES256``, ``aws:kms``).
+        sse_kms_key_id: the KMS key the object is encrypted with, if sent.
+        sse_customer_algorithm: the SSE-C algorithm (``AES256``) when the object uses SSE-C.
+        sse_customer_key_md5: the base64 MD5 of that SSE-C key (not the key).
+        tag_count: ``x-amz-tagging-count``: how many tags the object has, if sent.
+        cache_control: ``Cache-Control``, if sent.
+        content_disposition: ``Content-Disposition``, if sent.
+        content_encoding: ``Content-Encoding``, if sent.
+        content_language: ``Content-Language``, if sent.
+        expires: ``Expires``, the HTTP date text as sent, if any.
     """
 
     size: int
@@ -71,6 +90,50 @@ class ObjectHead:
     metadata: Mapping[str, str] = field(default_factory=dict)
     version_id: str | None = None
     content_range: str | None = None
+    is_delete_marker: bool = False
+    server_side_encryption: str | None = None
+    sse_kms_key_id: str | None = None
+    sse_customer_algorithm: str | None = None
+    sse_customer_key_md5: str | None = None
+    tag_count: int | None = None
+    cache_control: str | None = None
+    content_disposition: str | None = None
+    content_encoding: str | None = None
+    content_language: str | None = None
+    expires: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteObjectResult:
+    """What S3 answered to a DeleteObject.
+
+    Attributes:
+        version_id: ``x-amz-version-id``: the version removed, or the delete marker made.
+        is_delete_marker: ``x-amz-delete-marker: true``: a delete marker was made (or the
+            version removed was one).
+    """
+
+    version_id: str | None = None
+    is_delete_marker: bool = False
+
+
+def _flag(headers: Mapping[str, str], name: str) -> bool:
+    return headers.get(name, "").strip().lower() == "true"
+
+
+def delete_from_headers(headers: Mapping[str, str]) -> DeleteObjectResult:
+    """Build a ``DeleteObjectResult`` from a DeleteObject response's headers.
+
+    Args:
+        headers: the response headers.
+
+    Returns:
+        The version id and delete-marker flag, where sent.
+    """
+    return DeleteObjectResult(
+        version_id=headers.get("x-amz-version-id"),
+        is_delete_marker=_flag(headers, "x-amz-delete-marker"),
+    )
 
 
 def head_from_headers(headers: Mapping[str, str]) -> ObjectHead:
@@ -95,7 +158,23 @@ def head_from_headers(headers: Mapping[str, str]) -> ObjectHead:
         metadata=metadata,
         version_id=headers.get("x-amz-version-id"),
         content_range=headers.get("Content-Range"),
+        is_delete_marker=_flag(headers, "x-amz-delete-marker"),
+        server_side_encryption=headers.get("x-amz-server-side-encryption"),
+        sse_kms_key_id=headers.get("x-amz-server-side-encryption-aws-kms-key-id"),
+        sse_customer_algorithm=headers.get("x-amz-server-side-encryption-customer-algorithm"),
+        sse_customer_key_md5=headers.get("x-amz-server-side-encryption-customer-key-MD5"),
+        tag_count=_count(headers.get("x-amz-tagging-count")),
+        cache_control=headers.get("Cache-Control"),
+        content_disposition=headers.get("Content-Disposition"),
+        content_encoding=headers.get("Content-Encoding"),
+        content_language=headers.get("Content-Language"),
+        expires=headers.get("Expires"),
     )
+
+
+def _count(text: str | None) -> int | None:
+    # A count that is not a number says nothing; the object's data is not at stake.
+    return int(text) if text is not None and text.strip().isdigit() else None
 
 
 def put_from_headers(headers: Mapping[str, str], *, size: int) -> PutResult:

@@ -22,6 +22,7 @@ from typing import Protocol
 from rawS3.cleanup import abort_or_hand_over, run_to_end
 from rawS3.errors import NoSuchKey, NoSuchUpload, RawS3Error, UploadInterrupted
 from rawS3.operations.multipart_xml import PartInfo
+from rawS3.operations.options import headers_argument
 from rawS3.results import UploadedPart
 from rawS3.validation import check_upload_id
 from rawS3.xml import strip_etag
@@ -113,6 +114,7 @@ class Resumption:
         metadata: Mapping[str, str] | None = None,
         checksum: str | None = None,
         checksum_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> str:
         """Create the upload, or list the parts of the one resumed; return its id.
 
@@ -124,6 +126,7 @@ class Resumption:
             metadata: user metadata of a new upload's object.
             checksum: the additional checksum of a new upload's parts.
             checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"`` with ``checksum``.
+            headers: further headers of a new upload (encryption, tags), none if empty.
 
         Returns:
             The upload id.
@@ -141,6 +144,7 @@ class Resumption:
                 metadata=metadata,
                 checksum=checksum,
                 checksum_type=checksum_type,
+                **headers_argument(headers or {}),
             )
         try:
             parts = await client.list_parts(bucket, key, self.upload_id)

@@ -21,6 +21,7 @@ __all__ = [
     "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "ConditionalRequestConflict",
     "EntityTooLarge",
     "EntityTooSmall",
     "ExpiredToken",
@@ -271,6 +272,10 @@ class PreconditionFailed(S3Error):
 
 class NotModified(S3Error):
     """The object has not changed since the given condition (HTTP 304)."""
+
+
+class ConditionalRequestConflict(S3Error):
+    """A conditional write raced another write to the same key (HTTP 409); retry it."""
 
 
 class InvalidRequest(S3Error):

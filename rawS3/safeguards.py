@@ -13,13 +13,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
 from rawS3.cleanup import abort_or_hand_over, run_to_end
+from rawS3.conditional_put import may_have_taken_effect
 from rawS3.engine import Engine
-from rawS3.errors import NoSuchKey, NoSuchUpload, RawS3Error, ResponseError, make_s3_error
+from rawS3.errors import (
+    NoSuchKey,
+    NoSuchUpload,
+    PreconditionFailed,
+    RawS3Error,
+    ResponseError,
+    make_s3_error,
+)
 from rawS3.operations import multipart, multipart_xml, objects
 from rawS3.operations.listing import next_marker
+from rawS3.operations.options import with_extras
 from rawS3.operations.request import Query, Reply, Request
 from rawS3.parts import multipart_etag
 from rawS3.results import PutResult, UploadedPart
@@ -121,7 +131,12 @@ class _Aborter:
 
 
 async def list_uploads(
-    engine: Engine, bucket: str, *, prefix: str | None = None
+    engine: Engine,
+    bucket: str,
+    *,
+    prefix: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str | None] | None = None,
 ) -> list[multipart_xml.UploadInfo]:
     """Return every multipart upload in progress in ``bucket`` (under ``prefix``), all pages.
 
@@ -129,6 +144,8 @@ async def list_uploads(
         engine: sends the requests.
         bucket: the bucket.
         prefix: only uploads of keys that start with this.
+        headers: extra request headers, signed, sent with every page.
+        query: extra query parameters, signed, sent with every page.
 
     Returns:
         The uploads.
@@ -141,6 +158,7 @@ async def list_uploads(
     seen: set[str] = set()
     while True:
         request = multipart.list_multipart_uploads(bucket, prefix=prefix, markers=markers)
+        request = with_extras(request, headers, query)
         page = multipart_xml.parse_list_multipart_uploads((await engine.send(request)).body)
         uploads.extend(page.uploads)
         if not page.is_truncated:
@@ -168,12 +186,23 @@ async def complete(
 
     Raises:
         NoSuchUpload: the upload is gone and the object's ETag is not the parts'.
+        PreconditionFailed: a conditional Complete's condition failed (a retry's 412 after a
+            lost answer is first checked against the object's ETag).
         S3Error, TransportError, ResponseError: the Complete failed.
     """
+    failures: list[RawS3Error] = []
     try:
-        reply = await engine.send(request)
+        reply = await engine.send(request, failures.append)
     except NoSuchUpload:
         return await _completed_earlier(engine, bucket, key, parts)
+    except PreconditionFailed:
+        # A create-only Complete retried after a lost answer is refused by its own object.
+        if not any(may_have_taken_effect(failure) for failure in failures[:-1]):
+            raise
+        try:
+            return await _completed_earlier(engine, bucket, key, parts)
+        except NoSuchUpload:
+            raise failures[-1] from None
     return multipart.read_complete(reply, parts)
 
 
@@ -181,12 +210,15 @@ async def _completed_earlier(
     engine: Engine, bucket: str, key: str, parts: list[UploadedPart]
 ) -> PutResult:
     """After a lost Complete answer, accept the object if its ETag is the parts'."""
-    expected = multipart_etag(bytes.fromhex(strip_etag(p.etag)) for p in parts)
+    etags = [strip_etag(p.etag) for p in parts]
+    # Part ETags that are not MD5s (SSE-C, SSE-KMS) cannot tell the object: never ours then.
+    known = all(len(e) == 32 and all(c in "0123456789abcdef" for c in e.lower()) for e in etags)
+    expected = multipart_etag(bytes.fromhex(e) for e in etags) if known else None
     try:
         head = objects.read_head_object(await engine.send(objects.head_object(bucket, key)))
     except NoSuchKey:
         head = None
-    if head is None or strip_etag(head.etag) != expected:
+    if head is None or expected is None or strip_etag(head.etag) != expected:
         raise make_s3_error(
             code="NoSuchUpload",
             message="the upload is gone and the object is not ours",

@@ -16,7 +16,7 @@ from rawS3.verify import ChecksumVerifier
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["ObjectStream"]
+__all__ = ["ObjectStream", "read_at_least"]
 
 
 class ObjectStream:
@@ -78,3 +78,22 @@ class ObjectStream:
             IntegrityError: with a ``verifier``, the body does not match the stored checksum.
         """
         return b"".join([chunk async for chunk in self.iter_chunks()])
+
+
+async def read_at_least(pieces: AsyncIterator[bytes], wanted: int) -> bytearray:
+    """Read pieces until ``wanted`` bytes or more have arrived, or the source ends.
+
+    Args:
+        pieces: the source.
+        wanted: how many bytes to gather at least.
+
+    Returns:
+        What was read: fewer than ``wanted`` bytes only when the source ended.
+    """
+    head = bytearray()
+    while len(head) < wanted:
+        try:
+            head += await anext(pieces)
+        except StopAsyncIteration:
+            break
+    return head

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from rawS3.checksums import check_checksum_choice
 from rawS3.cleanup import run_to_end
 from rawS3.errors import S3Error
+from rawS3.operations.options import UploadOptions, check_upload_options, headers_argument
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     check_part_size,
@@ -34,6 +35,7 @@ from rawS3.parts import (
 from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.resume import Resumption
+from rawS3.streams import read_at_least
 from rawS3.validation import (
     check_bucket,
     check_buffer,
@@ -82,6 +84,7 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
+        options: conditions (sent on Complete), encryption and tags: an ``UploadOptions``.
         on_progress: told of each part the server acknowledged (counted once), as bytes.
         resume: the id of an upload to continue; stored parts are checked (``rawS3.resume``).
         keep_on_failure: keep a failed upload, raising ``UploadInterrupted`` (abort() too).
@@ -106,12 +109,13 @@ class MultipartUploader:
         metadata: Mapping[str, str] | None = None,
         size: int | None = None,
         checksum: str | None = None, checksum_type: str | None = None,
-        content_md5: bool | None = None,
+        content_md5: bool | None = None, options: UploadOptions | None = None,
         on_progress: ProgressCallback | None = None,
         resume: str | None = None,
         keep_on_failure: bool = False,
     ) -> None:
         self._client = client
+        self._options = check_upload_options(options)
         self.bucket = check_bucket(bucket)
         self.key = check_key(key)
         base = check_part_size(DEFAULT_PART_SIZE if part_size is None else part_size)
@@ -255,6 +259,7 @@ class MultipartUploader:
             result = await self._client.complete_multipart_upload(
                 self.bucket, self.key, self._require_upload_id(), self._parts,
                 checksum_type=self._checksum_type,
+                **headers_argument(self._options.complete_headers()),
             )
         except S3Error:
             if any(part.size for part in self._parts):
@@ -270,6 +275,7 @@ class MultipartUploader:
         return await self._client.put_object(  # with the checksum asked for, too
             self.bucket, self.key, b"", content_type=self._content_type,
             metadata=self._metadata, checksum=self._checksum,
+            **headers_argument(self._options.put_headers()),
         )
 
     async def abort(self) -> None:
@@ -336,6 +342,7 @@ class MultipartUploader:
                     content_type=self._content_type,
                     metadata=self._metadata,
                     checksum=self._checksum, checksum_type=self._checksum_type,
+                    **headers_argument(self._options.create_headers()),
                 )
             )
         # A cancelled writer cancels the Create, which then cleans up after itself.
@@ -370,8 +377,8 @@ class MultipartUploader:
                 self._require_upload_id(),
                 number,
                 data,
-                checksum=self._checksum,
-                content_md5=self._content_md5,
+                checksum=self._checksum, content_md5=self._content_md5,
+                **headers_argument(self._options.part_headers()),
             )
             self._parts.append(part)
             self._progress.add(part.size)
@@ -428,7 +435,7 @@ async def upload_stream(
     part_size: int | None = None,
     concurrency: int = 4,
     content_type: str | None = None,
-    metadata: Mapping[str, str] | None = None,
+    metadata: Mapping[str, str] | None = None, options: UploadOptions | None = None,
     checksum: str | None = None, checksum_type: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> PutResult:
@@ -447,6 +454,7 @@ async def upload_stream(
         concurrency: parts uploading at once (default 4).
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
+        options: conditions, encryption and tags (see ``MultipartUploader``).
         checksum: an algorithm, as in ``MultipartUploader`` (a single PutObject sends it too).
         checksum_type: as in ``MultipartUploader``.
         on_progress: as for ``MultipartUploader``; told once after a single PutObject.
@@ -466,13 +474,14 @@ async def upload_stream(
         content_type=content_type,
         metadata=metadata,
         size=size, checksum=checksum, checksum_type=checksum_type,
-        on_progress=on_progress,
+        on_progress=on_progress, options=options,
     )
     pieces = aiter(source)
-    head = await _read_at_least(pieces, uploader.part_size + 1)
+    head = await read_at_least(pieces, uploader.part_size + 1)
     if len(head) <= uploader.part_size:
         result = await client.put_object(
-            bucket, key, head, content_type=content_type, metadata=metadata, checksum=checksum
+            bucket, key, head, content_type=content_type, metadata=metadata, checksum=checksum,
+            **headers_argument(check_upload_options(options).put_headers()),
         )
         return Acknowledged(on_progress, len(head)).whole(result)
     async with uploader:
@@ -482,13 +491,3 @@ async def upload_stream(
             await uploader.write(piece)
     assert uploader.result is not None
     return uploader.result
-
-
-async def _read_at_least(pieces: AsyncIterator[bytes], wanted: int) -> bytearray:
-    head = bytearray()
-    while len(head) < wanted:
-        try:
-            head += await anext(pieces)
-        except StopAsyncIteration:
-            break
-    return head

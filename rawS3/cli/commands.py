@@ -10,6 +10,7 @@ import argparse
 
 from rawS3.cli.app import EXIT_FAILED, EXIT_OK, App
 from rawS3.cli.locations import UsageError, bucket_name, object_location, parse_s3_url
+from rawS3.results import ObjectHead
 
 __all__ = ["DELETE_BATCH", "head", "ls", "mb", "presign", "rb", "rm"]
 
@@ -21,7 +22,7 @@ async def ls(app: App, args: argparse.Namespace) -> int:
 
     Args:
         app: the client and the output streams.
-        args: ``url`` (``None`` for the buckets) and ``recursive``.
+        args: ``url`` (``None`` for the buckets), ``recursive`` and ``versions``.
 
     Returns:
         The exit status.
@@ -31,6 +32,8 @@ async def ls(app: App, args: argparse.Namespace) -> int:
             print(f"{bucket.creation_date:%Y-%m-%d %H:%M:%S}  {bucket.name}", file=app.stdout)
         return EXIT_OK
     location = parse_s3_url(args.url)
+    if args.versions:
+        return await _list_versions(app, location.bucket, location.key)
     pages = app.client.list_pages(
         location.bucket,
         prefix=location.key or None,
@@ -42,6 +45,16 @@ async def ls(app: App, args: argparse.Namespace) -> int:
         for item in page.contents:
             print(f"{item.last_modified:%Y-%m-%d %H:%M:%S}  {item.size:>12}  {item.key}",
                   file=app.stdout)
+    return EXIT_OK
+
+
+async def _list_versions(app: App, bucket: str, prefix: str) -> int:
+    """Print every version: date, size (or DELETE), version id, the latest flag, and key."""
+    async for version in app.client.list_object_versions(bucket, prefix=prefix or None):
+        size = "DELETE" if version.is_delete_marker else str(version.size)
+        latest = "*" if version.is_latest else " "
+        print(f"{version.last_modified:%Y-%m-%d %H:%M:%S}  {size:>12}  {latest} "
+              f"{version.version_id}  {version.key}", file=app.stdout)
     return EXIT_OK
 
 
@@ -87,18 +100,27 @@ async def rm(app: App, args: argparse.Namespace) -> int:
 
     Args:
         app: the client and the output streams.
-        args: ``url``, ``recursive`` and ``batch_size``.
+        args: ``url``, ``recursive``, ``batch_size`` and ``version_id``.
 
     Returns:
         The exit status: 1 when some key could not be deleted.
+
+    Raises:
+        UsageError: ``--version-id`` together with ``--recursive``.
     """
+    if args.recursive and args.version_id:
+        raise UsageError("--version-id names one object's version; it does not go with -r")
     if args.recursive:
         location = parse_s3_url(args.url)
         failures = await _delete_prefix(app, location.bucket, location.key, args.batch_size)
         return EXIT_FAILED if failures else EXIT_OK
     location = object_location(args.url, "rm (without --recursive)")
-    await app.client.delete_object(location.bucket, location.key)
-    app.say(f"delete: {location}")
+    deleted = await app.client.delete_object(
+        location.bucket, location.key, version_id=args.version_id
+    )
+    version = f" (version {deleted.version_id})" if deleted.version_id else ""
+    marker = " delete marker" if deleted.is_delete_marker else ""
+    app.say(f"delete{marker}: {location}{version}")
     return EXIT_OK
 
 
@@ -180,17 +202,18 @@ def _headers(given: list[str]) -> dict[str, str]:
 
 
 async def head(app: App, args: argparse.Namespace) -> int:
-    """``raws3 head``: an object's size, ETag, type, date and metadata, one per line.
+    """``raws3 head``: an object's size, ETag, type, date, metadata, tags and encryption.
 
     Args:
         app: the client and the output streams.
-        args: ``url``.
+        args: ``url`` and ``version_id``.
 
     Returns:
         The exit status.
     """
     location = object_location(args.url, "head")
-    stored = await app.client.head_object(location.bucket, location.key)
+    bucket, key, version = location.bucket, location.key, args.version_id
+    stored = await app.client.head_object(bucket, key, version_id=version)
     fields = [
         ("url", str(location)),
         ("size", str(stored.size)),
@@ -201,6 +224,23 @@ async def head(app: App, args: argparse.Namespace) -> int:
     if stored.version_id:
         fields.append(("version-id", stored.version_id))
     fields.extend((f"meta-{name}", value) for name, value in sorted(stored.metadata.items()))
+    fields.extend(_encryption_fields(stored))
+    if stored.tag_count:
+        tags = await app.client.get_object_tagging(bucket, key, version_id=version)
+        fields.extend((f"tag-{name}", value) for name, value in sorted(tags.tags.items()))
     for name, value in fields:
         print(f"{name + ':':<15}{value}", file=app.stdout)
     return EXIT_OK
+
+
+def _encryption_fields(stored: ObjectHead) -> list[tuple[str, str]]:
+    """How the object is encrypted at rest, as far as the server says (never a key)."""
+    fields = []
+    if stored.server_side_encryption:
+        fields.append(("encryption", stored.server_side_encryption))
+    if stored.sse_kms_key_id:
+        fields.append(("kms-key-id", stored.sse_kms_key_id))
+    if stored.sse_customer_algorithm:
+        md5 = stored.sse_customer_key_md5 or "?"
+        fields.append(("encryption", f"SSE-C {stored.sse_customer_algorithm} (key MD5 {md5})"))
+    return fields

@@ -190,6 +190,8 @@ def _add_ls(commands: _Commands,
     sub.add_argument("url", nargs="?", metavar="s3://bucket[/prefix]")
     sub.add_argument("-r", "--recursive", action="store_true",
                      help="list every key under the prefix instead of grouping by '/'")
+    sub.add_argument("--versions", action="store_true",
+                     help="list every version and delete marker under the prefix")
 
 
 def _add_mb(commands: _Commands,
@@ -219,6 +221,8 @@ def _add_put(commands: _Commands,
                      help="default: guessed from the file name")
     sub.add_argument("--metadata", metavar="NAME=VALUE", type=_metadata_item, action="append",
                      default=[], help="user metadata (x-amz-meta-NAME); repeatable")
+    sub.add_argument("--if-none-match", action="store_true",
+                     help="create only: fail with PreconditionFailed if the key exists")
     sub.add_argument("--resume", metavar="UPLOAD_ID",
                      help="finish an interrupted multipart upload of FILE: parts the server "
                      "holds that match the file are not sent again")
@@ -265,6 +269,11 @@ def _add_get(commands: _Commands,
     sub.add_argument("--resume", action="store_true",
                      help="keep an interrupted download as FILE.raws3-part and continue it "
                           "next time, if the object is unchanged")
+    _add_version_id(sub)
+
+
+def _add_version_id(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--version-id", metavar="ID", help="this version of the object")
 
 
 def _add_cat(commands: _Commands,
@@ -285,6 +294,7 @@ def _add_rm(commands: _Commands,
     sub.add_argument("--batch-size", metavar="N", type=_batch_size, default=DELETE_BATCH,
                      help=f"keys per DeleteObjects request with --recursive, 1 to "
                           f"{DELETE_BATCH} (default {DELETE_BATCH})")
+    _add_version_id(sub)
 
 
 def _add_cp(commands: _Commands,
@@ -323,8 +333,10 @@ def _add_presign(commands: _Commands,
 def _add_head(commands: _Commands,
               common: argparse.ArgumentParser) -> None:
     sub = _command(commands, common, "head",
-                   "show an object's size, ETag, type, date and metadata", head)
+                   "show an object's size, ETag, type, date, metadata, tags and encryption",
+                   head)
     sub.add_argument("url", metavar="s3://bucket/key")
+    _add_version_id(sub)
 
 
 def _add_demo(commands: _Commands,

@@ -23,6 +23,7 @@ from rawS3.cli.app import EXIT_OK, App
 from rawS3.cli.locations import S3Location, UsageError, object_location, parse_s3_url
 from rawS3.cli.meter import Counter
 from rawS3.file_upload import FileUpload
+from rawS3.operations.options import UploadOptions
 from rawS3.parts import DEFAULT_PART_SIZE
 from rawS3.progress import TransferProgress, format_bytes
 from rawS3.results import PutResult
@@ -42,24 +43,27 @@ async def put(app: App, args: argparse.Namespace) -> int:
     Args:
         app: the client and the output streams.
         args: ``file`` (``-`` for stdin), ``url``, ``part_size``, ``concurrency`` (a number or
-            ``"auto"``), ``max_memory``, ``content_type``, ``metadata``, ``resume`` and
-            ``keep_on_failure``.
+            ``"auto"``), ``max_memory``, ``content_type``, ``metadata``, ``resume``,
+            ``keep_on_failure`` and ``if_none_match`` (create only).
 
     Returns:
         The exit status.
 
     Raises:
-        UsageError: ``--resume`` or ``--keep-on-failure`` with stdin or another stream.
+        UsageError: ``--resume`` or ``--keep-on-failure`` with stdin or another stream, or
+            with ``--if-none-match``.
     """
     location = parse_s3_url(args.url)
     key = _upload_key(location, args.file)
     content_type = args.content_type
     if content_type is None and args.file != "-":
         content_type = mimetypes.guess_type(args.file)[0]
-    if _is_regular_file(args.file):
+    # A create-only upload streams the file: the resumable file upload sends no conditions.
+    if _is_regular_file(args.file) and not args.if_none_match:
         return await _put_file(app, args, location.bucket, key, content_type)
     if args.resume is not None or args.keep_on_failure:
-        raise UsageError("--resume and --keep-on-failure need a regular FILE")
+        raise UsageError("--resume and --keep-on-failure need a regular FILE (and no "
+                         "--if-none-match)")
     async with _reading(args.file) as (chunks, size), app.meter(size):
         result = await upload_stream(
             app.client,
@@ -71,6 +75,7 @@ async def put(app: App, args: argparse.Namespace) -> int:
             concurrency=4 if args.concurrency == "auto" else args.concurrency,
             content_type=content_type,
             metadata=dict(args.metadata),
+            options=UploadOptions(if_none_match="*" if args.if_none_match else None),
         )
     app.say(f"upload: {args.file} -> s3://{location.bucket}/{key} ({_summary(result)})")
     return EXIT_OK
@@ -197,13 +202,15 @@ async def get(app: App, args: argparse.Namespace) -> int:
     Args:
         app: the client and the output streams.
         args: ``url``, ``file`` (``None``: the key's last segment), ``part_size``,
-            ``concurrency`` and ``resume`` (the last three may be absent, as for ``cat``).
+            ``concurrency``, ``resume`` and ``version_id`` (all four may be absent, as for
+            ``cat``).
 
     Returns:
         The exit status.
     """
     location = object_location(args.url, "get")
     target = _local_target(args.file, location.key)
+    version = getattr(args, "version_id", None)  # cat has none
     part_size = getattr(args, "part_size", None) or DEFAULT_PART_SIZE
     concurrency = getattr(args, "concurrency", None)
     received = Counter()
@@ -216,6 +223,7 @@ async def get(app: App, args: argparse.Namespace) -> int:
             pieces = app.client.iter_download(
                 location.bucket,
                 location.key,
+                version_id=version,
                 part_size=part_size,
                 concurrency=concurrency or DEFAULT_ITER_CONCURRENCY,
                 on_progress=follow,
@@ -230,6 +238,7 @@ async def get(app: App, args: argparse.Namespace) -> int:
             location.bucket,
             location.key,
             target,
+            version_id=version,
             part_size=part_size,
             concurrency=concurrency or DEFAULT_DOWNLOAD_CONCURRENCY,
             resume=resume,

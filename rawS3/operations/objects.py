@@ -14,6 +14,7 @@ from datetime import datetime
 from rawS3.bodies import BufferBody, SignedChunkedBody
 from rawS3.operations.request import (
     Body,
+    Query,
     Reply,
     Request,
     check_echoed_checksum,
@@ -24,6 +25,7 @@ from rawS3.operations.request import (
 )
 from rawS3.results import ObjectHead, PutResult, head_from_headers, put_from_headers
 from rawS3.trailers import TrailerChunkedBody
+from rawS3.urls import encode_component
 from rawS3.validation import check_bucket, check_buffer, check_key, check_positive_int
 from rawS3.xml import Node, check_xml_text, document, element, strip_etag
 
@@ -58,10 +60,14 @@ class DeletedObject:
     Attributes:
         key: the key.
         version_id: ``VersionId``, if sent.
+        delete_marker: whether the delete made or removed a delete marker.
+        delete_marker_version_id: the version id of that delete marker, if sent.
     """
 
     key: str
     version_id: str | None
+    delete_marker: bool = False
+    delete_marker_version_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +78,13 @@ class DeleteError:
         key: the key.
         code: the S3 error code, e.g. ``"AccessDenied"`` (``""`` if none was sent).
         message: the server's message (``""`` if none was sent).
+        version_id: the version that could not be removed, if one was named.
     """
 
     key: str
     code: str
     message: str
+    version_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +108,14 @@ class CopyResult:
         etag: the copy's ETag, quoted as S3 quotes it (servers that leave the quotes off
             get them added).
         last_modified: when the copy was written, in UTC.
+        version_id: the copy's ``x-amz-version-id``, in a versioned bucket.
+        source_version_id: ``x-amz-copy-source-version-id``: the version copied.
     """
 
     etag: str
     last_modified: datetime
+    version_id: str | None = None
+    source_version_id: str | None = None
 
 
 def put_body(
@@ -201,7 +213,14 @@ def read_put_object(reply: Reply, body: Body, bucket: str, key: str) -> PutResul
 
 
 def get_object(
-    bucket: str, key: str, *, start: int | None, end: int | None, checksum_mode: bool = False
+    bucket: str,
+    key: str,
+    *,
+    start: int | None,
+    end: int | None,
+    checksum_mode: bool = False,
+    headers: Mapping[str, str] | None = None,
+    query: Query = (),
 ) -> Request:
     """Build a GetObject of the whole object or of the inclusive range ``start``..``end``.
 
@@ -210,6 +229,8 @@ def get_object(
         key: the object's key.
         start: the first byte (``None``: the whole object).
         end: the last byte, inclusive (``None``: to the end); needs ``start``.
+        headers: further headers (conditions, SSE-C), already checked.
+        query: e.g. ``versionId``, already checked.
         checksum_mode: ask for the stored checksum (``x-amz-checksum-mode: ENABLED``), to
             verify the bytes; whole-object reads only.
 
@@ -231,18 +252,23 @@ def get_object(
             "checksum_mode verifies whole-object reads only: the stored checksum covers the "
             "whole object, not a range"
         )
-    headers = {"Range": range_header(start, end)} if start is not None else {}
+    sent = {"Range": range_header(start, end)} if start is not None else {}
     if checksum_mode:
-        headers["x-amz-checksum-mode"] = "ENABLED"
-    return Request("GET", bucket, key, headers=headers, ok=frozenset({200, 206}))
+        sent["x-amz-checksum-mode"] = "ENABLED"
+    sent.update(headers or {})
+    return Request("GET", bucket, key, query=query, headers=sent, ok=frozenset({200, 206}))
 
 
-def head_object(bucket: str, key: str) -> Request:
+def head_object(
+    bucket: str, key: str, *, headers: Mapping[str, str] | None = None, query: Query = ()
+) -> Request:
     """Build a HeadObject.
 
     Args:
         bucket: the bucket.
         key: the object's key.
+        headers: further headers (conditions, SSE-C), already checked.
+        query: e.g. ``versionId``, already checked.
 
     Returns:
         The request; read the answer with ``rawS3.results.head_from_headers``.
@@ -250,7 +276,7 @@ def head_object(bucket: str, key: str) -> Request:
     Raises:
         TypeError, ValueError: bad arguments.
     """
-    return Request("HEAD", check_bucket(bucket), check_key(key))
+    return Request("HEAD", check_bucket(bucket), check_key(key), query=query, headers=headers or {})
 
 
 def read_head_object(reply: Reply) -> ObjectHead:
@@ -265,12 +291,13 @@ def read_head_object(reply: Reply) -> ObjectHead:
     return head_from_headers(reply.headers)
 
 
-def delete_object(bucket: str, key: str) -> Request:
+def delete_object(bucket: str, key: str, *, query: Query = ()) -> Request:
     """Build a DeleteObject (a missing key is success, as S3 specifies).
 
     Args:
         bucket: the bucket.
         key: the object's key.
+        query: e.g. ``versionId``, already checked.
 
     Returns:
         The request.
@@ -278,7 +305,8 @@ def delete_object(bucket: str, key: str) -> Request:
     Raises:
         TypeError, ValueError: bad arguments.
     """
-    return Request("DELETE", check_bucket(bucket), check_key(key), ok=frozenset({200, 204}))
+    target = check_bucket(bucket), check_key(key)
+    return Request("DELETE", *target, query=query, ok=frozenset({200, 204}))
 
 
 def keys_to_delete(keys: Iterable[str]) -> list[str]:
@@ -330,6 +358,8 @@ def copy_object(
     *,
     metadata: Mapping[str, str] | None,
     content_type: str | None,
+    headers: Mapping[str, str] | None = None,
+    source_version_id: str | None = None,
 ) -> Request:
     """Build a CopyObject; giving metadata or a type replaces both (else both are copied).
 
@@ -340,6 +370,8 @@ def copy_object(
         key: the copy's key.
         metadata: new user metadata.
         content_type: a new content type.
+        headers: further headers (conditions, encryption, tags, directives), already checked.
+        source_version_id: the source's version, already checked.
 
     Returns:
         The request (a 200 may still carry an error).
@@ -347,12 +379,16 @@ def copy_object(
     Raises:
         TypeError, ValueError: bad arguments.
     """
-    headers = object_headers(content_type, metadata, None)
-    headers["x-amz-copy-source"] = copy_source(check_bucket(source_bucket), check_key(source_key))
+    sent = object_headers(content_type, metadata, None)
+    source = copy_source(check_bucket(source_bucket), check_key(source_key))
+    if source_version_id is not None:
+        source += f"?versionId={encode_component(source_version_id)}"
+    sent["x-amz-copy-source"] = source
     if metadata is not None or content_type is not None:
-        headers["x-amz-metadata-directive"] = "REPLACE"
+        sent["x-amz-metadata-directive"] = "REPLACE"
+    sent.update(headers or {})
     target = check_bucket(bucket), check_key(key)
-    return Request("PUT", *target, headers=headers, embedded_errors=True)
+    return Request("PUT", *target, headers=sent, embedded_errors=True)
 
 
 def build_delete_objects(keys: Iterable[str], *, quiet: bool = True) -> bytes:
@@ -404,7 +440,12 @@ def parse_delete_objects(body: bytes) -> DeleteResult:
     root = Node.parse(body, "DeleteResult")
     return DeleteResult(
         deleted=tuple(
-            DeletedObject(key=entry.required("Key"), version_id=entry.optional("VersionId"))
+            DeletedObject(
+                key=entry.required("Key"),
+                version_id=entry.optional("VersionId"),
+                delete_marker=(entry.text("DeleteMarker") or "").strip() == "true",
+                delete_marker_version_id=entry.optional("DeleteMarkerVersionId"),
+            )
             for entry in root.children("Deleted")
         ),
         errors=tuple(
@@ -412,6 +453,7 @@ def parse_delete_objects(body: bytes) -> DeleteResult:
                 key=entry.required("Key"),
                 code=entry.text("Code") or "",
                 message=entry.text("Message") or "",
+                version_id=entry.optional("VersionId"),
             )
             for entry in root.children("Error")
         ),

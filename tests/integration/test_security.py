@@ -27,6 +27,7 @@ from rawS3 import (
     S3Error,
     SignatureDoesNotMatch,
     SlowDown,
+    SSECustomerKey,
     TransportError,
 )
 from tests.conftest import TestServer, make_client
@@ -34,6 +35,7 @@ from tests.faults import RESET_BEFORE_BODY, SLOW_DOWN, FaultProxy, Rule
 from tests.sources import pattern
 
 QUICK = RetryPolicy(attempts=3, base=0.01, cap=0.02)
+SSE_C_KEY = SSECustomerKey(bytes(range(100, 132)))  # sent with every request of the scan
 
 
 def exception_texts(error: BaseException) -> list[str]:
@@ -100,9 +102,11 @@ async def test_secrets_appear_in_no_error_log_or_repr(
                 for key in (f"{name}/slow", f"{name}/reset", f"{name}/missing"):
                     try:
                         if key.endswith("missing"):
-                            await client.get_object(bucket, key)
+                            await client.get_object(bucket, key, sse_customer_key=SSE_C_KEY)
                         else:
-                            await client.put_object(bucket, key, b"x" * 1000)
+                            await client.put_object(
+                                bucket, key, b"x" * 1000, sse_customer_key=SSE_C_KEY
+                            )
                     except (S3Error, TransportError) as exc:
                         errors.append(exc)
     sent_signatures = signatures(proxy)
@@ -125,7 +129,7 @@ async def test_secrets_appear_in_no_error_log_or_repr(
     texts += [*log_texts(caplog.records), caplog.text]
     texts += [repr(c) for c in clients] + [str(c) for c in clients]
     texts += [repr(c.presign_post(bucket, key_prefix="p/")) for c in clients]
-    secrets = {wrong_secret, s3_server.secret_key, token, *sent_signatures}
+    secrets = {wrong_secret, s3_server.secret_key, token, *sent_signatures, SSE_C_KEY.secret()}
     assert leaks(texts, secrets) == []
 
 

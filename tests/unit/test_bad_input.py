@@ -11,6 +11,7 @@ import inspect
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from rawS3 import (
     MultipartUploader,
     RetryPolicy,
     S3Client,
+    SSECustomerKey,
     Timeouts,
     UploadedPart,
 )
@@ -484,6 +486,176 @@ CASES: dict[str, Case | Any] = {
         lambda env: MultipartUploader(env.client, "bucket", "key", resume="id", checksum="crc32"),
         ValueError,
         r"a resumed upload cannot carry a checksum",
+    ),
+    # Versions, conditions, encryption, tags and extra headers/query.
+    "version_id empty": Case(get(version_id=""), ValueError, r"version_id must not be empty"),
+    "version_id int": Case(get(version_id=3), TypeError, r"version_id must be a str, not int"),
+    "delete version_id without a key": Case(
+        lambda env: env.client.delete_objects("bucket", [("", "v1")]),
+        ValueError,
+        r"object key must not be empty",
+    ),
+    "delete_objects entry a triple": Case(
+        lambda env: env.client.delete_objects("bucket", [("k", "v", "x")]),
+        TypeError,
+        r"must be a str or a \(key, version_id\) tuple",
+    ),
+    "delete_objects empty version id": Case(
+        lambda env: env.client.delete_objects("bucket", [("k", "")]),
+        ValueError,
+        r"version_id must not be empty",
+    ),
+    "copy source_version_id int": Case(
+        lambda env: env.client.copy_object("b1b", "k", "b2b", "k", source_version_id=1),
+        TypeError,
+        r"version_id must be a str",
+    ),
+    "versioning status unknown": Case(
+        lambda env: env.client.put_bucket_versioning("bucket", "Disabled"),
+        ValueError,
+        r'status must be "Enabled" or "Suspended"',
+    ),
+    "list versions page_size 0": Case(
+        lambda env: anext(env.client.list_object_versions("bucket", page_size=0)),
+        ValueError,
+        r"page_size must be at least 1",
+    ),
+    "if_match with if_none_match on put": Case(
+        put(if_match='"e"', if_none_match="*"), ValueError, r"if_match or if_none_match, not both"
+    ),
+    "if_none_match an ETag on put": Case(
+        put(if_none_match='"e"'), ValueError, r'if_none_match on a write must be "\*"'
+    ),
+    "if_match empty": Case(get(if_match=""), ValueError, r"if_match must not be empty"),
+    "if_match bytes": Case(get(if_match=b"e"), TypeError, r"if_match must be a str"),
+    "if_modified_since naive": Case(
+        get(if_modified_since=datetime(2020, 1, 1)), ValueError, r"must be timezone-aware"
+    ),
+    "if_unmodified_since str": Case(
+        get(if_unmodified_since="yesterday"), TypeError, r"must be a datetime, not str"
+    ),
+    "copy_source_if_match empty": Case(
+        lambda env: env.client.copy_object("b1b", "k", "b2b", "k", copy_source_if_match=""),
+        ValueError,
+        r"copy_source_if_match must not be empty",
+    ),
+    "complete with both conditions": Case(
+        lambda env: env.client.complete_multipart_upload(
+            "bucket", "key", "id", [UploadedPart(1, '"e"')], if_match='"e"', if_none_match="*"
+        ),
+        ValueError,
+        r"not both",
+    ),
+    "uploader with both conditions": Case(
+        uploader(if_match='"e"', if_none_match="*"), ValueError, r"not both"
+    ),
+    "SSE-C key of 31 bytes": Case(
+        lambda env: SSECustomerKey(b"k" * 31), ValueError, r"exactly 32 bytes.*got 31"
+    ),
+    "SSE-C key as str": Case(
+        lambda env: SSECustomerKey("k" * 32), TypeError, r"must be 32 bytes \(bytes-like\)"
+    ),
+    "sse_customer_key raw bytes": Case(
+        get(sse_customer_key=b"k" * 32), TypeError, r"must be an SSECustomerKey"
+    ),
+    "copy_source_sse_customer_key raw bytes": Case(
+        lambda env: env.client.copy_object(
+            "b1b", "k", "b2b", "k", copy_source_sse_customer_key=b"k" * 32
+        ),
+        TypeError,
+        r"copy_source_sse_customer_key must be an SSECustomerKey",
+    ),
+    "upload_part sse_customer_key str": Case(
+        lambda env: env.client.upload_part("bucket", "key", "id", 1, b"x", sse_customer_key="k"),
+        TypeError,
+        r"sse_customer_key must be an SSECustomerKey",
+    ),
+    "SSE-C together with SSE-S3": Case(
+        put(sse_customer_key=SSECustomerKey(b"k" * 32), server_side_encryption="AES256"),
+        ValueError,
+        r"exclude each other",
+    ),
+    "server_side_encryption unknown": Case(
+        put(server_side_encryption="aes256"), ValueError, r"must be one of AES256, aws:kms"
+    ),
+    "sse_kms_key_id without aws:kms": Case(
+        put(sse_kms_key_id="key-1"), ValueError, r'sse_kms_key_id needs server_side_encryption'
+    ),
+    "tagging not a mapping": Case(
+        put(tagging=[("k", "v")]), TypeError, r"tagging must be a mapping of str to str"
+    ),
+    "tag value int": Case(put(tagging={"k": 1}), TypeError, r"must map a str to a str"),
+    "tag key empty": Case(put(tagging={"": "v"}), ValueError, r"a tag key must be 1 to 128"),
+    "eleven tags": Case(
+        put(tagging={str(n): "v" for n in range(11)}), ValueError, r"at most 10 tags, got 11"
+    ),
+    "put_object_tagging value too long": Case(
+        lambda env: env.client.put_object_tagging("bucket", "key", {"k": "v" * 257}),
+        ValueError,
+        r"over 256 characters",
+    ),
+    "get_object_tagging version_id int": Case(
+        lambda env: env.client.get_object_tagging("bucket", "key", version_id=5),
+        TypeError,
+        r"version_id must be a str",
+    ),
+    "cache_control int": Case(put(cache_control=60), TypeError, r"cache_control must be a str"),
+    "content_disposition with CRLF": Case(
+        put(content_disposition="a\r\nx: y"), ValueError, r"must not contain CR or LF"
+    ),
+    "expires naive": Case(put(expires=datetime(2030, 1, 1)), ValueError, r"timezone-aware"),
+    "metadata_directive unknown": Case(
+        lambda env: env.client.copy_object("b1b", "k", "b2b", "k", metadata_directive="KEEP"),
+        ValueError,
+        r'metadata_directive must be "COPY" or "REPLACE"',
+    ),
+    "metadata_directive COPY with metadata": Case(
+        lambda env: env.client.copy_object(
+            "b1b", "k", "b2b", "k", metadata_directive="COPY", metadata={"a": "b"}
+        ),
+        ValueError,
+        r"need REPLACE",
+    ),
+    "tagging_directive COPY with tags": Case(
+        lambda env: env.client.copy_object(
+            "b1b", "k", "b2b", "k", tagging_directive="COPY", tagging={"a": "b"}
+        ),
+        ValueError,
+        r"tagging= needs REPLACE",
+    ),
+    "extra headers a list": Case(
+        get(headers=[("x-amz-a", "b")]), TypeError, r"headers must be a mapping"
+    ),
+    "extra header Authorization": Case(
+        lambda env: env.client.head_bucket("bucket", headers={"Authorization": "x"}),
+        ValueError,
+        r"set by rawS3 when it signs",
+    ),
+    "extra header repeating an argument": Case(
+        get(if_match='"e"', headers={"If-Match": '"f"'}), ValueError, r"already set by this call"
+    ),
+    "extra query a str": Case(
+        lambda env: env.client.delete_object("bucket", "key", query="versionId=1"),
+        TypeError,
+        r"query must be a mapping",
+    ),
+    "extra query repeating versionId": Case(
+        get(version_id="v1", query={"versionId": "v2"}), ValueError, r"already set by this call"
+    ),
+    "extra query value int": Case(
+        lambda env: anext(env.client.list_objects("bucket", query={"max-keys": 5})),
+        TypeError,
+        r"must have a str value or None",
+    ),
+    "extra query presign parameter": Case(
+        lambda env: env.client.list_buckets(query={"X-Amz-Signature": "x"}),
+        ValueError,
+        r"for presigned URLs",
+    ),
+    "uploader options wrong type": Case(
+        lambda env: MultipartUploader(env.client, "bucket", "key", options={"if_none_match": "*"}),
+        TypeError,
+        r"options must be an UploadOptions",
     ),
 }
 

@@ -98,6 +98,37 @@ MARKS |= {("test_checksum_uploads.py", name): {
     "test_streamed_parts_with_trailers_make_a_full_object_crc",
     "test_a_wrong_stored_checksum_fails_boto3_and_raws3_reads",
 )}
+# Versions, conditions, encryption and tags (test_versions.py, test_conditions.py, ...).
+MARKS |= {
+    ("test_cli_versions.py", "test_head_shows_tags_and_encryption"): {"swift": "tagging.put-get"},
+    ("test_cli_versions.py", "test_put_if_none_match_creates_only"): {
+        "swift": "conditional.put-if-none-match-star"},
+    ("test_conditions.py", "test_a_create_only_multipart_upload_refuses_an_existing_key"): {
+        "rgw": "conditional.complete-if-none-match"},
+    ("test_conditions.py", "test_a_create_only_put_whose_answer_was_lost_is_recognised"): {
+        "swift": "conditional.put-if-none-match-star"},
+    ("test_conditions.py", "test_copy_source_conditions"): {"moto": NOT_PROBED, "rgw": NOT_PROBED},
+    ("test_conditions.py", "test_put_if_match_refuses_a_stale_etag"): {
+        "swift": "conditional.put-if-match-wrong"},
+    ("test_conditions.py", "test_put_if_match_with_the_current_etag_replaces"): {
+        "rgw": "conditional.put-if-match-quoted", "swift": "conditional.put-if-match-quoted"},
+    ("test_conditions.py", "test_put_if_match_with_the_unquoted_etag_replaces"): {
+        "swift": NOT_PROBED},
+    ("test_conditions.py", "test_put_if_none_match_creates_only"): {
+        "swift": "conditional.put-if-none-match-star"},
+    ("test_conditions.py", "test_two_racing_creators_exactly_one_wins"): {
+        "swift": "conditional.put-if-none-match-star"},
+    ("test_encryption.py", "test_reading_sse_c_without_or_with_another_key_fails"): {
+        "moto": "sse-c.get-without-key", "swift": "sse-c.get-without-key"},
+    ("test_encryption.py", "test_sse_c_copies_with_both_keys"): {"rgw": NOT_PROBED},
+    ("test_encryption.py", "test_sse_s3_is_requested_and_reported"): {
+        "rgw": NOT_PROBED, "swift": NOT_PROBED},
+    ("test_tagging.py", "pytestmark"): {"swift": "tagging.put-get"},
+    ("test_tagging.py", "test_a_copy_with_new_tags"): {"rgw": NOT_PROBED},
+    ("test_tagging.py", "test_tags_given_to_a_multipart_upload"): {"rgw": NOT_PROBED},
+    ("test_versions.py", "test_listing_versions_shows_delete_markers_and_follows_both_markers"): {
+        "swift": NOT_PROBED},
+}
 
 # A streamed object's own Content-Encoding: Swift takes no aws-chunked body, RGW no trailer.
 MARKS |= {

@@ -629,7 +629,7 @@ def test_parse_delete_objects() -> None:
     result = parse_delete_objects(DELETE_RESULT)
     assert result.deleted == (
         DeletedObject("sample1.txt", None),
-        DeletedObject("sample3.txt", "v1"),
+        DeletedObject("sample3.txt", "v1", delete_marker=True),
     )
     assert result.errors == (DeleteError("sample2.txt", "AccessDenied", "Access Denied"),)
 
