@@ -308,7 +308,8 @@ class Engine:
             RuntimeError: the engine is closed.
         """
         session = self.session()
-        proxy = None if session is self._borrowed else proxy_for(url, self._proxy_env)
+        direct = session is self._borrowed or not self._proxy_env  # no URL to parse then
+        proxy = None if direct else proxy_for(url, self._proxy_env)
         via, login = proxy_options(proxy, url)
         try:
             return await session.request(
