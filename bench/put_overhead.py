@@ -1,12 +1,14 @@
 """Client CPU per small PutObject: rawS3 against aiohttp-s3-client, paired and interleaved.
 
 A trivial local sink (aiohttp, in its own process) answers every PUT with 200 and the body's
-MD5 as ETag, so the figure is the client's own CPU: each worker process sends ``--puts`` PUTs
-of 1 KiB one after another and times each with ``time.process_time()`` (its own process
-only). A round runs every client once, in an order that alternates between rounds; each
-round's rawS3 median is divided by the same round's aiohttp-s3-client median, and the report
-gives the median of those paired ratios with a seeded bootstrap 95 % interval. On a machine
-others load, only such paired ratios mean anything.
+MD5 as ETag, so the figure is the client's own CPU: each client runs in its own worker
+process, which sends 1 KiB PUTs one after another and times each with ``time.process_time()``
+(its own process only). A round starts one worker per client and has each send ``--puts``
+PUTs in turns of 100 (one worker at a time, the order reversed every turn and every round),
+so the clients see the same load; each round's rawS3 median per PUT is divided by the same
+round's aiohttp-s3-client median, and the report gives the median of those paired ratios
+with a seeded bootstrap 95 % interval. On a machine others load, only paired ratios mean
+anything.
 
 rawS3 signs the payload (``payload_signing="signed"``) and checks the answer (status, ETag)
 as its ``put_object`` always does; aiohttp-s3-client signs the payload too and its caller
@@ -38,6 +40,7 @@ from bench.stats import ratio
 BUCKET = "bench"
 BODY = bytes(range(256)) * 4  # 1 KiB
 WARMUP = 200
+BATCH = 100  # PUTs per turn: the clients take turns this often, so load drift cancels
 ACCESS_KEY = "AKIDEXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 REGION = "us-east-1"
@@ -81,18 +84,26 @@ def wait_for(port: int, seconds: float = 20.0) -> None:
 # -- the workers ------------------------------------------------------------------------------
 
 
-async def timed(put: Callable[[str], Awaitable[None]], puts: int) -> list[float]:
+async def timed(put: Callable[[str], Awaitable[None]]) -> None:
+    """Warm up, then run each batch the driver asks for and print its per-PUT CPU times."""
     for i in range(WARMUP):  # connection, caches and first-request setup stay off the clock
         await put(f"warm-{i}")
-    times = []
-    for i in range(puts):
-        start = time.process_time()
-        await put(f"key-{i}")
-        times.append(time.process_time() - start)
-    return times
+    print("ready", flush=True)
+    done = 0
+    # Blocking reads between batches: nothing is in flight then, so nothing waits on the loop.
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        times = []
+        for _ in range(int(line)):
+            start = time.process_time()
+            await put(f"key-{done}")
+            times.append(time.process_time() - start)
+            done += 1
+        print(json.dumps(times), flush=True)
 
 
-async def run_raws3(url: str, puts: int) -> list[float]:
+async def run_raws3(url: str) -> None:
     from rawS3 import S3Client
 
     async with S3Client(
@@ -102,10 +113,10 @@ async def run_raws3(url: str, puts: int) -> list[float]:
         async def put(key: str) -> None:
             await s3.put_object(BUCKET, key, BODY)
 
-        return await timed(put, puts)
+        await timed(put)
 
 
-async def run_peer(url: str, puts: int) -> list[float]:
+async def run_peer(url: str) -> None:
     import aiohttp
     from aiohttp_s3_client import S3Client
 
@@ -119,38 +130,81 @@ async def run_peer(url: str, puts: int) -> list[float]:
             async with s3.put(f"{BUCKET}/{key}", BODY) as response:
                 response.raise_for_status()
 
-        return await timed(put, puts)
+        await timed(put)
 
 
-def worker(client: str, path: str, port: int, puts: int) -> None:
-    """Run one client's PUTs and print the per-PUT CPU times as JSON."""
+def worker(client: str, path: str, port: int) -> None:
+    """Serve batches of one client's PUTs to the driver (see ``timed``)."""
     url = f"http://127.0.0.1:{port}"
     if client == PEER:
-        times = asyncio.run(run_peer(url, puts))
-        origin = ""
-    else:
-        sys.path.insert(0, path)
-        import rawS3
+        asyncio.run(run_peer(url))
+        return
+    sys.path.insert(0, path)
+    import rawS3
 
-        origin = rawS3.__file__ or ""
-        if not Path(origin).resolve().is_relative_to(Path(path).resolve()):
-            raise RuntimeError(f"rawS3 came from {origin}, not from {path}")
-        times = asyncio.run(run_raws3(url, puts))
-    print(json.dumps({"origin": origin, "times": times}))
+    origin = rawS3.__file__ or ""
+    if not Path(origin).resolve().is_relative_to(Path(path).resolve()):
+        raise RuntimeError(f"rawS3 came from {origin}, not from {path}")
+    asyncio.run(run_raws3(url))
 
 
 # -- the driver -------------------------------------------------------------------------------
 
 
-def measure(client: str, path: str, port: int, puts: int) -> float:
-    """One worker run: the median CPU seconds per PUT."""
-    argv = [sys.executable, "-m", "bench.put_overhead", "--worker", client, "--path", path,
-            "--port", str(port), "--puts", str(puts)]
-    here = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": here}
-    out = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=here, env=env,
-                         timeout=600)
-    return float(statistics.median(json.loads(out.stdout)["times"]))
+class Worker:
+    """One client's worker process, driven batch by batch over its stdin and stdout."""
+
+    def __init__(self, client: str, path: str, port: int) -> None:
+        here = str(Path(__file__).resolve().parent.parent)
+        argv = [sys.executable, "-m", "bench.put_overhead", "--worker", client, "--path", path,
+                "--port", str(port)]
+        self.process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=here,
+            env={**os.environ, "PYTHONPATH": here},
+        )
+        self.times: list[float] = []
+        if self._line() != "ready":
+            raise RuntimeError(f"the {client} worker did not start")
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("a worker ended early")
+        return line.strip()
+
+    def batch(self, puts: int) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{puts}\n")
+        self.process.stdin.flush()
+        self.times += json.loads(self._line())
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def one_round(clients: list[str], where: dict[str, str], port: int, puts: int,
+              flip: bool) -> dict[str, float]:
+    """Every client's median CPU seconds per PUT, their batches interleaved."""
+    workers: dict[str, Worker] = {}
+    try:
+        for name in clients:
+            workers[name] = Worker(name, where[name], port)
+        sizes = [BATCH] * (puts // BATCH) + ([puts % BATCH] if puts % BATCH else [])
+        for n, size in enumerate(sizes):
+            order = clients if (n % 2 == 0) != flip else clients[::-1]
+            for name in order:  # one at a time: a batch never shares the CPU with another
+                workers[name].batch(size)
+        return {name: float(statistics.median(w.times)) for name, w in workers.items()}
+    finally:
+        for w in workers.values():
+            w.close()
 
 
 def label(path: str) -> str:
@@ -159,7 +213,7 @@ def label(path: str) -> str:
 
 def report(results: dict[str, list[float]], clients: list[str], puts: int) -> None:
     peer = results[PEER]
-    print(f"\nmedian client CPU per 1 KiB PUT ({puts} PUTs per run, {len(peer)} rounds):")
+    print(f"\nmedian client CPU per 1 KiB PUT ({puts} PUTs each per round, {len(peer)} rounds):")
     for name in clients:
         values = results[name]
         print(f"  {name:40} {statistics.median(values) * 1e3:.4f} ms "
@@ -194,9 +248,9 @@ def drive(paths: list[str], rounds: int, puts: int) -> None:
     try:
         wait_for(port)
         for n in range(rounds):
-            order = clients if n % 2 == 0 else clients[::-1]  # each position equally often
-            for name in order:
-                results[name].append(measure(name, where[name], port, puts))
+            figures = one_round(clients, where, port, puts, flip=n % 2 == 1)
+            for name in clients:
+                results[name].append(figures[name])
             print(f"round {n + 1}/{rounds}: " + ", ".join(
                 f"{name} {results[name][-1] * 1e3:.4f} ms" for name in clients), flush=True)
     finally:
@@ -216,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker, args.path, args.port, args.puts)
+        worker(args.worker, args.path, args.port)
         return
     if not 1 <= args.rounds <= 100 or not 1 <= args.puts <= 100_000:
         parser.error("--rounds must be 1-100 and --puts 1-100000")
