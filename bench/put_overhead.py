@@ -11,13 +11,15 @@ with a seeded bootstrap 95 % interval. On a machine others load, only paired rat
 anything.
 
 rawS3 signs the payload (``payload_signing="signed"``) and checks the answer (status, ETag)
-as its ``put_object`` always does; aiohttp-s3-client signs the payload too and its caller
-checks the status. ``--raws3 PATH`` (repeatable) names the checkouts whose rawS3 is measured,
-so a change and its base can be compared in one run.
+as its ``put_object`` always does; aiohttp-s3-client is given each body's SHA-256 to sign
+(``content_sha256=``, hashed per PUT; without it it sends ``UNSIGNED-PAYLOAD``, as the
+harness's small-PUT row does: ``--peer-unsigned``) and its caller checks the status.
+``--raws3 PATH`` (repeatable) names the checkouts whose rawS3 is measured, so a change and
+its base can be compared in one run.
 
 Usage (needs aiohttp-s3-client, e.g. in the bench virtual environment)::
 
-    python -m bench.put_overhead --raws3 /path/to/base --raws3 . --rounds 8 --puts 2000
+    python -m bench.put_overhead --raws3 /path/to/base --raws3 . --rounds 12 --puts 2000
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ ACCESS_KEY = "AKIDEXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 REGION = "us-east-1"
 PEER = "aiohttp-s3-client"
+PEER_UNSIGNED = "aiohttp-s3-client-unsigned"
 
 
 # -- the sink ---------------------------------------------------------------------------------
@@ -116,7 +119,7 @@ async def run_raws3(url: str) -> None:
         await timed(put)
 
 
-async def run_peer(url: str) -> None:
+async def run_peer(url: str, unsigned: bool) -> None:
     import aiohttp
     from aiohttp_s3_client import S3Client
 
@@ -127,7 +130,8 @@ async def run_peer(url: str) -> None:
         )
 
         async def put(key: str) -> None:
-            async with s3.put(f"{BUCKET}/{key}", BODY) as response:
+            digest = None if unsigned else hashlib.sha256(BODY).hexdigest()
+            async with s3.put(f"{BUCKET}/{key}", BODY, content_sha256=digest) as response:
                 response.raise_for_status()
 
         await timed(put)
@@ -136,8 +140,8 @@ async def run_peer(url: str) -> None:
 def worker(client: str, path: str, port: int) -> None:
     """Serve batches of one client's PUTs to the driver (see ``timed``)."""
     url = f"http://127.0.0.1:{port}"
-    if client == PEER:
-        asyncio.run(run_peer(url))
+    if client in (PEER, PEER_UNSIGNED):
+        asyncio.run(run_peer(url, unsigned=client == PEER_UNSIGNED))
         return
     sys.path.insert(0, path)
     import rawS3
@@ -211,24 +215,24 @@ def label(path: str) -> str:
     return f"rawS3@{path}"
 
 
-def report(results: dict[str, list[float]], clients: list[str], puts: int) -> None:
-    peer = results[PEER]
-    print(f"\nmedian client CPU per 1 KiB PUT ({puts} PUTs each per round, {len(peer)} rounds):")
+def report(results: dict[str, list[float]], clients: list[str], puts: int, peer: str) -> None:
+    theirs = results[peer]
+    print(f"\nmedian client CPU per 1 KiB PUT ({puts} PUTs each per round, {len(theirs)} rounds):")
     for name in clients:
         values = results[name]
         print(f"  {name:40} {statistics.median(values) * 1e3:.4f} ms "
               f"(rounds {min(values) * 1e3:.4f}-{max(values) * 1e3:.4f})")
-    print(f"\npaired ratio rawS3 / {PEER} (median of rounds, bootstrap 95 % interval):")
+    print(f"\npaired ratio rawS3 / {peer} (median of rounds, bootstrap 95 % interval):")
     for name in clients:
-        if name == PEER:
+        if name == peer:
             continue
-        quotients = [a / b for a, b in zip(results[name], peer, strict=True)]
-        r = ratio(quotients, f"{name}/{PEER}")
+        quotients = [a / b for a, b in zip(results[name], theirs, strict=True)]
+        r = ratio(quotients, f"{name}/{peer}")
         assert r is not None
         print(f"  {name:40} {r.median:.3f}  [{r.ci_low:.3f}, {r.ci_high:.3f}]  "
               f"range {r.low:.3f}-{r.high:.3f}")
     if len(clients) > 2:
-        base, *others = [c for c in clients if c != PEER]
+        base, *others = [c for c in clients if c != peer]
         for name in others:
             quotients = [a / b for a, b in zip(results[name], results[base], strict=True)]
             r = ratio(quotients, f"{name}/{base}")
@@ -237,9 +241,9 @@ def report(results: dict[str, list[float]], clients: list[str], puts: int) -> No
                   f"[{r.ci_low:.3f}, {r.ci_high:.3f}]")
 
 
-def drive(paths: list[str], rounds: int, puts: int) -> None:
-    clients = [label(p) for p in paths] + [PEER]
-    where = {label(p): p for p in paths} | {PEER: ""}
+def drive(paths: list[str], rounds: int, puts: int, peer: str) -> None:
+    clients = [label(p) for p in paths] + [peer]
+    where = {label(p): p for p in paths} | {peer: ""}
     results: dict[str, list[float]] = {name: [] for name in clients}
     port = free_port()
     sink = subprocess.Popen([sys.executable, "-c",
@@ -256,7 +260,7 @@ def drive(paths: list[str], rounds: int, puts: int) -> None:
     finally:
         sink.terminate()
         sink.wait(timeout=10)
-    report(results, clients, puts)
+    report(results, clients, puts, peer)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -265,6 +269,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="a checkout whose rawS3 to measure (repeatable; default: .)")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--puts", type=int, default=2000)
+    parser.add_argument("--peer-unsigned", action="store_true",
+                        help="let aiohttp-s3-client send UNSIGNED-PAYLOAD (its default)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--path", default=".", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -275,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     if not 1 <= args.rounds <= 100 or not 1 <= args.puts <= 100_000:
         parser.error("--rounds must be 1-100 and --puts 1-100000")
     paths = [str(Path(p).resolve()) for p in (args.raws3 or ["."])]
-    drive(paths, args.rounds, args.puts)
+    drive(paths, args.rounds, args.puts, PEER_UNSIGNED if args.peer_unsigned else PEER)
 
 
 if __name__ == "__main__":
