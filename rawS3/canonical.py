@@ -25,6 +25,7 @@ __all__ = [
     "canonical_headers",
     "canonical_query_string",
     "canonical_request",
+    "canonical_request_from_parts",
     "canonical_uri",
     "signed_headers",
     "split_url",
@@ -99,7 +100,10 @@ def canonical_uri(url: str) -> str:
 
 
 def _checked_path(parts: SplitResult) -> str:
-    path = parts.path or "/"
+    return _checked_path_text(parts.path or "/")
+
+
+def _checked_path_text(path: str) -> str:
     if not _ENCODED_PATH.fullmatch(path):
         raise ValueError(
             f"url path {path!r} is not percent-encoded S3-style "
@@ -125,7 +129,11 @@ def canonical_query_string(url: str) -> str:
 
 
 def _sorted_query(parts: SplitResult) -> str:
-    pairs = [_query_pair(part) for part in parts.query.split("&") if part]
+    return _sorted_query_text(parts.query)
+
+
+def _sorted_query_text(query: str) -> str:
+    pairs = [_query_pair(part) for part in query.split("&") if part]
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
 
 
@@ -140,10 +148,12 @@ def _query_pair(part: str) -> tuple[str, str]:
     return name, value
 
 
-def _signable(headers: Mapping[str, str]) -> dict[str, str]:
+def _signable(headers: Mapping[str, str], made: frozenset[str] = frozenset()) -> dict[str, str]:
     result: dict[str, str] = {}
     for name, value in headers.items():
-        key = _header_key(name, value)
+        # A header the signer itself made is well-formed by construction: checking it
+        # again on every request costs more than the rest of its canonical line.
+        key = name.lower() if name in made else _header_key(name, value)
         if key in result:
             raise ValueError(f"header {name!r} is given twice (names are case-insensitive)")
         if key not in _UNSIGNED_HEADERS:
@@ -235,3 +245,49 @@ def _check_payload_hash(payload_hash: str) -> None:
             "payload_hash must be a lower-case hex SHA-256, UNSIGNED-PAYLOAD or a "
             f"STREAMING-* value, not {payload_hash!r}"
         )
+
+
+def canonical_request_from_parts(
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    payload_hash: str,
+    *,
+    made: frozenset[str] = frozenset(),
+) -> str:
+    """The canonical request of a URL given as its encoded path and query, not split again.
+
+    For ``url = scheme://host + path + ("?" + query if query else "")`` this returns what
+    ``canonical_request(method, url, headers, payload_hash)`` does.
+
+    Args:
+        method: Upper-case HTTP method.
+        path: The URL's path exactly as sent (``"/"`` when empty).
+        query: The URL's query exactly as sent, without ``?``.
+        headers: The headers to sign, Host included.
+        payload_hash: As for ``canonical_request``.
+        made: Names of headers the caller built itself from checked values (its own date,
+            payload hash and Host): not checked again. Every other header is.
+
+    Returns:
+        The six canonical-request lines joined by newlines.
+
+    Raises:
+        ValueError: a bad method, path, query, header or payload hash.
+        TypeError: a header value or the payload hash is not a str.
+    """
+    if not isinstance(method, str) or not _METHOD.fullmatch(method):
+        raise ValueError(f"method must be an upper-case HTTP method such as 'GET', not {method!r}")
+    _check_payload_hash(payload_hash)
+    signable = _signable(headers, made)
+    return "\n".join(
+        [
+            method,
+            _checked_path_text(path or "/"),
+            _sorted_query_text(query),
+            _header_block(signable),
+            ";".join(signable),
+            payload_hash,
+        ]
+    )

@@ -46,11 +46,12 @@ from rawS3.errors import (
     TransportTimeout,
 )
 from rawS3.operations.request import Reply, Request, error_from_document, read_error
+from rawS3.part_signing import sign_parts
 from rawS3.proxies import proxy_for, proxy_options
 from rawS3.refresh import CredentialsCache
 from rawS3.retry import RetryPolicy
 from rawS3.trailers import StreamSigner
-from rawS3.urls import build_url, host_header
+from rawS3.urls import url_parts
 from rawS3.xml import find_error
 
 __all__ = [
@@ -265,7 +266,15 @@ class Engine:
         Raises:
             S3Error, TransportError, ResponseError: the last attempt's failure.
         """
-        tries = _Tries(self, request, on_failure)
+        # Most requests need one attempt: the retry loop is set up only once one has failed.
+        try:
+            return await self._attempt(request, consume)
+        except (S3Error, TransportError, ResponseError) as exc:
+            tries = _Tries(self, request, on_failure)
+            if (delay := tries.again(exc)) is None:
+                raise
+        if delay:
+            await asyncio.sleep(delay)
         return await retrying(functools.partial(self._attempt, request, consume), tries.again)
 
     async def transmit(
@@ -300,7 +309,8 @@ class Engine:
             RuntimeError: the engine is closed.
         """
         session = self.session()
-        proxy = None if session is self._borrowed else proxy_for(url, self._proxy_env)
+        direct = session is self._borrowed or not self._proxy_env  # no URL to parse then
+        proxy = None if direct else proxy_for(url, self._proxy_env)
         via, login = proxy_options(proxy, url)
         try:
             return await session.request(
@@ -323,20 +333,18 @@ class Engine:
         self, request: Request, consume: Callable[[aiohttp.ClientResponse], Awaitable[T]]
     ) -> T:
         s = self.settings
-        url = build_url(
-            s.endpoint, request.bucket, request.key, request.query, addressing=s.addressing
-        )
+        # Built once as pieces: the signer takes the path and query as they are, unsplit.
+        parts = url_parts(s.endpoint, request.bucket, request.key, request.query,
+                          addressing=s.addressing)
+        url = parts.url
         # Each attempt takes the current credentials: a retry after a refresh is signed anew.
         credentials = await self.keys.current()
         now = self.clock.now()
         body = request.body
-        # Given here, Host is signed and sent as is, and sign() need not parse the URL for it.
-        host = host_header(s.endpoint, request.bucket, s.addressing)
-        headers = {"Host": host, **with_body_headers(request.headers, body.headers if body else {})}
-        signed = sigv4.sign(
-            request.method,
-            url,
-            headers,
+        # Host is signed and sent as is (a Host in the request's headers wins).
+        signed = sign_parts(
+            request.method, parts.host, parts.path, parts.query,
+            with_body_headers(request.headers, body.headers if body else {}),
             payload_hash=body.payload_hash if body else sigv4.EMPTY_SHA256,
             credentials=credentials,
             region=s.region,
@@ -500,7 +508,9 @@ def retry_allowed(
 
 async def _read_reply(response: aiohttp.ClientResponse) -> Reply:
     async with response:
-        body = await _read_capped(response, XML_BODY_LIMIT)
+        # An answer that says it has no body (a PutObject's) has nothing to read.
+        empty = response.content_length == 0 and response.content.at_eof()
+        body = b"" if empty else await _read_capped(response, XML_BODY_LIMIT)
         return Reply(response.status, response.headers, body)
 
 

@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import SplitResult, quote, urlsplit
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "host_for_url",
     "host_header",
     "parse_endpoint",
+    "url_parts",
 ]
 
 Addressing = Literal["path", "virtual"]
@@ -200,13 +201,61 @@ def build_url(
         ValueError: a key without a bucket, an unknown addressing style, or virtual-host
             addressing with an IP-address endpoint or a bucket name that is not a DNS name.
     """
+    return url_parts(endpoint, bucket, key, query, addressing=addressing).url
+
+
+class UrlParts(NamedTuple):
+    """A request URL in the pieces the signer needs, each encoded exactly as sent.
+
+    Attributes:
+        scheme: ``"http"`` or ``"https"``.
+        host: the Host header value (see ``host_header``).
+        path: the encoded path, the endpoint's prefix included; never empty.
+        query: the encoded query without ``?``, pairs sorted (``""`` when there is none).
+    """
+
+    scheme: str
+    host: str
+    path: str
+    query: str
+
+    @property
+    def url(self) -> str:
+        """The absolute URL these parts make."""
+        suffix = f"?{self.query}" if self.query else ""
+        return f"{self.scheme}://{self.host}{self.path}{suffix}"
+
+
+def url_parts(
+    endpoint: Endpoint,
+    bucket: str | None,
+    key: str | None = None,
+    query: QueryParams | None = None,
+    *,
+    addressing: Addressing = "path",
+) -> UrlParts:
+    """Build a request URL's host, path and query once, for both the wire and the signer.
+
+    Args:
+        endpoint: The parsed endpoint.
+        bucket: Bucket name, or None for service-level requests.
+        key: Object key, or None for bucket-level requests.
+        query: Query parameters (see ``encode_query``).
+        addressing: ``"path"`` or ``"virtual"``.
+
+    Returns:
+        The parts; ``.url`` is what ``build_url`` returns for the same arguments.
+
+    Raises:
+        ValueError: as for ``build_url``.
+    """
     _check_addressing(addressing)
     if bucket is None and key is not None:
         raise ValueError("a key needs a bucket; got bucket=None")
-    origin = f"{endpoint.scheme}://{host_header(endpoint, bucket, addressing)}{endpoint.path}"
+    host = host_header(endpoint, bucket, addressing)
     encoded_query = encode_query(query) if query is not None else ""
-    suffix = f"?{encoded_query}" if encoded_query else ""
-    return origin + _resource_path(bucket, key, addressing) + suffix
+    path = endpoint.path + _resource_path(bucket, key, addressing)
+    return UrlParts(endpoint.scheme, host, path, encoded_query)
 
 
 def _resource_path(bucket: str | None, key: str | None, addressing: Addressing) -> str:
