@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from rawS3.encryption import CUSTOMER_KEY_HEADERS
+
 __all__ = [
     "diagnose_signature_mismatch",
     "redact_details",
+    "redact_headers",
     "signing_texts_from_details",
 ]
 
@@ -195,3 +198,23 @@ def _mask_parameter(item: str) -> str:
     if item.lower().startswith(_TOKEN_PARAMETER.lower()):
         return _TOKEN_PARAMETER + "***"
     return item
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return ``headers`` with the Authorization signature, security token and SSE-C keys
+    hidden.
+
+    Args:
+        headers: request headers as signed.
+
+    Returns:
+        A new dict; the signature and the token read ``***``.
+    """
+    out = dict(headers)
+    for name, value in out.items():
+        if name.lower() == "authorization":
+            head, sep, _ = value.partition("Signature=")
+            out[name] = f"{head}{sep}***" if sep else "***"
+        elif name.lower() == "x-amz-security-token" or name.lower() in CUSTOMER_KEY_HEADERS:
+            out[name] = "***"
+    return out

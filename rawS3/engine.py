@@ -34,8 +34,12 @@ from rawS3 import sigv4
 from rawS3.bodies import with_body_headers
 from rawS3.canonical import canonical_request
 from rawS3.config import Settings, SigningClock, Timeouts
-from rawS3.diagnosis import diagnose_signature_mismatch, signing_texts_from_details
-from rawS3.encryption import CUSTOMER_KEY_HEADERS, customer_keys
+from rawS3.diagnosis import (
+    diagnose_signature_mismatch,
+    redact_headers,
+    signing_texts_from_details,
+)
+from rawS3.encryption import customer_keys
 from rawS3.errors import (
     RawS3Error,
     RequestTimeTooSkewed,
@@ -57,7 +61,6 @@ from rawS3.xml import find_error
 __all__ = [
     "TRANSPORT_FAILURES",
     "Engine",
-    "redact_headers",
     "retry_allowed",
     "retrying",
     "transport_error",
@@ -581,23 +584,3 @@ def _log_exchange(
         elapsed,
         redact_headers(signed),
     )
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return ``headers`` with the Authorization signature, security token and SSE-C keys
-    hidden.
-
-    Args:
-        headers: request headers as signed.
-
-    Returns:
-        A new dict; the signature and the token read ``***``.
-    """
-    out = dict(headers)
-    for name, value in out.items():
-        if name.lower() == "authorization":
-            head, sep, _ = value.partition("Signature=")
-            out[name] = f"{head}{sep}***" if sep else "***"
-        elif name.lower() == "x-amz-security-token" or name.lower() in CUSTOMER_KEY_HEADERS:
-            out[name] = "***"
-    return out

@@ -17,9 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rawS3 import SSECustomerKey
-from rawS3.diagnosis import diagnose_signature_mismatch
+from rawS3.diagnosis import diagnose_signature_mismatch, redact_headers
 from rawS3.encryption import customer_keys
-from rawS3.engine import redact_headers
 from rawS3.errors import ConditionalRequestConflict, ResponseError, error_class_for
 from rawS3.operations import objects, tagging, versions
 from rawS3.operations.conditions import (
