@@ -20,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Coroutine, Sequence
+from typing import Any, TextIO
 
 from rawS3.cli.app import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, describe_error, run
 from rawS3.cli.locations import S3Location, UsageError, parse_s3_url
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.debug:
         _log_to(stderr)
     try:
-        return asyncio.run(run(args, stdout, stderr))
+        return asyncio.run(_interruptible(run(args, stdout, stderr)))
     except (UsageError, ValueError, TypeError, CredentialsError) as exc:
         # No credentials is a matter of configuration, as a bad option is.
         print(f"{PROG}: error: {exc}", file=stderr)
@@ -70,6 +71,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=stderr)
         return EXIT_INTERRUPTED
+
+
+async def _interruptible(command: Coroutine[Any, Any, int]) -> int:
+    """Run ``command`` so that Ctrl-C cancels it, and its cleanup (aborts, deletes) still runs.
+
+    Python 3.11's ``asyncio.run`` does this itself; on 3.10 a ``KeyboardInterrupt`` lands in
+    whatever callback is running and ``asyncio.run`` then cancels every task, cleanups too.
+    """
+    task = asyncio.ensure_future(command)
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, interrupt)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def _log_to(stream: TextIO) -> None:
