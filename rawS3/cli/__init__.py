@@ -88,7 +88,10 @@ async def _interruptible(command: Coroutine[Any, Any, int]) -> int:
         interrupted = True
         task.cancel()
 
-    loop.add_signal_handler(signal.SIGINT, interrupt)
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    except (ValueError, RuntimeError, NotImplementedError):
+        return await task  # not the main thread (or no signals here): Ctrl-C is not ours
     try:
         return await task
     except asyncio.CancelledError:
