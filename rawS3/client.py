@@ -74,9 +74,9 @@ class S3Client(
             and read limits.
         payload_signing: ``"signed"`` (the default) hashes every bytes-like body into the
             signature, over http and https alike: SHA-256 costs less CPU than the Content-MD5
-            that an unsigned body carries instead (see the README's benchmarks), and every
-            server verifies it. ``"unsigned"`` sends ``UNSIGNED-PAYLOAD`` (+ Content-MD5);
-            ``"auto"`` signs over http and sends unsigned over https.
+            that an unsigned body carries instead (see the README's benchmarks), and servers
+            that check payload hashes (RGW, Swift, AWS) verify it. ``"unsigned"`` sends
+            ``UNSIGNED-PAYLOAD`` (+ Content-MD5); ``"auto"`` signs over http only.
         verify_tls: check the server's certificate (default ``True``).
         ca_file: a PEM file of CA certificates to trust instead of the system's; else
             ``AWS_CA_BUNDLE`` or the profile's ``ca_bundle``.
@@ -194,7 +194,7 @@ class S3Client(
         """
         await self._engine.close()
 
-    # -- the seed's functions -------------------------------------------------------------
+    # -- one-call uploads -----------------------------------------------------------------
 
     async def upload_file(
         self, bucket: str, path: str, buffer: bytes, *, checksum: str | None = None

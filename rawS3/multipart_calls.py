@@ -199,10 +199,10 @@ class MultipartCalls(Facade):
         """Upload one part (1..10000) and return its number and ETag.
 
         Every part is guarded on the wire: the server refuses a corrupted one. With a signed
-        payload (plain http, by default) the server checks the part's signed SHA-256; when the
-        payload is not signed (https, by default) ``Content-MD5`` is sent instead and the
-        returned ETag is checked against it. MD5 is the costliest hash per byte, so it is not
-        paid twice; ``content_md5=True`` asks for it anyway. ``checksum`` adds an
+        payload (the default, http and https alike) the server checks the part's signed SHA-256;
+        with ``payload_signing="unsigned"`` (or ``"auto"`` over https) ``Content-MD5`` is sent
+        instead and the returned ETag is checked against it. MD5 is the costliest hash per
+        byte, so it is not paid twice; ``content_md5=True`` asks for it anyway. ``checksum`` adds an
         ``x-amz-checksum-*`` header (the upload must have been created with the same one).
 
         Args:

@@ -1,4 +1,4 @@
-"""The seed's URL uploads: ``fetch_and_upload`` (whole, in memory) and ``stream_upload`` (through
+"""URL uploads: ``fetch_and_upload`` (whole, in memory) and ``stream_upload`` (through
 a ``MultipartUploader``), and the source download both read from.
 
 asyncio and aiohttp are imported on first use, as in ``rawS3.client``.

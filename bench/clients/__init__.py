@@ -74,7 +74,7 @@ def skip_reason(client: str, workload: str, scheme: str) -> str | None:
     if scheme == "https" and client in CEILINGS:
         return "the raw-socket reference speaks plain http only"
     if scheme == "http" and client == SIGNED:
-        return 'over http rawS3\'s default "auto" is already the signed payload'
+        return 'over http the rawS3 row ("auto") is already the signed payload'
     return SKIPPED.get((client, workload))
 
 

@@ -1,4 +1,4 @@
-"""``raws3 demo``: the original task's three calls against the endpoint, each checked.
+"""``raws3 demo``: the three one-call uploads against the endpoint, each checked.
 
 ``upload_file``, ``fetch_and_upload`` and ``stream_upload`` run one after the other; every
 object is read back and compared with its source, byte for byte and by the ETag computed

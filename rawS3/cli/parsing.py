@@ -343,7 +343,7 @@ def _add_demo(commands: _Commands,
               common: argparse.ArgumentParser) -> None:
     sub = _command(
         commands, common, "demo",
-        "run the original task's three calls (upload_file, fetch_and_upload, stream_upload) "
+        "run the three one-call uploads (upload_file, fetch_and_upload, stream_upload) "
         "against the endpoint, read every object back and compare", demo)
     sub.add_argument("--bucket", metavar="NAME",
                      help="use (or create) this bucket; default: a fresh raws3-demo-... bucket")

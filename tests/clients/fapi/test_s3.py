@@ -1,4 +1,4 @@
-"""The original task's acceptance test: the three seed functions, read back by boto3."""
+"""Acceptance test: the three one-call uploads, read back by boto3."""
 
 from __future__ import annotations
 
