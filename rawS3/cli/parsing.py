@@ -263,7 +263,8 @@ def _add_get(commands: _Commands,
     sub.add_argument("url", metavar="s3://bucket/key")
     sub.add_argument("file", nargs="?", metavar="FILE|-")
     sub.add_argument("--part-size", metavar="SIZE", type=_size_argument,
-                     help="bytes per ranged GET, 64KiB or more (default 8MiB)")
+                     help="bytes per ranged GET, 64KiB or more (default: the object "
+                     "spread over the ranges in flight, 1MiB to 8MiB each)")
     sub.add_argument("--concurrency", metavar="N", type=int,
                      help="ranges in flight (default 16 into a file, 4 to stdout)")
     sub.add_argument("--resume", action="store_true",

@@ -24,7 +24,6 @@ from rawS3.cli.locations import S3Location, UsageError, object_location, parse_s
 from rawS3.cli.meter import Counter
 from rawS3.file_upload import FileUpload
 from rawS3.operations.options import UploadOptions
-from rawS3.parts import DEFAULT_PART_SIZE
 from rawS3.progress import TransferProgress, format_bytes
 from rawS3.results import PutResult
 from rawS3.transfer import upload_stream
@@ -211,7 +210,7 @@ async def get(app: App, args: argparse.Namespace) -> int:
     location = object_location(args.url, "get")
     target = _local_target(args.file, location.key)
     version = getattr(args, "version_id", None)  # cat has none
-    part_size = getattr(args, "part_size", None) or DEFAULT_PART_SIZE
+    part_size = getattr(args, "part_size", None)
     concurrency = getattr(args, "concurrency", None)
     received = Counter()
     async with app.meter(None, received) as meter:

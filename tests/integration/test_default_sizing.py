@@ -1,0 +1,99 @@
+"""What a transfer does without options: ranges and parts spread over the connections.
+
+Counted at a ``FaultProxy`` (no faults): a default download of 20 MiB is 16 ranged GETs (the
+first answer, asked for 8 MiB before the size was known, serves the first 1.25 MiB range and
+is dropped), ``iter_download`` at its 4 ranges makes 4; ``upload_path`` cuts a 20 MiB file
+into four 5 MiB parts, all in flight at once; a file of at most 8 MiB is one PutObject.
+Everything is read back byte-exact and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rawS3 import S3Client
+from rawS3.file_upload import FileUpload
+from tests.conftest import TestServer
+from tests.faults import expected_etag, proxied, settle
+from tests.sources import MiB, pattern
+
+SIZE = 20 * MiB
+
+
+def gets(proxy: object) -> list[str]:
+    seen = getattr(proxy, "seen")
+    return [r.headers.get("range", "") for r, _ in seen if r.operation == "GetObject"]
+
+
+async def test_a_default_download_spreads_the_object_over_its_ranges(
+    s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    data = pattern(SIZE, seed=13)
+    await client.put_object(bucket, "obj", data)
+    target = tmp_path / "out.bin"
+    async with proxied(s3_server, []) as (proxy, through):
+        result = await through.download(bucket, "obj", target)
+        ranges = gets(proxy)
+    assert target.read_bytes() == data
+    # 16 ranges of 1.25 MiB: the first asked for 8 MiB, before the size was known.
+    assert (result.requests, len(ranges)) == (16, 16)
+    assert ranges[0] == f"bytes=0-{8 * MiB - 1}"
+    step = -(-SIZE // 16)
+    assert sorted(ranges[1:]) == sorted(
+        f"bytes={start}-{min(start + step, SIZE) - 1}" for start in range(step, SIZE, step)
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+async def test_a_default_iter_download_spreads_over_its_four_ranges(
+    s3_server: TestServer, client: S3Client, bucket: str
+) -> None:
+    data = pattern(SIZE, seed=14)
+    await client.put_object(bucket, "obj", data)
+    async with proxied(s3_server, []) as (proxy, through):
+        got = b"".join([piece async for piece in through.iter_download(bucket, "obj")])
+        ranges = gets(proxy)
+    assert got == data
+    assert len(ranges) == 4  # 5 MiB each: memory stays within 4 ranges of at most 8 MiB
+
+
+async def test_a_small_default_download_is_one_get_with_its_md5_checked(
+    s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    data = pattern(MiB, seed=15)
+    await client.put_object(bucket, "obj", data)
+    async with proxied(s3_server, []) as (proxy, through):
+        result = await through.download(bucket, "obj", tmp_path / "small.bin")
+        ranges = gets(proxy)
+    assert (tmp_path / "small.bin").read_bytes() == data
+    assert (result.requests, len(ranges), result.md5_checked) == (1, 1, True)
+
+
+async def test_a_default_file_upload_sends_every_part_at_once(
+    s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    data = pattern(SIZE, seed=16)
+    path = tmp_path / "file.bin"
+    path.write_bytes(data)
+    async with proxied(s3_server, []) as (proxy, through):
+        upload = FileUpload(through, bucket, "file", path)
+        result = await upload.run()
+        sent = proxy.count("UploadPart")
+    await settle(client, bucket, "file", proxy, data)
+    # ceil(20 MiB / 16) is under S3's 5 MiB minimum: four 5 MiB parts, all in flight at once.
+    assert (upload.part_size, result.parts, sent) == (5 * MiB, 4, 4)
+    assert (upload.start, upload.maximum, upload.peak) == (16, 16, 4)
+    assert result.etag.strip('"') == expected_etag(data, 5 * MiB)
+
+
+async def test_a_default_file_upload_of_up_to_8_mib_is_one_put(
+    s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    data = pattern(8 * MiB, seed=17)
+    path = tmp_path / "file.bin"
+    path.write_bytes(data)
+    async with proxied(s3_server, []) as (proxy, through):
+        result = await through.upload_path(bucket, "file", path)
+        counts = (proxy.count("PutObject"), proxy.count("UploadPart"))
+    await settle(client, bucket, "file", proxy, data)
+    assert (result.parts, counts) == (0, (1, 0))
