@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rawS3.checksums import check_checksum_choice
 from rawS3.cleanup import run_to_end
+from rawS3.concurrency import DEFAULT_MAXIMUM, AdaptiveConcurrency, bound_for_memory
 from rawS3.errors import S3Error
 from rawS3.operations.options import UploadOptions, check_upload_options, headers_argument
 from rawS3.parts import (
@@ -36,6 +38,7 @@ from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.resume import Resumption
 from rawS3.streams import read_at_least
+from rawS3.transfer_sizing import default_budget
 from rawS3.validation import (
     check_bucket,
     check_buffer,
@@ -50,9 +53,13 @@ if TYPE_CHECKING:
 
     from rawS3.client import S3Client
 
-__all__ = ["MultipartUploader", "upload_stream"]
+__all__ = ["AUTO_START", "MultipartUploader", "upload_stream"]
 
 log = logging.getLogger("rawS3")
+# ``concurrency="auto"`` starts with this many parts in flight (or every part of a ``size``
+# that fits in flight): 8 capped connections at once from the first part, then doubled to 16
+# if the aggregate throughput grows (``rawS3.concurrency``).
+AUTO_START = 8
 
 
 class MultipartUploader:
@@ -75,7 +82,13 @@ class MultipartUploader:
         bucket: the bucket the object goes in.
         key: the object's key.
         part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
-        concurrency: parts uploading at once, 1 to 1000 (default 4).
+        concurrency: parts uploading at once, 1 to 1000, or ``"auto"`` (the default): 8 at
+            first (every part, when ``size`` says they fit), doubled to 16 while the
+            aggregate throughput grows, within ``max_memory``.
+        max_memory: a budget in bytes for the part data in flight: at most
+            ``max_memory // part_size`` parts (``ValueError`` if it cannot hold one). The part
+            being filled adds one part more. ``None``: with ``"auto"``, 128 MiB (or 4 parts,
+            for parts above 32 MiB); with a number, ``concurrency`` parts.
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         size: the total length if known; the part size then grows to fit 10,000 parts.
@@ -91,6 +104,7 @@ class MultipartUploader:
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
+        limit: parts allowed in flight now (with ``"auto"``, it moves as parts are answered).
         result: set once the upload is complete: the ETag, part count and size.
 
     Raises:
@@ -104,7 +118,8 @@ class MultipartUploader:
         key: str,
         *,
         part_size: int | None = None,
-        concurrency: int = 4,
+        concurrency: int | Literal["auto"] = "auto",
+        max_memory: int | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         size: int | None = None,
@@ -121,7 +136,8 @@ class MultipartUploader:
         base = check_part_size(DEFAULT_PART_SIZE if part_size is None else part_size)
         self._fixed = size is not None
         self.part_size = part_size_for_total(size, base) if size is not None else base
-        self._concurrency = check_positive_int("concurrency", concurrency, maximum=1000)
+        self._controller, self._budget = self._limits(concurrency, max_memory, size)
+        self._concurrency = self._controller.limit  # parts in flight now; "auto" moves it
         self._content_type = (
             None if content_type is None else check_header("Content-Type", content_type)[1]
         )
@@ -131,7 +147,10 @@ class MultipartUploader:
         self._resume = Resumption(resume, keep_on_failure=keep_on_failure, checksum=checksum)
         import asyncio
 
-        self._slots = asyncio.Semaphore(self._concurrency)
+        # Slots taken by parts (from before Create to their answer), and an event set when
+        # one is given back: a count against a limit that "auto" moves, up or down.
+        self._taken = 0
+        self._slot_freed = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._parts: list[UploadedPart] = []
         self._failure: BaseException | None = None
@@ -149,6 +168,38 @@ class MultipartUploader:
         self._closed = False
         self.result: PutResult | None = None
         self._progress = Acknowledged(on_progress, size)
+
+    def _limits(
+        self, concurrency: object, max_memory: int | None, size: int | None
+    ) -> tuple[AdaptiveConcurrency, int | None]:
+        """The controller of parts in flight (settled for a number) and the memory budget."""
+        if concurrency != "auto":
+            if isinstance(concurrency, str):
+                raise ValueError(f"concurrency must be an int or 'auto', got {concurrency!r}")
+            fixed = check_positive_int("concurrency", concurrency, maximum=1000)
+            limit = bound_for_memory(self.part_size, max_memory, fixed)
+            return AdaptiveConcurrency(start=limit, maximum=limit), None
+        budget = default_budget(self.part_size) if max_memory is None else max_memory
+        maximum = bound_for_memory(self.part_size, budget, DEFAULT_MAXIMUM)
+        parts = -(-size // self.part_size) if size is not None else maximum + 1
+        start = maximum if parts <= maximum else AUTO_START
+        return AdaptiveConcurrency(start=start, maximum=maximum), budget
+
+    def _completed(self, size: int) -> None:
+        """Tell the controller of a part sent; follow its limit, within the budget."""
+        if self._budget is None:
+            return
+        limit = self._controller.completed(time.monotonic(), size)
+        # Past 900 parts of a stream the parts double: fewer of them fit the budget.
+        limit = max(1, min(limit, self._budget // self._size_of(self._next_part)))
+        if limit > self._concurrency:
+            self._slot_freed.set()
+        self._concurrency = limit
+
+    @property
+    def limit(self) -> int:
+        """Parts allowed in flight now: the ``concurrency`` given, or where ``"auto"`` is."""
+        return self._concurrency
 
     @property
     def upload_id(self) -> str | None:
@@ -309,12 +360,15 @@ class MultipartUploader:
 
     async def _dispatch(self, data: bytearray | memoryview) -> asyncio.Future[None]:
         """Hand a full (or the last) part to a part task; a filled buffer becomes the task's."""
-        await self._slots.acquire()
+        while self._taken >= self._concurrency:
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+        self._taken += 1
         try:
             self._check_open()
             await self._started()
         except BaseException:
-            self._slots.release()
+            self._free_slot()
             raise
         import asyncio
 
@@ -371,7 +425,8 @@ class MultipartUploader:
 
     async def _send_part(self, number: int, data: bytearray | memoryview) -> None:
         try:
-            part = self._resume.reuse(number, data) or await self._client.upload_part(
+            stored = self._resume.reuse(number, data)
+            part = stored or await self._client.upload_part(
                 self.bucket,
                 self.key,
                 self._require_upload_id(),
@@ -382,11 +437,17 @@ class MultipartUploader:
             )
             self._parts.append(part)
             self._progress.add(part.size)
+            if stored is None:  # a part found stored says nothing of the network
+                self._completed(part.size)
         finally:
             self._in_flight -= 1
-            self._slots.release()
+            self._free_slot()
             if isinstance(data, bytearray):
                 self._spare.append(data)
+
+    def _free_slot(self) -> None:
+        self._taken -= 1
+        self._slot_freed.set()
 
     def _part_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -433,7 +494,8 @@ async def upload_stream(
     *,
     size: int | None = None,
     part_size: int | None = None,
-    concurrency: int = 4,
+    concurrency: int | Literal["auto"] = "auto",
+    max_memory: int | None = None,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None, options: UploadOptions | None = None,
     checksum: str | None = None, checksum_type: str | None = None,
@@ -451,7 +513,9 @@ async def upload_stream(
         source: the object's bytes, in pieces of any size.
         size: the total length if known; see ``MultipartUploader``.
         part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
-        concurrency: parts uploading at once (default 4).
+        concurrency: parts uploading at once, or ``"auto"`` (the default); see
+            ``MultipartUploader``.
+        max_memory: a budget for the part data in flight; see ``MultipartUploader``.
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         options: conditions, encryption and tags (see ``MultipartUploader``).
@@ -471,6 +535,7 @@ async def upload_stream(
         key,
         part_size=part_size,
         concurrency=concurrency,
+        max_memory=max_memory,
         content_type=content_type,
         metadata=metadata,
         size=size, checksum=checksum, checksum_type=checksum_type,

@@ -240,10 +240,12 @@ def _add_upload_options(sub: argparse.ArgumentParser, *, files: bool = False) ->
         return
     sub.add_argument("--concurrency", metavar="N|auto", type=_concurrency_argument,
                      default="auto",
-                     help="parts uploading at once; 'auto' (the default) starts at 4 and adds "
-                     "parts while the throughput grows, up to 16 (stdin: 4)")
+                     help="parts uploading at once; 'auto' (the default) sends a FILE's "
+                     "parts all at once if they fit --max-memory, else starts at 8 and "
+                     "doubles to 16 while the throughput grows")
     sub.add_argument("--max-memory", metavar="SIZE", type=_size_argument,
-                     help="at most this much part data in flight (a FILE's upload)")
+                     help="at most this much part data in flight (default with 'auto': "
+                     "128MiB)")
 
 
 def _concurrency_argument(text: str) -> int | str:

@@ -9,20 +9,21 @@ Everything is read back byte-exact and nothing is left behind.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from rawS3 import S3Client
 from rawS3.file_upload import FileUpload
+from rawS3.transfer import AUTO_START
 from tests.conftest import TestServer
-from tests.faults import expected_etag, proxied, settle
+from tests.faults import FaultProxy, expected_etag, proxied, settle
 from tests.sources import MiB, pattern
 
 SIZE = 20 * MiB
 
 
-def gets(proxy: object) -> list[str]:
-    seen = getattr(proxy, "seen")
-    return [r.headers.get("range", "") for r, _ in seen if r.operation == "GetObject"]
+def gets(proxy: FaultProxy) -> list[str]:
+    return [r.headers.get("range", "") for r, _ in proxy.seen if r.operation == "GetObject"]
 
 
 async def test_a_default_download_spreads_the_object_over_its_ranges(
@@ -42,7 +43,7 @@ async def test_a_default_download_spreads_the_object_over_its_ranges(
     assert sorted(ranges[1:]) == sorted(
         f"bytes={start}-{min(start + step, SIZE) - 1}" for start in range(step, SIZE, step)
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+    assert sorted(os.listdir(tmp_path)) == ["out.bin"]
 
 
 async def test_a_default_iter_download_spreads_over_its_four_ranges(
@@ -97,3 +98,19 @@ async def test_a_default_file_upload_of_up_to_8_mib_is_one_put(
         counts = (proxy.count("PutObject"), proxy.count("UploadPart"))
     await settle(client, bucket, "file", proxy, data)
     assert (result.parts, counts) == (0, (1, 0))
+
+
+async def test_a_default_stream_upload_starts_with_eight_parts_in_flight(
+    s3_server: TestServer, client: S3Client, bucket: str
+) -> None:
+    data = pattern(SIZE, seed=18)
+    async with proxied(s3_server, []) as (proxy, through):
+        async with through.multipart_uploader(bucket, "stream") as up:
+            await up.write(data)
+        sent = proxy.count("UploadPart")
+        budgeted = through.multipart_uploader(bucket, "other", max_memory=8 * MiB)
+        assert budgeted.limit == 1  # one 8 MiB part fits the budget
+        await budgeted.abort()
+    await settle(client, bucket, "stream", proxy, data)
+    assert up.result is not None
+    assert (up.result.parts, sent, up.limit) == (3, 3, AUTO_START)
