@@ -38,7 +38,7 @@ from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.resume import Resumption
 from rawS3.streams import read_at_least
-from rawS3.transfer_sizing import default_budget
+from rawS3.transfer_sizing import default_budget, upload_part_size
 from rawS3.validation import (
     check_bucket,
     check_buffer,
@@ -53,13 +53,16 @@ if TYPE_CHECKING:
 
     from rawS3.client import S3Client
 
-__all__ = ["AUTO_START", "MultipartUploader", "upload_stream"]
+__all__ = ["AUTO_START", "SPREAD_FROM", "MultipartUploader", "upload_stream"]
 
 log = logging.getLogger("rawS3")
 # ``concurrency="auto"`` starts with this many parts in flight (or every part of a ``size``
 # that fits in flight): 8 capped connections at once from the first part, then doubled to 16
 # if the aggregate throughput grows (``rawS3.concurrency``).
 AUTO_START = 8
+# A first write at least this long (two default parts: more than ``upload_stream``'s probe of
+# one part) is spread over up to 16 parts of 5 to 8 MiB, as a file of that size would be.
+SPREAD_FROM = 2 * DEFAULT_PART_SIZE
 
 
 class MultipartUploader:
@@ -81,7 +84,9 @@ class MultipartUploader:
         client: the ``S3Client`` to send with.
         bucket: the bucket the object goes in.
         key: the object's key.
-        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
+        part_size: bytes per part, 5 MiB to 5 GiB. The default is 8 MiB, but with ``size``
+            (or, with ``"auto"``, a first ``write`` of 16 MiB or more) the object is spread
+            over up to 16 parts of 5 to 8 MiB, as ``upload_path`` spreads a file.
         concurrency: parts uploading at once, 1 to 1000, or ``"auto"`` (the default): 8 at
             first (every part, when ``size`` says they fit), doubled to 16 while the
             aggregate throughput grows, within ``max_memory``.
@@ -135,7 +140,16 @@ class MultipartUploader:
         self.key = check_key(key)
         base = check_part_size(DEFAULT_PART_SIZE if part_size is None else part_size)
         self._fixed = size is not None
-        self.part_size = part_size_for_total(size, base) if size is not None else base
+        if size is not None:
+            # A known size is spread over the connections as a file's is (upload_path).
+            spread = base if part_size is not None else upload_part_size(size)
+            base = part_size_for_total(size, spread)
+        self.part_size = base
+        self._max_memory = max_memory
+        # Otherwise a first write of an object already in memory tells a lower bound of its
+        # size: with no part size or number of the caller's, it is spread the same way.
+        self._spread = part_size is None and size is None and resume is None
+        self._spread = self._spread and concurrency == "auto"
         self._controller, self._budget = self._limits(concurrency, max_memory, size)
         self._concurrency = self._controller.limit  # parts in flight now; "auto" moves it
         self._content_type = (
@@ -248,6 +262,12 @@ class MultipartUploader:
 
         view = check_buffer("data", data)
         self._check_open()
+        if self._spread:
+            self._spread = False
+            if view.nbytes >= SPREAD_FROM:
+                self.part_size = upload_part_size(view.nbytes)
+                self._controller, self._budget = self._limits("auto", self._max_memory, view.nbytes)
+                self._concurrency = self._controller.limit
         borrowed = isinstance(view.obj, bytes) and view.nbytes >= self._concurrency * self.part_size
         lent: list[asyncio.Future[None]] = []
         while view.nbytes:

@@ -100,17 +100,26 @@ async def test_a_default_file_upload_of_up_to_8_mib_is_one_put(
     assert (result.parts, counts) == (0, (1, 0))
 
 
-async def test_a_default_stream_upload_starts_with_eight_parts_in_flight(
+async def test_a_default_stream_upload_spreads_a_first_large_write(
     s3_server: TestServer, client: S3Client, bucket: str
 ) -> None:
     data = pattern(SIZE, seed=18)
     async with proxied(s3_server, []) as (proxy, through):
-        async with through.multipart_uploader(bucket, "stream") as up:
-            await up.write(data)
+        # One write of 20 MiB: at least that long, so cut as a 20 MiB file is, all at once.
+        async with through.multipart_uploader(bucket, "whole") as whole:
+            await whole.write(data)
+        # Pieces of 1 MiB: the size is unknown, so 8 MiB parts, 8 in flight at first.
+        async with through.multipart_uploader(bucket, "pieces") as pieces:
+            for start in range(0, SIZE, MiB):
+                await pieces.write(data[start : start + MiB])
         sent = proxy.count("UploadPart")
         budgeted = through.multipart_uploader(bucket, "other", max_memory=8 * MiB)
         assert budgeted.limit == 1  # one 8 MiB part fits the budget
         await budgeted.abort()
-    await settle(client, bucket, "stream", proxy, data)
-    assert up.result is not None
-    assert (up.result.parts, sent, up.limit) == (3, 3, AUTO_START)
+    await settle(client, bucket, "whole", proxy, data)
+    await settle(client, bucket, "pieces", proxy, data)
+    assert whole.result is not None
+    assert pieces.result is not None
+    assert (whole.part_size, whole.result.parts, whole.limit) == (5 * MiB, 4, 16)
+    assert (pieces.part_size, pieces.result.parts, pieces.limit) == (8 * MiB, 3, AUTO_START)
+    assert sent == 7

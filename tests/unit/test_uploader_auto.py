@@ -112,3 +112,23 @@ async def test_a_number_stays_fixed() -> None:
     link = Link(lambda _: 0.005)
     uploader = await send(link, 12, concurrency=3)
     assert max(link.seen) == 3 == uploader.limit
+
+
+async def test_a_first_large_write_is_spread_over_parts_all_in_flight() -> None:
+    link = Link(lambda _: 0.005)
+    data = bytes(64 * 1024 * 1024)
+    async with MultipartUploader(link, "bucket", "key") as up:  # type: ignore[arg-type]
+        await up.write(data)
+    # As a 64 MiB file: 5 MiB parts (16 would be under S3's minimum), all 13 at once.
+    assert (up.part_size, len(link.parts), max(link.seen)) == (PART, 13, 13)
+
+
+async def test_small_writes_keep_eight_mib_parts_and_eight_in_flight() -> None:
+    link = Link(lambda _: 0.005)
+    piece = bytes(1024 * 1024)
+    async with MultipartUploader(link, "bucket", "key") as up:  # type: ignore[arg-type]
+        for _ in range(80):
+            await up.write(piece)
+    assert up.part_size == 8 * 1024 * 1024
+    assert len(link.parts) == 10
+    assert max(link.seen[:AUTO_START + 1]) <= AUTO_START
