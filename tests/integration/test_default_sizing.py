@@ -16,7 +16,7 @@ from rawS3 import S3Client
 from rawS3.file_upload import FileUpload
 from rawS3.transfer import AUTO_START
 from tests.conftest import TestServer
-from tests.faults import FaultProxy, expected_etag, proxied, settle
+from tests.faults import TRUNCATE, FaultProxy, Rule, expected_etag, proxied, settle
 from tests.sources import MiB, pattern
 
 SIZE = 20 * MiB
@@ -123,3 +123,25 @@ async def test_a_default_stream_upload_spreads_a_first_large_write(
     assert (whole.part_size, whole.result.parts, whole.limit) == (5 * MiB, 4, 16)
     assert (pieces.part_size, pieces.result.parts, pieces.limit) == (8 * MiB, 3, AUTO_START)
     assert sent == 7
+
+
+async def test_a_first_answer_cut_inside_its_first_range_is_resumed_from_there(
+    s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    """1.5 MiB in ranges of 1 MiB: the first answer (asked for 8 MiB, holding 1.5 MiB) is cut
+    inside the first range; that range is asked for again from the byte it reached."""
+    size = 3 * MiB // 2
+    data = pattern(size, seed=19)
+    await client.put_object(bucket, "obj", data)
+    first = [Rule(TRUNCATE, operation="GetObject", times=1)]
+    async with proxied(s3_server, first) as (proxy, through):
+        result = await through.download(bucket, "obj", tmp_path / "cut.bin")
+        ranges = gets(proxy)
+    assert (tmp_path / "cut.bin").read_bytes() == data
+    assert ranges[0] == f"bytes=0-{8 * MiB - 1}"
+    assert f"bytes={MiB}-{size - 1}" in ranges
+    # The cut range asked for again from the byte the cut answer reached, up to its own end.
+    again = [r for r in ranges[1:] if r.endswith(f"-{MiB - 1}")]
+    assert len(again) == 1, ranges
+    assert 0 < int(again[0].removeprefix("bytes=").split("-")[0]) < MiB
+    assert result.requests == len(ranges) == 3
