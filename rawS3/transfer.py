@@ -86,7 +86,9 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
-        options: conditions (sent on Complete), encryption and tags: an ``UploadOptions``.
+        options: conditions (sent on Complete), encryption, tags and extra headers and query
+            (sent on Create or the PutObject that replaces an empty upload): an
+            ``UploadOptions``.
         on_progress: told of each part the server acknowledged (counted once), as bytes.
         resume: the id of an upload to continue; stored parts are checked (``rawS3.resume``).
         keep_on_failure: keep a failed upload, raising ``UploadInterrupted`` (abort() too).
