@@ -17,7 +17,10 @@ from rawS3 import PreconditionFailed, S3Client, SSECustomerKey
 from rawS3.errors import S3Error
 from tests.conftest import TestServer
 from tests.faults import Fault, Rule, proxied
-from tests.integration.test_encryption import tls_client  # noqa: F401  # a fixture
+from tests.integration.test_encryption import (  # noqa: F401  # tls_client: a fixture
+    RGW_NO_SSE_C_COPY,
+    tls_client,
+)
 from tests.integration.test_versions import versioned  # noqa: F401  # a fixture
 from tests.sources import MiB, SourceFiles, pattern
 
@@ -189,3 +192,19 @@ async def test_a_copy_in_parts_encrypts_with_the_copys_sse_c_key(
     if s3_server.name == "rgw":  # moto and Swift store SSE-C objects unencrypted (measured)
         with pytest.raises(S3Error):
             await tls_client.get_object(bucket, "dst")
+
+
+@pytest.mark.unsupported("rgw", reason=RGW_NO_SSE_C_COPY)
+async def test_a_copy_in_parts_reads_an_sse_c_source_with_its_key(
+    tls_client: S3Client, bucket: str  # noqa: F811
+) -> None:
+    key, other = SSECustomerKey(os.urandom(32)), SSECustomerKey(os.urandom(32))
+    await tls_client.put_object(bucket, "src", DATA, sse_customer_key=key)
+
+    await tls_client.copy_object(
+        bucket, "src", bucket, "dst", multipart_threshold=0,
+        copy_source_sse_customer_key=key, sse_customer_key=other,
+    )
+
+    assert await tls_client.get_object(bucket, "dst", sse_customer_key=other) == DATA
+    assert await tls_client.list_multipart_uploads(bucket) == []

@@ -254,3 +254,22 @@ async def test_a_source_condition_that_fails_is_a_412_and_nothing_is_created() -
             "bkt", "src", "bkt", "dst", copy_source_if_none_match='"src-1"'
         )
     assert "Create" not in stub.operations()
+
+
+async def test_a_part_that_fails_after_the_refusal_aborts_the_upload() -> None:
+    class FailingPart(S3Like):
+        async def send(self, request: Request, on_failure: object = None) -> Reply:
+            if len(self.parts()) == 2 and "partNumber" in dict(request.query):
+                self.sent.append(request)
+                raise error("AccessDenied", "no", status=403)
+            return await super().send(request, on_failure)
+
+    stub = FailingPart(5 * GiB + 1)
+    with pytest.raises(S3Error, match="no"):
+        await client_on(stub).copy_object("bkt", "src", "bkt", "dst")
+    operations = stub.operations()
+    assert operations[0] == "CopyObject"
+    assert "Complete" not in operations
+    assert operations.count("DELETE") == 1  # AbortMultipartUpload, once
+    delete = next(r for r in stub.sent if r.method == "DELETE")
+    assert dict(delete.query) == {"uploadId": "up-1"}
