@@ -74,6 +74,8 @@ def test_only_the_size_refusal_turns_a_copy_into_parts() -> None:
     assert not is_too_large_to_copy(error("InvalidRequest", "This copy request is illegal"))
     assert not is_too_large_to_copy(error("InvalidArgument", REFUSAL))
     assert not is_too_large_to_copy(error("InvalidRequest", REFUSAL, status=500))
+    assert is_too_large_to_copy(error("EntityTooLarge", "Your proposed upload exceeds the limit"))
+    assert not is_too_large_to_copy(error("EntityTooLarge", "", status=413))
 
 
 @dataclass
