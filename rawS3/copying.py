@@ -241,7 +241,9 @@ async def _copy_in_parts(
         raise
     result = await _result(client, spec, head.size)
     return dataclasses.replace(
-        result, version_id=done.version_id, source_version_id=spec.source_version_id
+        result,
+        version_id=done.version_id or result.version_id,
+        source_version_id=spec.source_version_id or head.version_id,
     )
 
 
@@ -369,4 +371,4 @@ async def _result(client: S3Client, spec: CopySpec, size: int) -> objects.CopyRe
             f"HeadObject of the copy sent a Last-Modified that is no HTTP date: "
             f"{head.last_modified!r}"
         ) from exc
-    return objects.CopyResult(etag=head.etag, last_modified=modified)
+    return objects.CopyResult(etag=head.etag, last_modified=modified, version_id=head.version_id)

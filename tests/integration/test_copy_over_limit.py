@@ -167,15 +167,18 @@ async def test_a_copy_in_parts_of_an_old_version(
 ) -> None:
     client, bucket = versioned
     first = await client.put_object(bucket, "src", DATA)
-    await client.put_object(bucket, "src", b"newer")
+    second = await client.put_object(bucket, "src", b"newer")
     assert first.version_id
 
     result = await client.copy_object(
         bucket, "src", bucket, "dst", multipart_threshold=0, source_version_id=first.version_id
     )
+    current = await client.copy_object(bucket, "src", bucket, "now", multipart_threshold=0)
 
     assert await client.get_object(bucket, "dst") == DATA
     assert result.source_version_id == first.version_id
+    assert current.source_version_id == second.version_id  # the version the HEAD read
+    assert result.version_id is not None
 
 
 async def test_a_copy_in_parts_encrypts_with_the_copys_sse_c_key(
