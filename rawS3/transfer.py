@@ -15,6 +15,7 @@ asyncio and aiohttp are imported on first use, as in ``rawS3.client``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterable, Mapping
 from types import TracebackType
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from rawS3.checksums import check_checksum_choice
 from rawS3.cleanup import run_to_end
 from rawS3.errors import S3Error
+from rawS3.operations.extras import check_create_extras
 from rawS3.operations.options import UploadOptions, check_upload_options, headers_argument
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
@@ -84,7 +86,9 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
-        options: conditions (sent on Complete), encryption and tags: an ``UploadOptions``.
+        options: conditions (sent on Complete), encryption, tags and extra headers and query
+            (sent on Create or the PutObject that replaces an empty upload): an
+            ``UploadOptions``.
         on_progress: told of each part the server acknowledged (counted once), as bytes.
         resume: the id of an upload to continue; stored parts are checked (``rawS3.resume``).
         keep_on_failure: keep a failed upload, raising ``UploadInterrupted`` (abort() too).
@@ -127,6 +131,10 @@ class MultipartUploader:
         )
         self._metadata = check_metadata(metadata) if metadata is not None else {}
         self._checksum, self._checksum_type = check_checksum_choice(checksum, checksum_type)
+        check_create_extras(
+            self.bucket, self.key, self._options, content_type=self._content_type,
+            metadata=self._metadata, checksum=self._checksum, checksum_type=self._checksum_type,
+        )
         self._content_md5 = content_md5
         self._resume = Resumption(resume, keep_on_failure=keep_on_failure, checksum=checksum)
         import asyncio
@@ -276,6 +284,7 @@ class MultipartUploader:
             self.bucket, self.key, b"", content_type=self._content_type,
             metadata=self._metadata, checksum=self._checksum,
             **headers_argument(self._options.put_headers()),
+            **self._options.create_query(),
         )
 
     async def abort(self) -> None:
@@ -343,6 +352,7 @@ class MultipartUploader:
                     metadata=self._metadata,
                     checksum=self._checksum, checksum_type=self._checksum_type,
                     **headers_argument(self._options.create_headers()),
+                    **self._options.create_query(),
                 )
             )
         # A cancelled writer cancels the Create, which then cleans up after itself.
@@ -438,6 +448,8 @@ async def upload_stream(
     metadata: Mapping[str, str] | None = None, options: UploadOptions | None = None,
     checksum: str | None = None, checksum_type: str | None = None,
     on_progress: ProgressCallback | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str | None] | None = None,
 ) -> PutResult:
     """Upload an async iterable of bytes: one PutObject if it fits in a part, else multipart.
 
@@ -458,6 +470,9 @@ async def upload_stream(
         checksum: an algorithm, as in ``MultipartUploader`` (a single PutObject sends it too).
         checksum_type: as in ``MultipartUploader``.
         on_progress: as for ``MultipartUploader``; told once after a single PutObject.
+        headers: extra headers, signed, on the PutObject or CreateMultipartUpload (the
+            same as ``UploadOptions.headers``; give them in one place).
+        query: extra query parameters, signed, on that same request.
 
     Returns:
         The object's ETag and size; ``parts`` is 0 when one PutObject sufficed.
@@ -465,6 +480,7 @@ async def upload_stream(
     Raises:
         TypeError, ValueError: bad arguments; RawS3Error: the upload failed (and was aborted).
     """
+    options = _with_extras(options, headers, query)
     uploader = MultipartUploader(
         client,
         bucket,
@@ -481,7 +497,7 @@ async def upload_stream(
     if len(head) <= uploader.part_size:
         result = await client.put_object(
             bucket, key, head, content_type=content_type, metadata=metadata, checksum=checksum,
-            **headers_argument(check_upload_options(options).put_headers()),
+            **headers_argument(options.put_headers()), **options.create_query(),
         )
         return Acknowledged(on_progress, len(head)).whole(result)
     async with uploader:
@@ -491,3 +507,17 @@ async def upload_stream(
             await uploader.write(piece)
     assert uploader.result is not None
     return uploader.result
+
+
+def _with_extras(
+    options: UploadOptions | None,
+    headers: Mapping[str, str] | None,
+    query: Mapping[str, str | None] | None,
+) -> UploadOptions:
+    """``options`` with ``upload_stream``'s own ``headers``/``query`` (given once, not twice)."""
+    checked = check_upload_options(options)
+    if headers is None and query is None:
+        return checked
+    if checked.headers is not None or checked.query is not None:
+        raise ValueError("give headers and query either to upload_stream or in its options")
+    return dataclasses.replace(checked, headers=headers, query=query)
