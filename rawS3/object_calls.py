@@ -27,7 +27,7 @@ from rawS3.operations.tagging import version_query
 from rawS3.results import DeleteObjectResult, ObjectHead, PutResult, delete_from_headers
 from rawS3.streams import ObjectStream
 from rawS3.trailers import TrailerChunkedBody
-from rawS3.validation import check_bucket, check_key
+from rawS3.validation import check_bucket
 from rawS3.verify import check_require_checksum, required_verifier
 
 if TYPE_CHECKING:
@@ -115,9 +115,7 @@ class ObjectCalls(BucketCalls):
             PreconditionFailed, ConditionalRequestConflict: a condition did not hold.
             S3Error: the server refused; TransportError: no usable answer.
         """
-        check_bucket(bucket)
-        check_key(key)
-        sign = self._settings.sign_payload
+        sign = self._settings.sign_payload  # bucket and key: checked by objects.put_object
         payload = objects.put_body(
             body,
             size=size,
@@ -135,7 +133,7 @@ class ObjectCalls(BucketCalls):
             tagging=tagging, cache_control=cache_control, content_disposition=content_disposition,
             content_encoding=content_encoding, content_language=content_language, expires=expires,
         )
-        request = with_extras(request, options, query)
+        request = with_extras(request, options or None, query)
         if isinstance(payload, SignedChunkedBody | TrailerChunkedBody) and payload.size == 0:
             payload = await _empty_stream(payload, sign=sign)
             request = dataclasses.replace(request, body=payload)
