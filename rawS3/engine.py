@@ -366,7 +366,7 @@ class Engine:
         url = parts.url
         # Each attempt takes the current credentials: a retry after a refresh is signed anew.
         credentials = await self.keys.current()
-        now = self.clock.now()
+        now = self.clock.signing_time()
         body = request.body
         # Host is signed and sent as is (a Host in the request's headers wins).
         signed = sign_parts(

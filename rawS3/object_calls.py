@@ -134,7 +134,7 @@ class ObjectCalls(BucketCalls):
             content_encoding=content_encoding, content_language=content_language, expires=expires,
         )
         request = with_extras(request, options or None, query)
-        if isinstance(payload, SignedChunkedBody | TrailerChunkedBody) and payload.size == 0:
+        if isinstance(payload, (SignedChunkedBody, TrailerChunkedBody)) and payload.size == 0:
             payload = await _empty_stream(payload, sign=sign)
             request = dataclasses.replace(request, body=payload)
         from rawS3.conditional_put import send_put  # with the engine: no asyncio at import
