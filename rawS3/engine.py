@@ -129,6 +129,7 @@ class Engine:
         # The engine's own session leaves the read limit of short exchanges to one coarse
         # timer (rawS3.read_watch); every other exchange keeps aiohttp's sock_read.
         self._watch = ReadWatch(timeouts.read) if session is None and timeouts.read else None
+        self._short_reader = self._read_short  # bound once: compared on every attempt
         self._streaming_timeout = {
             "timeout": aiohttp.ClientTimeout(
                 total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.read
@@ -243,7 +244,7 @@ class Engine:
             # connection alive: aiohttp's sock_read times each block of such an answer.
             checked = functools.partial(read_checked_reply, request)
             return await self.perform(request, checked, on_failure)
-        return await self.perform(request, self._read_short, on_failure)
+        return await self.perform(request, self._short_reader, on_failure)
 
     async def open(self, request: Request) -> aiohttp.ClientResponse:
         """Perform ``request`` and return the answer with its body unread; release it after.
@@ -379,7 +380,7 @@ class Engine:
         )
         data = self._data(body, signed, now, credentials)
         exchange = (request, url, signed, data, now, credentials)
-        if self._watch is not None and consume == self._read_short and _small(body):
+        if self._watch is not None and consume is self._short_reader and _small(body):
             with self._watch.exchange():
                 return await self._exchange(*exchange, consume, watched=True)
         return await self._exchange(*exchange, consume)

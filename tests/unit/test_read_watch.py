@@ -82,7 +82,8 @@ async def test_a_put_whose_answer_never_comes_times_out_and_is_retried(
     async with client_for(endpoint) as client:
         with pytest.raises(TransportTimeout):
             await asyncio.wait_for(client.put_object("bucket", "key", b"small body"), 10)
-        assert client._engine._watch is not None and not client._engine._watch._deadlines
+        assert client._engine._watch is not None
+        assert not client._engine._watch._deadlines
     assert fake.requests == QUICK.attempts
     # Two attempts of 0.3 s each, at most 1/8 late: well under a second, not the default 60 s.
     assert 0.6 <= time.monotonic() - started < 2
@@ -149,3 +150,17 @@ async def test_a_client_used_in_a_second_event_loop_still_times_out(
     for _ in range(2):
         await asyncio.to_thread(in_new_loop)
     assert not watch._deadlines
+
+
+@pytest.mark.parametrize(
+    "given",
+    [b"0123456789", memoryview(b"xx0123456789yy")[2:12], bytearray(b"0123456789")],
+    ids=["bytes", "slice-of-bytes", "bytearray"],
+)
+def test_a_small_body_is_handed_over_as_exactly_its_bytes(given: Any) -> None:
+    from rawS3.bodies import BufferBody
+
+    body = BufferBody(given, sign=True, md5=False)
+    sent = body.payload(lambda chunk, previous: previous, "")
+    assert sent == b"0123456789"
+    assert isinstance(sent, bytes)
