@@ -52,6 +52,7 @@ from rawS3.errors import (
 from rawS3.operations.request import Body, Reply, Request, read_error
 from rawS3.part_signing import sign_parts
 from rawS3.proxies import proxy_for, proxy_options
+from rawS3.read_watch import UNWATCHED as _UNWATCHED
 from rawS3.read_watch import ReadWatch
 from rawS3.refresh import CredentialsCache
 from rawS3.replies import (
@@ -379,38 +380,23 @@ class Engine:
             now=now,
         )
         data = self._data(body, signed, now, credentials)
-        exchange = (request, url, signed, data, now, credentials)
-        if self._watch is not None and consume is self._short_reader and _small(body):
-            with self._watch.exchange():
-                return await self._exchange(*exchange, consume, watched=True)
-        return await self._exchange(*exchange, consume)
-
-    async def _exchange(
-        self,
-        request: Request,
-        url: str,
-        signed: dict[str, str],
-        data: object,
-        now: datetime,
-        credentials: sigv4.Credentials,
-        consume: Callable[[aiohttp.ClientResponse], Awaitable[T]],
-        *,
-        watched: bool = False,
-    ) -> T:
-        started = time.perf_counter()
-        response = await self.transmit(
-            request.method, url, signed, data, body=request.body, watched=watched
-        )
-        log_exchange(request, url, signed, response, started)
-        try:
-            if response.status not in request.ok:
-                async with response:
-                    raise await self._error(request, response, url, signed, now, credentials)
-            return await consume(response)
-        except TRANSPORT_FAILURES as exc:
-            # An answer cut off or stalled mid-body, an error answer's included.
-            response.release()
-            raise transport_error(exc) from exc
+        watch = self._watch
+        watched = watch is not None and consume is self._short_reader and _small(body)
+        with watch.exchange() if watch is not None and watched else _UNWATCHED:
+            started = time.perf_counter()
+            response = await self.transmit(
+                request.method, url, signed, data, body=body, watched=watched
+            )
+            log_exchange(request, url, signed, response, started)
+            try:
+                if response.status not in request.ok:
+                    async with response:
+                        raise await self._error(request, response, url, signed, now, credentials)
+                return await consume(response)
+            except TRANSPORT_FAILURES as exc:
+                # An answer cut off or stalled mid-body, an error answer's included.
+                response.release()
+                raise transport_error(exc) from exc
 
     async def _read_short(self, response: aiohttp.ClientResponse) -> Reply:
         # Each block read restarts the watched exchange's read limit, as sock_read would.

@@ -15,6 +15,7 @@ stalled server fails after between ``limit`` and ``limit * 9 / 8`` seconds of si
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from types import TracebackType
 from typing import Any
@@ -23,7 +24,7 @@ import aiohttp
 
 from rawS3.errors import TransportTimeout
 
-__all__ = ["ReadWatch"]
+__all__ = ["UNWATCHED", "ReadWatch"]
 
 _TICKS = 8  # wake-ups per limit: a stalled exchange fails at most limit / 8 late
 
@@ -119,3 +120,7 @@ class _Exchange:
             f"no answer within the read limit of {self._watch.limit:g} s"
         )
         raise TransportTimeout(f"timed out: {cause}") from cause
+
+
+UNWATCHED = contextlib.nullcontext()
+"""What an exchange the watch does not time is run under (aiohttp's sock_read times it)."""
