@@ -36,7 +36,18 @@ Renew = Callable[[], None] | None
 
 
 async def read_reply(response: aiohttp.ClientResponse, renew: Renew = None) -> Reply:
-    """Read an answer whole (at most ``XML_BODY_LIMIT`` bytes) and release it."""
+    """Read an answer whole (at most ``XML_BODY_LIMIT`` bytes) and release it.
+
+    Args:
+        response: the answer, its body unread.
+        renew: called for each block that arrives (the read watch's), or ``None``.
+
+    Returns:
+        Its status, headers and body.
+
+    Raises:
+        ResponseError: a body longer than ``XML_BODY_LIMIT``.
+    """
     async with response:
         # An answer that says it has no body (a PutObject's) has nothing to read.
         empty = response.content_length == 0 and response.content.at_eof()
@@ -45,7 +56,19 @@ async def read_reply(response: aiohttp.ClientResponse, renew: Renew = None) -> R
 
 
 async def read_checked_reply(request: Request, response: aiohttp.ClientResponse) -> Reply:
-    """Read a 200 that may still be an error: raised here, it is retried like any other."""
+    """Read a 200 that may still be an error: raised here, it is retried like any other.
+
+    Args:
+        request: what was sent, named in the error.
+        response: the answer, its body unread.
+
+    Returns:
+        The answer, when its body is not an ``<Error>`` document.
+
+    Raises:
+        S3Error: the body is an ``<Error>`` document.
+        ResponseError: a body longer than ``XML_BODY_LIMIT``.
+    """
     reply = await read_reply(response)
     doc = find_error(reply.body)
     if doc is None:
@@ -54,12 +77,31 @@ async def read_checked_reply(request: Request, response: aiohttp.ClientResponse)
 
 
 async def keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
-    """Hand the answer on unread: the caller streams its body and releases it."""
+    """Hand the answer on unread: the caller streams its body and releases it.
+
+    Args:
+        response: the answer.
+
+    Returns:
+        The same answer.
+    """
     return response
 
 
 async def read_capped(response: aiohttp.ClientResponse, limit: int, renew: Renew = None) -> bytes:
-    """Read the body to its end, refusing one longer than ``limit`` bytes."""
+    """Read the body to its end, refusing one longer than ``limit`` bytes.
+
+    Args:
+        response: the answer, its body unread.
+        limit: the most bytes accepted.
+        renew: called for each block that arrives, or ``None``.
+
+    Returns:
+        The body.
+
+    Raises:
+        ResponseError: the body is longer than ``limit``.
+    """
     # StreamReader.read(n) returns whatever has arrived (one chunk of a chunked answer),
     # not n bytes; read until the end or until the cap is passed.
     body = bytearray()  # appending to bytes would copy the whole body for every block
@@ -84,7 +126,15 @@ def log_exchange(
     response: aiohttp.ClientResponse,
     started: float,
 ) -> None:
-    """Log one exchange at DEBUG, its signed headers redacted."""
+    """Log one exchange at DEBUG, its signed headers redacted.
+
+    Args:
+        request: what was sent.
+        url: where.
+        signed: the headers sent (secrets are redacted).
+        response: the answer.
+        started: ``time.perf_counter()`` when it was sent.
+    """
     if not log.isEnabledFor(logging.DEBUG):
         return
     elapsed = (time.perf_counter() - started) * 1000
