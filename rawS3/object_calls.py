@@ -28,7 +28,7 @@ from rawS3.operations.tagging import version_query
 from rawS3.results import DeleteObjectResult, ObjectHead, PutResult, delete_from_headers
 from rawS3.streams import ObjectStream
 from rawS3.trailers import TrailerChunkedBody
-from rawS3.validation import check_bucket, check_key
+from rawS3.validation import check_bucket
 from rawS3.verify import check_require_checksum, required_verifier
 
 if TYPE_CHECKING:
@@ -116,9 +116,7 @@ class ObjectCalls(BucketCalls):
             PreconditionFailed, ConditionalRequestConflict: a condition did not hold.
             S3Error: the server refused; TransportError: no usable answer.
         """
-        check_bucket(bucket)
-        check_key(key)
-        sign = self._settings.sign_payload
+        sign = self._settings.sign_payload  # bucket and key: checked by objects.put_object
         payload = objects.put_body(
             body,
             size=size,
@@ -136,13 +134,16 @@ class ObjectCalls(BucketCalls):
             tagging=tagging, cache_control=cache_control, content_disposition=content_disposition,
             content_encoding=content_encoding, content_language=content_language, expires=expires,
         )
-        request = with_extras(request, options, query)
-        if isinstance(payload, SignedChunkedBody | TrailerChunkedBody) and payload.size == 0:
+        request = with_extras(request, options or None, query)
+        if isinstance(payload, (SignedChunkedBody, TrailerChunkedBody)) and payload.size == 0:
             payload = await _empty_stream(payload, sign=sign)
             request = dataclasses.replace(request, body=payload)
-        from rawS3.conditional_put import send_put  # with the engine: no asyncio at import
+        if not options and headers is None:  # no condition, so nothing for send_put to check
+            reply = await self._engine.send(request)
+        else:
+            from rawS3.conditional_put import send_put  # with the engine: no asyncio at import
 
-        reply = await send_put(self._engine, request)
+            reply = await send_put(self._engine, request)
         return objects.read_put_object(reply, payload, bucket, key)
 
     async def get_object(

@@ -133,6 +133,11 @@ def write_headers(
         TypeError, ValueError: an argument of the wrong type or value, or SSE-C together
             with another server-side encryption.
     """
+    given = (if_match, if_none_match, sse_customer_key, server_side_encryption, sse_kms_key_id,
+             tagging, cache_control, content_disposition, content_encoding, content_language,
+             expires)
+    if given.count(None) == len(given):  # the usual write: nothing to check or build
+        return {}
     if sse_customer_key is not None and server_side_encryption is not None:
         raise ValueError("sse_customer_key (SSE-C) and server_side_encryption exclude each other")
     headers = write_condition_headers(if_match=if_match, if_none_match=if_none_match)
