@@ -11,12 +11,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from bench.clients import CEILING, SIGNED, SIGNED_CEILING, UNHASHED
+from bench.clients import CEILING, MD5, SIGNED_CEILING, UNHASHED
 from bench.common import MB
 from bench.report import RAWS3, Measurements, Results, footprint_stat, stat
 from bench.stats import Stat
 
-REFERENCES = (CEILING, SIGNED_CEILING, UNHASHED, SIGNED)
+REFERENCES = (CEILING, SIGNED_CEILING, UNHASHED, MD5)
 
 OURS = "#d62728"
 PEER = "#7f7f7f"

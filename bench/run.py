@@ -78,7 +78,8 @@ BOTOCORE_HTTPS = (
     "the matched rows (\"when_required\") send a plain body",
 )
 KNOWN_FAILURES = {
-    **{(c, "large-defaults"): BOTOCORE_HTTPS for c in ("aiobotocore", "aioboto3", "boto3")},
+    **{(c, w): BOTOCORE_HTTPS for c in ("aiobotocore", "aioboto3", "boto3")
+       for w in ("large-defaults", "file-defaults")},
     ("miniopy-async", "stream"): (
         "IndexError",
         "fails: miniopy-async's parallel put_object of an unknown-length stream that ends "
@@ -671,7 +672,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--clients", default=None,
                         help="comma-separated subset of: rawS3, aiobotocore, aioboto3, "
                         "miniopy-async, boto3, aiohttp-s3-client, ceiling, ceiling-signed, "
-                        "rawS3-unhashed, rawS3-signed")
+                        "rawS3-unhashed, rawS3-md5")
     parser.add_argument("--workloads", default=None,
                         help=f"comma-separated subset of: {', '.join(WORKLOADS)}, footprint")
     parser.add_argument("--network", default=None,
@@ -756,9 +757,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing_modules():
         reexec_in_venv(argv)
     from bench import chart, report
-    from bench.clients import MODULES, SIGNED
+    from bench.clients import MD5, MODULES
 
-    default_clients = [c for c in MODULES if c != SIGNED or "https" in args.scheme]
+    default_clients = [c for c in MODULES if c != MD5 or "https" in args.scheme]
     clients = _choices(args.clients, list(MODULES), default_clients)
     every = [*WORKLOADS, "footprint"]
     chosen = _choices(args.workloads, every,

@@ -81,7 +81,8 @@ class BufferBody:
             of at most ``SLICE_SIZE`` bytes.
         """
         if self.size <= SLICE_SIZE:
-            return bytes(self.data)
+            whole = self.data.obj  # a view of all of a bytes object: that object, uncopied
+            return whole if type(whole) is bytes and len(whole) == self.size else bytes(self.data)
         return self._slices()
 
     async def _slices(self) -> AsyncIterator[memoryview]:

@@ -133,6 +133,8 @@ def _sorted_query(parts: SplitResult) -> str:
 
 
 def _sorted_query_text(query: str) -> str:
+    if not query:  # most object requests
+        return ""
     pairs = [_query_pair(part) for part in query.split("&") if part]
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
 

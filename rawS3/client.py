@@ -22,6 +22,7 @@ from rawS3.configuration import configure
 from rawS3.listing_calls import ListingCalls
 from rawS3.multipart_calls import MultipartCalls
 from rawS3.object_calls import ObjectCalls
+from rawS3.operations.extras import check_put_extras
 from rawS3.operations.options import UploadOptions
 from rawS3.presign_calls import PresignCalls
 from rawS3.raw_calls import RawCalls
@@ -197,7 +198,14 @@ class S3Client(
     # -- one-call uploads -----------------------------------------------------------------
 
     async def upload_file(
-        self, bucket: str, path: str, buffer: bytes, *, checksum: str | None = None
+        self,
+        bucket: str,
+        path: str,
+        buffer: bytes,
+        *,
+        checksum: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> None:
         """Store ``buffer`` as the object ``bucket``/``path``.
 
@@ -206,15 +214,25 @@ class S3Client(
             path: the object's key.
             buffer: the object's bytes.
             checksum: an additional checksum to send (``None``: the client's ``checksum``).
+            headers: extra request headers, signed (e.g. ``x-amz-meta-*``).
+            query: extra query parameters, signed (``None`` values are bare names).
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is sent).
             S3Error: the server refused; TransportError: no usable answer.
         """
-        await self.put_object(bucket, path, buffer, checksum=checksum)
+        check_put_extras(headers, query)
+        await self.put_object(bucket, path, buffer, checksum=checksum, headers=headers, query=query)
 
     async def fetch_and_upload(
-        self, bucket: str, path: str, url: str, *, max_size: int | None = None
+        self,
+        bucket: str,
+        path: str,
+        url: str,
+        *,
+        max_size: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> None:
         """Download ``url`` whole into memory, then store it as ``bucket``/``path``.
 
@@ -223,6 +241,8 @@ class S3Client(
             path: the object's key.
             url: the http(s) URL to download.
             max_size: refuse (``SourceError``) a download larger than this many bytes.
+            headers: extra headers, signed, on the PutObject (e.g. ``x-amz-meta-*``).
+            query: extra query parameters, signed, on the PutObject.
 
         Raises:
             TypeError, ValueError: a bad bucket, key or URL (nothing is downloaded).
@@ -232,7 +252,10 @@ class S3Client(
         """
         from rawS3.url_uploads import fetch_and_upload
 
-        await fetch_and_upload(self, bucket, path, url, max_size=max_size)
+        check_put_extras(headers, query)  # before anything is downloaded
+        await fetch_and_upload(
+            self, bucket, path, url, max_size=max_size, headers=headers, query=query
+        )
 
     async def stream_upload(
         self,
@@ -244,6 +267,8 @@ class S3Client(
         concurrency: int = 4,
         checksum: str | None = None,
         checksum_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> None:
         """Stream ``url`` into ``bucket``/``path`` through a ``MultipartUploader``.
 
@@ -258,6 +283,9 @@ class S3Client(
             concurrency: parts uploading at once (default 4).
             checksum: an algorithm every part carries (``None``: the client's ``checksum``).
             checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"``, see ``MultipartUploader``.
+            headers: extra headers, signed, on CreateMultipartUpload (e.g. ``x-amz-meta-*``),
+                as ``MultipartUploader`` sends them.
+            query: extra query parameters, signed, on CreateMultipartUpload.
 
         Raises:
             TypeError, ValueError: bad arguments (nothing is downloaded or sent).
@@ -276,6 +304,7 @@ class S3Client(
             concurrency=concurrency,
             checksum=check_algorithm(checksum) or self._checksum,  # "" is refused, not ignored
             checksum_type=checksum_type,
+            options=UploadOptions(headers=headers, query=query),
         )
 
     async def fetch_credentials(self) -> Credentials:
@@ -324,6 +353,8 @@ class S3Client(
         on_progress: ProgressCallback | None = None,
         resume: str | None = None,
         keep_on_failure: bool = False,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> MultipartUploader:
         """Return a ``MultipartUploader`` for ``bucket``/``key`` (see its documentation).
 
@@ -355,6 +386,10 @@ class S3Client(
             resume: the id of an interrupted upload to continue: stored parts that hold the
                 bytes written again are not sent again.
             keep_on_failure: keep the upload on failure and raise ``UploadInterrupted``.
+            headers: extra headers, signed, on the request that defines the object:
+                CreateMultipartUpload, or the PutObject that replaces an empty upload;
+                parts, Complete and Abort do not carry them (see ``UploadOptions``).
+            query: extra query parameters, signed, on that same request.
 
         Returns:
             The uploader, to use as ``async with``.
@@ -380,6 +415,8 @@ class S3Client(
                 server_side_encryption=server_side_encryption,
                 sse_kms_key_id=sse_kms_key_id,
                 tagging=tagging,
+                headers=headers,
+                query=query,
             ),
             checksum=check_algorithm(checksum) or self._checksum,  # "" is refused, not ignored
             checksum_type=checksum_type,

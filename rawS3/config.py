@@ -6,6 +6,7 @@ Pure: the environment is passed in as a mapping.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -37,7 +38,11 @@ class Timeouts:
 
     Attributes:
         connect: to open a connection (TCP and TLS).
-        read: between two reads of the response; a stalled transfer fails after this.
+        read: between two reads of the response; a stalled transfer fails after this. For a
+            short exchange on the client's own session (a body of at most 256 KiB sent in
+            one write, an answer read whole) the limit runs from the start of the exchange
+            to the answer's first block, then between blocks, kept by one coarse timer
+            (``rawS3.read_watch``): such a stall fails within 9/8 of the limit.
         total: for the whole exchange; off by default since large parts legitimately take long.
 
     Raises:
@@ -172,6 +177,8 @@ class SigningClock:
     def __init__(self, read: Callable[[], float]) -> None:
         self.read = read
         self.offset = 0.0
+        self._second = 0
+        self._at_second = datetime.fromtimestamp(0, tz=timezone.utc)
 
     def now(self) -> datetime:
         """Return the time to sign with.
@@ -180,6 +187,21 @@ class SigningClock:
             ``read() + offset`` as an aware UTC time.
         """
         return datetime.fromtimestamp(self.read() + self.offset, tz=timezone.utc)
+
+    def signing_time(self) -> datetime:
+        """Return the time to sign with, to the whole second (all that SigV4 signs).
+
+        The same object is returned throughout a second, so the signer's caches of date
+        stamps and keys serve every request of that second.
+
+        Returns:
+            ``read() + offset`` rounded down to the second, as an aware UTC time.
+        """
+        second = math.floor(self.read() + self.offset)
+        if second != self._second:
+            self._second = second
+            self._at_second = datetime.fromtimestamp(second, tz=timezone.utc)
+        return self._at_second
 
     def follow(self, server_time: str | None) -> bool:
         """Adopt the time a ``RequestTimeTooSkewed`` answer gave, if it is believable.

@@ -44,6 +44,7 @@ from rawS3.errors import (
     ResponseError,
     TransportError,
 )
+from rawS3.operations.options import Extras, with_extras
 from rawS3.operations.ranged import (
     DownloadResult,
     Pin,
@@ -85,13 +86,18 @@ class RangeReader:
         bucket: the bucket.
         key: the object's key.
         version_id: a version of a versioned bucket, or ``None`` for the current one.
+        extras: the caller's extra headers and query parameters, sent with every GET.
     """
 
-    def __init__(self, engine: Engine, bucket: str, key: str, version_id: str | None) -> None:
+    def __init__(
+        self, engine: Engine, bucket: str, key: str, version_id: str | None,
+        extras: Extras = (None, None),
+    ) -> None:
         self._engine = engine
         self.bucket = bucket
         self.key = key
         self._version_id = version_id
+        self._extras = extras
         self.pin: Pin | None = None
         self.md5: str | None = None
         self.requests = 0
@@ -117,12 +123,11 @@ class RangeReader:
             self.bucket, self.key, start, end, pin=None, version_id=self._version_id
         )
         try:
-            response = await self._engine.open(request)
+            response = await self._engine.open(with_extras(request, *self._extras))
         except InvalidRange:
             self.requests += 1
-            response = await self._engine.open(
-                whole_get(self.bucket, self.key, version_id=self._version_id)
-            )
+            whole = whole_get(self.bucket, self.key, version_id=self._version_id)
+            response = await self._engine.open(with_extras(whole, *self._extras))
         try:
             self.pin = pin_from_answer(response.status, response.headers)
             self.md5 = md5_etag(response.headers)
@@ -202,7 +207,7 @@ class RangeReader:
         pin = self.pin
         request = range_get(self.bucket, self.key, start, end, pin=pin, version_id=self._version_id)
         try:
-            response = await self._engine.open(request)
+            response = await self._engine.open(with_extras(request, *self._extras))
         except PreconditionFailed as exc:
             assert pin is not None
             raise ObjectChanged(self.bucket, self.key, expected=pin.etag, actual=None) from exc
@@ -333,6 +338,7 @@ async def download_file(
     resume: bool,
     on_progress: ProgressCallback | None,
     version_id: str | None,
+    extras: Extras = (None, None),
 ) -> DownloadResult:
     """Download ``bucket``/``key`` into the file ``target``; see ``S3Client.download``.
 
@@ -347,6 +353,7 @@ async def download_file(
         resume: keep a partial file on failure, and resume from one.
         on_progress: hears of the bytes written.
         version_id: a version of a versioned bucket, or ``None``.
+        extras: extra headers and query parameters for every GET.
 
     Returns:
         What was done.
@@ -357,12 +364,12 @@ async def download_file(
     if not resume:
         partial = f"{target}.raws3-{secrets.token_hex(6)}.tmp"
         return await _download(engine, bucket, key, target, partial, None, part_size,
-                               concurrency, on_progress, version_id)
+                               concurrency, on_progress, version_id, extras)
     partial = target + PARTIAL_SUFFIX
     claim: list[int] = [_claim(partial)]  # emptied once a sink owns the descriptor
     try:
         return await _download(engine, bucket, key, target, partial, claim, part_size,
-                               concurrency, on_progress, version_id)
+                               concurrency, on_progress, version_id, extras)
     finally:
         if claim:
             _unclaim(partial, claim[0])
@@ -379,10 +386,11 @@ async def _download(
     concurrency: int,
     on_progress: ProgressCallback | None,
     version_id: str | None,
+    extras: Extras,
 ) -> DownloadResult:
     """``download_file`` once the partial file is chosen (and, to resume, claimed)."""
     resume = claim is not None
-    reader = RangeReader(engine, bucket, key, version_id)
+    reader = RangeReader(engine, bucket, key, version_id, extras)
     saved = _read_state(partial, claim[0]) if claim else None
     first: aiohttp.ClientResponse | None = None
     if saved is not None:

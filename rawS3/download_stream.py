@@ -21,6 +21,7 @@ from rawS3.cleanup import run_to_end
 from rawS3.download import CHUNK, RangeReader, check_whole, report, settle
 from rawS3.engine import TRANSPORT_FAILURES, Engine, transport_error
 from rawS3.errors import ResponseError
+from rawS3.operations.options import Extras
 from rawS3.operations.ranged import Span, spans
 from rawS3.progress import ProgressCallback
 from rawS3.transfer_sizing import DOWNLOAD_MAX_PART, download_part_size
@@ -110,6 +111,7 @@ async def iter_object(
     concurrency: int,
     on_progress: ProgressCallback | None,
     version_id: str | None,
+    extras: Extras = (None, None),
 ) -> AsyncGenerator[bytes, None]:
     """Yield ``bucket``/``key``'s bytes in order; see ``S3Client.iter_download``.
 
@@ -122,6 +124,7 @@ async def iter_object(
         concurrency: ranges in flight (and held ahead of the reader).
         on_progress: hears of the bytes yielded.
         version_id: a version of a versioned bucket, or ``None``.
+        extras: extra headers and query parameters for every GET.
 
     Yields:
         The object's bytes, in order.
@@ -129,7 +132,7 @@ async def iter_object(
     Raises:
         ObjectChanged, IntegrityError, S3Error, TransportError, ResponseError.
     """
-    reader = RangeReader(engine, bucket, key, version_id)
+    reader = RangeReader(engine, bucket, key, version_id, extras)
     first = await reader.open_first(0, part_size or DOWNLOAD_MAX_PART)
     window: _Window | None = None
     try:

@@ -31,7 +31,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from rawS3 import sigv4
-from rawS3.bodies import with_body_headers
+from rawS3.bodies import SLICE_SIZE, BufferBody, with_body_headers
 from rawS3.canonical import canonical_request
 from rawS3.config import Settings, SigningClock, Timeouts
 from rawS3.diagnosis import (
@@ -49,14 +49,23 @@ from rawS3.errors import (
     TransportError,
     TransportTimeout,
 )
-from rawS3.operations.request import Reply, Request, error_from_document, read_error
+from rawS3.operations.request import Body, Reply, Request, read_error
 from rawS3.part_signing import sign_parts
 from rawS3.proxies import proxy_for, proxy_options
+from rawS3.read_watch import UNWATCHED as _UNWATCHED
+from rawS3.read_watch import ReadWatch
 from rawS3.refresh import CredentialsCache
+from rawS3.replies import (
+    ERROR_BODY_LIMIT,
+    keep_open,
+    log_exchange,
+    read_capped,
+    read_checked_reply,
+    read_reply,
+)
 from rawS3.retry import RetryPolicy
 from rawS3.trailers import StreamSigner
 from rawS3.urls import url_parts
-from rawS3.xml import find_error
 
 __all__ = [
     "TRANSPORT_FAILURES",
@@ -68,9 +77,6 @@ __all__ = [
 
 log = logging.getLogger("rawS3")
 T = TypeVar("T")
-# Error bodies are small; a hostile server must not make us buffer an unbounded one.
-ERROR_BODY_LIMIT = 64 * 1024
-XML_BODY_LIMIT = 64 * 1024 * 1024
 FailureHook = Callable[[RawS3Error], None] | None
 _NO_AUTO_HEADERS = frozenset({"Content-Type", "Accept-Encoding"})
 _BARE = _NO_AUTO_HEADERS | {"Accept", "User-Agent"}
@@ -121,6 +127,15 @@ class Engine:
         self._max_connections = max_connections
         self._borrowed = session
         self._session = session
+        # The engine's own session leaves the read limit of short exchanges to one coarse
+        # timer (rawS3.read_watch); every other exchange keeps aiohttp's sock_read.
+        self._watch = ReadWatch(timeouts.read) if session is None and timeouts.read else None
+        self._short_reader = self._read_short  # bound once: compared on every attempt
+        self._streaming_timeout = {
+            "timeout": aiohttp.ClientTimeout(
+                total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.read
+            )
+        }
         # HTTPS_PROXY, HTTP_PROXY and NO_PROXY, read once; a borrowed session keeps its own
         # proxy settings (its trust_env), so only the engine's own session uses these.
         self._proxy_env = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}
@@ -159,8 +174,12 @@ class Engine:
         session = aiohttp.ClientSession(
             connector=connector,
             auto_decompress=False,
+            # Set once here, so a request need not pass (and aiohttp rebuild) the set.
+            skip_auto_headers=_NO_AUTO_HEADERS,
             timeout=aiohttp.ClientTimeout(
-                total=t.total, sock_connect=t.connect, sock_read=t.read
+                total=t.total,
+                sock_connect=t.connect,
+                sock_read=None if self._watch is not None else t.read,
             ),
         )
         # aiohttp would resend an idempotent request once on a dropped connection, with
@@ -222,9 +241,11 @@ class Engine:
             TransportError: no usable answer. ResponseError: an answer S3 would not send.
         """
         if request.embedded_errors:
-            checked = functools.partial(_read_checked_reply, request)
+            # Copies and completions may answer slowly, with whitespace to keep the
+            # connection alive: aiohttp's sock_read times each block of such an answer.
+            checked = functools.partial(read_checked_reply, request)
             return await self.perform(request, checked, on_failure)
-        return await self.perform(request, _read_reply, on_failure)
+        return await self.perform(request, self._short_reader, on_failure)
 
     async def open(self, request: Request) -> aiohttp.ClientResponse:
         """Perform ``request`` and return the answer with its body unread; release it after.
@@ -239,7 +260,7 @@ class Engine:
             S3Error, TransportError; ResponseError: a body only a closed connection ends,
                 which a cut-off body could not be told from.
         """
-        response = await self.perform(request, _keep_open)
+        response = await self.perform(request, keep_open)
         chunked = "chunked" in response.headers.get("Transfer-Encoding", "").lower()
         if "Content-Length" not in response.headers and not chunked:
             response.release()
@@ -289,6 +310,7 @@ class Engine:
         *,
         body: object = None,
         bare: bool = False,
+        watched: bool = False,
     ) -> aiohttp.ClientResponse:
         """Send one request exactly as given and return the answer, its body unread.
 
@@ -303,6 +325,7 @@ class Engine:
             data: the body, as aiohttp's ``data=`` takes it.
             body: what produces ``data``; its ``error``, if set, is what made the send fail.
             bare: skip every header aiohttp would add of its own.
+            watched: the engine's read watch times this exchange, not aiohttp's sock_read.
 
         Returns:
             The response; the caller releases it.
@@ -312,16 +335,19 @@ class Engine:
             RuntimeError: the engine is closed.
         """
         session = self.session()
-        direct = session is self._borrowed or not self._proxy_env  # no URL to parse then
+        borrowed = session is self._borrowed
+        direct = borrowed or not self._proxy_env  # no URL to parse then
         proxy = None if direct else proxy_for(url, self._proxy_env)
         via, login = proxy_options(proxy, url)
+        if not borrowed and self._watch is not None and not watched:
+            via = {**via, **self._streaming_timeout}
         try:
             return await session.request(
                 method,
                 URL(url, encoded=True),
                 headers={**headers, **login} if login else headers,
                 data=data,
-                skip_auto_headers=_BARE if bare else _NO_AUTO_HEADERS,
+                skip_auto_headers=_BARE if bare else _NO_AUTO_HEADERS if borrowed else None,
                 allow_redirects=False,
                 ssl=self._ssl,
                 **via,
@@ -342,7 +368,7 @@ class Engine:
         url = parts.url
         # Each attempt takes the current credentials: a retry after a refresh is signed anew.
         credentials = await self.keys.current()
-        now = self.clock.now()
+        now = self.clock.signing_time()
         body = request.body
         # Host is signed and sent as is (a Host in the request's headers wins).
         signed = sign_parts(
@@ -353,26 +379,44 @@ class Engine:
             region=s.region,
             now=now,
         )
-        seed = sigv4.signature_from_authorization(signed["Authorization"])
-        data = body.payload(self._chunk_signer(now, credentials), seed) if body else None
-        started = time.perf_counter()
-        response = await self.transmit(request.method, url, signed, data, body=body)
-        _log_exchange(request, url, signed, response, started)
-        try:
-            if response.status not in request.ok:
-                async with response:
-                    raise await self._error(request, response, url, signed, now, credentials)
-            return await consume(response)
-        except TRANSPORT_FAILURES as exc:
-            # An answer cut off or stalled mid-body, an error answer's included.
-            response.release()
-            raise transport_error(exc) from exc
+        data = self._data(body, signed, now, credentials)
+        watch = self._watch
+        watched = watch is not None and consume is self._short_reader and _small(body)
+        with watch.exchange() if watch is not None and watched else _UNWATCHED:
+            started = time.perf_counter()
+            response = await self.transmit(
+                request.method, url, signed, data, body=body, watched=watched
+            )
+            log_exchange(request, url, signed, response, started)
+            try:
+                if response.status not in request.ok:
+                    async with response:
+                        raise await self._error(request, response, url, signed, now, credentials)
+                return await consume(response)
+            except TRANSPORT_FAILURES as exc:
+                # An answer cut off or stalled mid-body, an error answer's included.
+                response.release()
+                raise transport_error(exc) from exc
 
-    def _chunk_signer(
-        self, now: datetime, credentials: sigv4.Credentials
-    ) -> Callable[[bytes, str], str]:
-        # A StreamSigner also signs a checksum trailer (TrailerChunkedBody).
-        return StreamSigner(credentials, self.settings.region, now)
+    async def _read_short(self, response: aiohttp.ClientResponse) -> Reply:
+        # Each block read restarts the watched exchange's read limit, as sock_read would.
+        return await read_reply(response, self._watch.renew if self._watch else None)
+
+    def _data(
+        self,
+        body: Body | None,
+        signed: Mapping[str, str],
+        now: datetime,
+        credentials: sigv4.Credentials,
+    ) -> object:
+        if body is None:
+            return None
+        if isinstance(body, BufferBody):  # its hash is signed already: no frames to sign
+            return body.payload(_no_frames, "")
+        # A framed body chains its frames to the request's signature; a StreamSigner also
+        # signs a checksum trailer (TrailerChunkedBody).
+        seed = sigv4.signature_from_authorization(signed["Authorization"])
+        return body.payload(StreamSigner(credentials, self.settings.region, now), seed)
 
     async def _error(
         self,
@@ -383,7 +427,7 @@ class Engine:
         now: datetime,
         credentials: sigv4.Credentials,
     ) -> S3Error:
-        raw = await _read_capped(response, ERROR_BODY_LIMIT)
+        raw = await read_capped(response, ERROR_BODY_LIMIT)
         secrets = (
             credentials.session_token or "",
             sigv4.signature_from_authorization(signed["Authorization"]),
@@ -405,6 +449,15 @@ class Engine:
         return diagnose_signature_mismatch(
             server_request, server_string, ours, sigv4.string_to_sign(now, scope, ours)
         )
+
+
+def _small(body: Body | None) -> bool:
+    """Whether a body goes out in one write (so the read watch may time its exchange)."""
+    return body is None or (isinstance(body, BufferBody) and body.size <= SLICE_SIZE)
+
+
+def _no_frames(chunk: bytes, previous: str) -> str:
+    raise AssertionError("a BufferBody signs no frames")
 
 
 class _Tries:
@@ -509,43 +562,6 @@ def retry_allowed(
     return not (posted and isinstance(exc, TransportTimeout))
 
 
-async def _read_reply(response: aiohttp.ClientResponse) -> Reply:
-    async with response:
-        # An answer that says it has no body (a PutObject's) has nothing to read.
-        empty = response.content_length == 0 and response.content.at_eof()
-        body = b"" if empty else await _read_capped(response, XML_BODY_LIMIT)
-        return Reply(response.status, response.headers, body)
-
-
-async def _read_checked_reply(request: Request, response: aiohttp.ClientResponse) -> Reply:
-    """Read a 200 that may still be an error: raised here, it is retried like any other."""
-    reply = await _read_reply(response)
-    doc = find_error(reply.body)
-    if doc is None:
-        return reply
-    raise error_from_document(doc, reply.status, reply.headers, request)
-
-
-async def _keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
-    return response
-
-
-async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    # StreamReader.read(n) returns whatever has arrived (one chunk of a chunked answer),
-    # not n bytes; read until the end or until the cap is passed.
-    body = bytearray()  # appending to bytes would copy the whole body for every block
-    while len(body) <= limit:
-        block = await response.content.read(limit + 1 - len(body))
-        if not block:
-            break
-        body += block
-    if len(body) > limit:
-        raise ResponseError(
-            f"the server sent more than {limit:,} bytes where S3 sends a short answer"
-        )
-    return bytes(body)
-
-
 def transport_error(exc: BaseException) -> TransportError:
     """Return the ``TransportError`` for an aiohttp failure, to raise ``from`` it.
 
@@ -563,24 +579,3 @@ def transport_error(exc: BaseException) -> TransportError:
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return TransportTimeout(f"timed out: {exc or type(exc).__name__}")
     return TransportError(f"{type(exc).__name__}: {exc}")
-
-
-def _log_exchange(
-    request: Request,
-    url: str,
-    signed: Mapping[str, str],
-    response: aiohttp.ClientResponse,
-    started: float,
-) -> None:
-    if not log.isEnabledFor(logging.DEBUG):
-        return
-    elapsed = (time.perf_counter() - started) * 1000
-    log.debug(
-        "%s %s -> %d (request id %s, %.1f ms) headers=%s",
-        request.method,
-        url,
-        response.status,
-        response.headers.get("x-amz-request-id"),
-        elapsed,
-        redact_headers(signed),
-    )

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Literal
 from rawS3.cleanup import run_to_end
 from rawS3.concurrency import DEFAULT_MAXIMUM, AdaptiveConcurrency, bound_for_memory
 from rawS3.errors import SourceChanged
+from rawS3.operations.extras import check_create_extras
+from rawS3.operations.options import UploadOptions, headers_argument
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
     MIN_PART_SIZE,
@@ -86,6 +88,8 @@ async def upload_path(
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
     on_progress: ProgressCallback | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str | None] | None = None,
 ) -> PutResult:
     """Upload the file at ``path``; see ``S3Client.upload_path``.
 
@@ -104,6 +108,8 @@ async def upload_path(
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         on_progress: told of each part the server acknowledged or already held, once.
+        headers: extra headers, signed, on the PutObject or CreateMultipartUpload.
+        query: extra query parameters, signed, on that same request.
 
     Returns:
         The object's ETag, part count (0: one PutObject) and size.
@@ -126,6 +132,8 @@ async def upload_path(
         content_type=content_type,
         metadata=metadata,
         on_progress=on_progress,
+        headers=headers,
+        query=query,
     )
     return await upload.run()
 
@@ -146,6 +154,8 @@ class FileUpload:
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         on_progress: told of each part the server acknowledged or already held, once.
+        headers: extra headers, signed, on the PutObject or CreateMultipartUpload.
+        query: extra query parameters, signed, on that same request.
 
     Attributes:
         part_size: the part size used.
@@ -177,6 +187,8 @@ class FileUpload:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         on_progress: ProgressCallback | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> None:
         self._client = client
         self.bucket = check_bucket(bucket)
@@ -196,6 +208,11 @@ class FileUpload:
             None if content_type is None else check_header("Content-Type", content_type)[1]
         )
         self._metadata = check_metadata(metadata) if metadata is not None else {}
+        self._extras = UploadOptions(headers=headers, query=query)
+        check_create_extras(
+            self.bucket, self.key, self._extras, content_type=self._content_type,
+            metadata=self._metadata, checksum=None, checksum_type=None,
+        )
         if on_progress is not None and not callable(on_progress):
             raise TypeError(f"on_progress must be callable or None, not {type(on_progress)}")
         self._on_progress = on_progress
@@ -258,7 +275,8 @@ class FileUpload:
         data = reader.read(0, reader.size, last=True)
         self.sent += 1
         result = await self._client.put_object(
-            self.bucket, self.key, data, content_type=self._content_type, metadata=self._metadata
+            self.bucket, self.key, data, content_type=self._content_type, metadata=self._metadata,
+            **headers_argument(self._extras.put_headers()), **self._extras.create_query(),
         )
         return self._progress.whole(result)
 
@@ -270,6 +288,8 @@ class FileUpload:
             self.key,
             content_type=self._content_type,
             metadata=self._metadata,
+            headers=self._extras.create_headers(),
+            query=self._extras.query,
         )
         self.upload_id = upload_id
         try:

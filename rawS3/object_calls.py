@@ -16,6 +16,7 @@ from rawS3.encryption import SSECustomerKey, customer_key_headers
 from rawS3.errors import NoSuchKey
 from rawS3.operations import objects, versions
 from rawS3.operations.conditions import copy_source_condition_headers
+from rawS3.operations.copy_spec import CopySpec, content_headers
 from rawS3.operations.options import (
     copy_directives,
     read_headers,
@@ -27,7 +28,7 @@ from rawS3.operations.tagging import version_query
 from rawS3.results import DeleteObjectResult, ObjectHead, PutResult, delete_from_headers
 from rawS3.streams import ObjectStream
 from rawS3.trailers import TrailerChunkedBody
-from rawS3.validation import check_bucket, check_key
+from rawS3.validation import check_bucket
 from rawS3.verify import check_require_checksum, required_verifier
 
 if TYPE_CHECKING:
@@ -115,9 +116,7 @@ class ObjectCalls(BucketCalls):
             PreconditionFailed, ConditionalRequestConflict: a condition did not hold.
             S3Error: the server refused; TransportError: no usable answer.
         """
-        check_bucket(bucket)
-        check_key(key)
-        sign = self._settings.sign_payload
+        sign = self._settings.sign_payload  # bucket and key: checked by objects.put_object
         payload = objects.put_body(
             body,
             size=size,
@@ -135,13 +134,16 @@ class ObjectCalls(BucketCalls):
             tagging=tagging, cache_control=cache_control, content_disposition=content_disposition,
             content_encoding=content_encoding, content_language=content_language, expires=expires,
         )
-        request = with_extras(request, options, query)
-        if isinstance(payload, SignedChunkedBody | TrailerChunkedBody) and payload.size == 0:
+        request = with_extras(request, options or None, query)
+        if isinstance(payload, (SignedChunkedBody, TrailerChunkedBody)) and payload.size == 0:
             payload = await _empty_stream(payload, sign=sign)
             request = dataclasses.replace(request, body=payload)
-        from rawS3.conditional_put import send_put  # with the engine: no asyncio at import
+        if not options and headers is None:  # no condition, so nothing for send_put to check
+            reply = await self._engine.send(request)
+        else:
+            from rawS3.conditional_put import send_put  # with the engine: no asyncio at import
 
-        reply = await send_put(self._engine, request)
+            reply = await send_put(self._engine, request)
         return objects.read_put_object(reply, payload, bucket, key)
 
     async def get_object(
@@ -466,6 +468,13 @@ class ObjectCalls(BucketCalls):
         Its tags are copied unless ``tagging`` is given (``x-amz-tagging-directive:
         REPLACE``).
 
+        A source over 5 GiB is copied in parts: when the server refuses the CopyObject as
+        too large (S3's 400 ``InvalidRequest``), the source is read with HEAD and copied as
+        UploadPartCopy parts of 64 MiB or more, four in flight, aborted on any failure or
+        cancellation; a small copy costs no extra request. A copy in parts carries every
+        option, each on the requests listed in ``rawS3.operations.copy_spec`` (COPY states
+        the source's metadata, content headers and tags on Create).
+
         Args:
             source_bucket: the source's bucket.
             source_key: the source's key.
@@ -476,7 +485,8 @@ class ObjectCalls(BucketCalls):
             multipart_threshold: read the source's size with HEAD and, when it is larger
                 than this (0 to 5 GiB), copy it as a multipart upload of UploadPartCopy
                 parts pinned to the source's ETag, aborted on any failure or cancellation.
-                ``None`` (the default): one CopyObject, which S3 limits to 5 GiB sources.
+                ``None`` (the default): one CopyObject, in parts only when the server
+                refuses it as over 5 GiB.
             part_size: bytes per part of a multipart copy, 5 MiB to 5 GiB (default 64 MiB,
                 raised when 10,000 parts would not hold the source); needs
                 ``multipart_threshold``.
@@ -501,17 +511,17 @@ class ObjectCalls(BucketCalls):
             content_encoding: ``Content-Encoding`` for the copy.
             content_language: ``Content-Language`` for the copy.
             expires: ``Expires`` for the copy, an aware ``datetime``.
-            headers: extra request headers, signed.
-            query: extra query parameters, signed (``None`` values are bare names).
+            headers: extra request headers, signed (in parts: on Create).
+            query: extra query parameters, signed (``None``: a bare name; in parts: on Create).
 
         Returns:
             The copy's ETag, modification time and version ids.
 
         Raises:
             TypeError, ValueError: bad arguments, e.g. ``metadata_directive="COPY"`` with
-                new metadata, or a multipart copy with an option it does not take (nothing
-                is sent).
-            PreconditionFailed: a condition did not hold.
+                new metadata (nothing is sent).
+            PreconditionFailed: a condition did not hold (for a copy in parts, a 304 the
+                source's HEAD answered is raised as this too, as CopyObject would).
             PreconditionFailed, IntegrityError: the source changed during a multipart copy
                 (aborted; IntegrityError where the server ignores the pin, e.g. RGW 16).
             S3Error, including an error S3 reports inside a 200 answer; TransportError;
@@ -533,28 +543,8 @@ class ObjectCalls(BucketCalls):
             )
         )
         options.update(customer_key_headers(copy_source_sse_customer_key, copy_source=True))
-        directives = metadata_directive, tagging_directive
-        if multipart_threshold is not None or part_size is not None or concurrency is not None:
-            from rawS3.copying import copy_any_size  # loads asyncio, as the engine does
-
-            if options or headers or query or source_version_id or any(directives):
-                raise ValueError(
-                    "a multipart copy (multipart_threshold, part_size, concurrency) takes none "
-                    "of the version, condition, encryption, tag or extra header options yet"
-                )
-            return await copy_any_size(
-                self,  # type: ignore[arg-type]  # an S3Client: only it has these calls
-                (source_bucket, source_key),
-                bucket,
-                key,
-                metadata=metadata,
-                content_type=content_type,
-                multipart_threshold=multipart_threshold,
-                part_size=part_size,
-                concurrency=concurrency,
-            )
-        options.update(copy_directives(options, metadata, content_type, metadata_directive))
-        options.update(tagging_directive_header(tagging, tagging_directive))
+        metadata_header = copy_directives(options, metadata, content_type, metadata_directive)
+        tagging_header = tagging_directive_header(tagging, tagging_directive)
         request = objects.copy_object(
             source_bucket,
             source_key,
@@ -562,15 +552,32 @@ class ObjectCalls(BucketCalls):
             key,
             metadata=metadata,
             content_type=content_type,
-            headers=options,
+            headers={**options, **metadata_header, **tagging_header},
             source_version_id=source_version_id,
         )
-        reply = await self._engine.send(with_extras(request, headers, query))
-        result = objects.parse_copy_result(reply.body)
-        return dataclasses.replace(
-            result,
-            version_id=reply.headers.get("x-amz-version-id"),
-            source_version_id=reply.headers.get("x-amz-copy-source-version-id"),
+        request = with_extras(request, headers, query)
+        spec = CopySpec(
+            source=(source_bucket, source_key), bucket=bucket, key=key,
+            source_version_id=source_version_id, metadata=metadata, content_type=content_type,
+            content_headers=content_headers(options),
+            replace_metadata=metadata_header.get("x-amz-metadata-directive") == "REPLACE",
+            tagging=tagging, copy_tags=tagging_directive != "REPLACE",
+            if_match=if_match, if_none_match=if_none_match,
+            copy_source_if_match=copy_source_if_match,
+            copy_source_if_none_match=copy_source_if_none_match,
+            copy_source_if_modified_since=copy_source_if_modified_since,
+            copy_source_if_unmodified_since=copy_source_if_unmodified_since,
+            sse_customer_key=sse_customer_key,
+            copy_source_sse_customer_key=copy_source_sse_customer_key,
+            server_side_encryption=server_side_encryption, sse_kms_key_id=sse_kms_key_id,
+            headers=headers, query=query,
+        )
+        from rawS3.copying import copy_as_asked  # loads asyncio, as the engine does
+
+        return await copy_as_asked(
+            self,  # type: ignore[arg-type]  # an S3Client: only it has these calls
+            spec, request, multipart_threshold=multipart_threshold, part_size=part_size,
+            concurrency=concurrency,
         )
 
 

@@ -115,6 +115,7 @@ class Resumption:
         checksum: str | None = None,
         checksum_type: str | None = None,
         headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> str:
         """Create the upload, or list the parts of the one resumed; return its id.
 
@@ -127,6 +128,7 @@ class Resumption:
             checksum: the additional checksum of a new upload's parts.
             checksum_type: ``"COMPOSITE"`` or ``"FULL_OBJECT"`` with ``checksum``.
             headers: further headers of a new upload (encryption, tags), none if empty.
+            query: extra query parameters of a new upload's Create, none if empty.
 
         Returns:
             The upload id.
@@ -145,6 +147,7 @@ class Resumption:
                 checksum=checksum,
                 checksum_type=checksum_type,
                 **headers_argument(headers or {}),
+                **({"query": dict(query)} if query else {}),
             )
         try:
             parts = await client.list_parts(bucket, key, self.upload_id)

@@ -15,6 +15,7 @@ asyncio and aiohttp are imported on first use, as in ``rawS3.client``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterable, Mapping
@@ -23,8 +24,8 @@ from typing import TYPE_CHECKING, Literal
 
 from rawS3.checksums import check_checksum_choice
 from rawS3.cleanup import run_to_end
-from rawS3.concurrency import DEFAULT_MAXIMUM, AdaptiveConcurrency, bound_for_memory
 from rawS3.errors import S3Error
+from rawS3.operations.extras import check_create_extras
 from rawS3.operations.options import UploadOptions, check_upload_options, headers_argument
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
@@ -38,14 +39,13 @@ from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.resume import Resumption
 from rawS3.streams import read_at_least
-from rawS3.transfer_sizing import default_budget, upload_part_size
+from rawS3.transfer_sizing import stream_limits, upload_part_size
 from rawS3.validation import (
     check_bucket,
     check_buffer,
     check_header,
     check_key,
     check_metadata,
-    check_positive_int,
 )
 
 if TYPE_CHECKING:
@@ -102,7 +102,9 @@ class MultipartUploader:
         content_md5: send each part's ``Content-MD5`` and check its ETag against it. ``None``
             (the default) does so when the payload is not signed; a signed payload's SHA-256
             is verified by the server already (see ``S3Client.upload_part``).
-        options: conditions (sent on Complete), encryption and tags: an ``UploadOptions``.
+        options: conditions (sent on Complete), encryption, tags and extra headers and query
+            (sent on Create or the PutObject that replaces an empty upload): an
+            ``UploadOptions``.
         on_progress: told of each part the server acknowledged (counted once), as bytes.
         resume: the id of an upload to continue; stored parts are checked (``rawS3.resume``).
         keep_on_failure: keep a failed upload, raising ``UploadInterrupted`` (abort() too).
@@ -150,13 +152,19 @@ class MultipartUploader:
         # size: with no part size or number of the caller's, it is spread the same way.
         self._spread = part_size is None and size is None and resume is None
         self._spread = self._spread and concurrency == "auto"
-        self._controller, self._budget = self._limits(concurrency, max_memory, size)
+        self._controller, self._budget = stream_limits(
+            self.part_size, concurrency, max_memory, size, start=AUTO_START
+        )
         self._concurrency = self._controller.limit  # parts in flight now; "auto" moves it
         self._content_type = (
             None if content_type is None else check_header("Content-Type", content_type)[1]
         )
         self._metadata = check_metadata(metadata) if metadata is not None else {}
         self._checksum, self._checksum_type = check_checksum_choice(checksum, checksum_type)
+        check_create_extras(
+            self.bucket, self.key, self._options, content_type=self._content_type,
+            metadata=self._metadata, checksum=self._checksum, checksum_type=self._checksum_type,
+        )
         self._content_md5 = content_md5
         self._resume = Resumption(resume, keep_on_failure=keep_on_failure, checksum=checksum)
         import asyncio
@@ -182,22 +190,6 @@ class MultipartUploader:
         self._closed = False
         self.result: PutResult | None = None
         self._progress = Acknowledged(on_progress, size)
-
-    def _limits(
-        self, concurrency: object, max_memory: int | None, size: int | None
-    ) -> tuple[AdaptiveConcurrency, int | None]:
-        """The controller of parts in flight (settled for a number) and the memory budget."""
-        if concurrency != "auto":
-            if isinstance(concurrency, str):
-                raise ValueError(f"concurrency must be an int or 'auto', got {concurrency!r}")
-            fixed = check_positive_int("concurrency", concurrency, maximum=1000)
-            limit = bound_for_memory(self.part_size, max_memory, fixed)
-            return AdaptiveConcurrency(start=limit, maximum=limit), None
-        budget = default_budget(self.part_size) if max_memory is None else max_memory
-        maximum = bound_for_memory(self.part_size, budget, DEFAULT_MAXIMUM)
-        parts = -(-size // self.part_size) if size is not None else maximum + 1
-        start = maximum if parts <= maximum else AUTO_START
-        return AdaptiveConcurrency(start=start, maximum=maximum), budget
 
     def _completed(self, size: int) -> None:
         """Tell the controller of a part sent; follow its limit, within the budget."""
@@ -266,7 +258,9 @@ class MultipartUploader:
             self._spread = False
             if view.nbytes >= SPREAD_FROM:
                 self.part_size = upload_part_size(view.nbytes)
-                self._controller, self._budget = self._limits("auto", self._max_memory, view.nbytes)
+                self._controller, self._budget = stream_limits(
+                    self.part_size, "auto", self._max_memory, view.nbytes, start=AUTO_START
+                )
                 self._concurrency = self._controller.limit
         borrowed = isinstance(view.obj, bytes) and view.nbytes >= self._concurrency * self.part_size
         lent: list[asyncio.Future[None]] = []
@@ -347,6 +341,7 @@ class MultipartUploader:
             self.bucket, self.key, b"", content_type=self._content_type,
             metadata=self._metadata, checksum=self._checksum,
             **headers_argument(self._options.put_headers()),
+            **self._options.create_query(),
         )
 
     async def abort(self) -> None:
@@ -417,6 +412,7 @@ class MultipartUploader:
                     metadata=self._metadata,
                     checksum=self._checksum, checksum_type=self._checksum_type,
                     **headers_argument(self._options.create_headers()),
+                    **self._options.create_query(),
                 )
             )
         # A cancelled writer cancels the Create, which then cleans up after itself.
@@ -520,6 +516,8 @@ async def upload_stream(
     metadata: Mapping[str, str] | None = None, options: UploadOptions | None = None,
     checksum: str | None = None, checksum_type: str | None = None,
     on_progress: ProgressCallback | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str | None] | None = None,
 ) -> PutResult:
     """Upload an async iterable of bytes: one PutObject if it fits in a part, else multipart.
 
@@ -542,6 +540,9 @@ async def upload_stream(
         checksum: an algorithm, as in ``MultipartUploader`` (a single PutObject sends it too).
         checksum_type: as in ``MultipartUploader``.
         on_progress: as for ``MultipartUploader``; told once after a single PutObject.
+        headers: extra headers, signed, on the PutObject or CreateMultipartUpload (the
+            same as ``UploadOptions.headers``; give them in one place).
+        query: extra query parameters, signed, on that same request.
 
     Returns:
         The object's ETag and size; ``parts`` is 0 when one PutObject sufficed.
@@ -549,6 +550,7 @@ async def upload_stream(
     Raises:
         TypeError, ValueError: bad arguments; RawS3Error: the upload failed (and was aborted).
     """
+    options = _with_extras(options, headers, query)
     uploader = MultipartUploader(
         client,
         bucket,
@@ -566,7 +568,7 @@ async def upload_stream(
     if len(head) <= uploader.part_size:
         result = await client.put_object(
             bucket, key, head, content_type=content_type, metadata=metadata, checksum=checksum,
-            **headers_argument(check_upload_options(options).put_headers()),
+            **headers_argument(options.put_headers()), **options.create_query(),
         )
         return Acknowledged(on_progress, len(head)).whole(result)
     async with uploader:
@@ -576,3 +578,17 @@ async def upload_stream(
             await uploader.write(piece)
     assert uploader.result is not None
     return uploader.result
+
+
+def _with_extras(
+    options: UploadOptions | None,
+    headers: Mapping[str, str] | None,
+    query: Mapping[str, str | None] | None,
+) -> UploadOptions:
+    """``options`` with ``upload_stream``'s own ``headers``/``query`` (given once, not twice)."""
+    checked = check_upload_options(options)
+    if headers is None and query is None:
+        return checked
+    if checked.headers is not None or checked.query is not None:
+        raise ValueError("give headers and query either to upload_stream or in its options")
+    return dataclasses.replace(checked, headers=headers, query=query)

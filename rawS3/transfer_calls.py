@@ -7,10 +7,11 @@ are checked before anything is sent.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING
 
 from rawS3.multipart_calls import Facade
+from rawS3.operations.extras import check_range_extras
 from rawS3.validation import check_bucket, check_key, check_positive_int
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ class TransferCalls(Facade):
         resume: bool = False,
         on_progress: ProgressCallback | None = None,
         version_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> DownloadResult:
         """Download an object into the file ``target`` with parallel ranged GETs.
 
@@ -75,6 +78,9 @@ class TransferCalls(Facade):
             resume: keep a partial file on failure, and resume from one.
             on_progress: called with a ``TransferProgress`` as bytes are written.
             version_id: a version of a versioned bucket (default: the current one).
+            headers: extra request headers, signed, sent with every ranged GET (``Range``
+                and ``If-Match`` are the download's own).
+            query: extra query parameters, signed, sent with every ranged GET.
 
         Returns:
             The path, size, ETag, number of GETs, bytes resumed and whether the MD5 was checked.
@@ -95,6 +101,7 @@ class TransferCalls(Facade):
         _check_flag("resume", resume)
         _check_callback(on_progress)
         version_id = _check_version(version_id)
+        check_range_extras(bucket, key, headers, query)
         from rawS3.download import download_file
 
         return await download_file(
@@ -107,6 +114,7 @@ class TransferCalls(Facade):
             resume=resume,
             on_progress=on_progress,
             version_id=version_id,
+            extras=(headers, query),
         )
 
     def iter_download(
@@ -118,6 +126,8 @@ class TransferCalls(Facade):
         concurrency: int = DEFAULT_ITER_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
         version_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> AsyncGenerator[bytes, None]:
         """Yield an object's bytes in order, fetched with parallel ranged GETs.
 
@@ -142,6 +152,9 @@ class TransferCalls(Facade):
             concurrency: ranges in flight, 1 to 1000 (default 4).
             on_progress: called with a ``TransferProgress`` as bytes are yielded.
             version_id: a version of a versioned bucket (default: the current one).
+            headers: extra request headers, signed, sent with every ranged GET (``Range``
+                and ``If-Match`` are the download's own).
+            query: extra query parameters, signed, sent with every ranged GET.
 
         Returns:
             An async iterator of the object's bytes.
@@ -155,6 +168,7 @@ class TransferCalls(Facade):
         part_size, concurrency = _check_sizes(part_size, concurrency)
         _check_callback(on_progress)
         version_id = _check_version(version_id)
+        check_range_extras(bucket, key, headers, query)
         from rawS3.download_stream import iter_object
 
         return iter_object(
@@ -165,6 +179,7 @@ class TransferCalls(Facade):
             concurrency=concurrency,
             on_progress=on_progress,
             version_id=version_id,
+            extras=(headers, query),
         )
 
 

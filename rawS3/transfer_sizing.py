@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rawS3.concurrency import DEFAULT_MAXIMUM, AdaptiveConcurrency, bound_for_memory
 from rawS3.parts import DEFAULT_PART_SIZE, MIN_PART_SIZE, MiB, part_size_for_total
+from rawS3.validation import check_positive_int
 
 __all__ = [
     "DEFAULT_MAX_MEMORY",
@@ -29,6 +31,7 @@ __all__ = [
     "UploadPlan",
     "default_budget",
     "download_part_size",
+    "stream_limits",
     "upload_part_size",
     "upload_plan",
 ]
@@ -153,3 +156,36 @@ def upload_plan(
     parts = max(1, _ceil_div(size, part_size))
     first = bound if parts <= bound else min(bound, start)
     return UploadPlan(part_size, parts, bound, first)
+
+
+def stream_limits(
+    part_size: int, concurrency: object, max_memory: int | None, size: int | None, *, start: int
+) -> tuple[AdaptiveConcurrency, int | None]:
+    """Return a stream upload's controller of parts in flight and its memory budget.
+
+    Args:
+        part_size: bytes per part.
+        concurrency: a number of parts (the controller is then settled at it, lowered to fit
+            ``max_memory``), or ``"auto"``.
+        max_memory: the caller's budget for part data, or ``None``.
+        size: the object's size if known (or a lower bound of it), else ``None``.
+        start: where ``"auto"`` starts when not every part fits in flight.
+
+    Returns:
+        The controller, and the budget ``"auto"`` keeps to (``None`` for a number).
+
+    Raises:
+        TypeError, ValueError: a bad ``concurrency`` or ``max_memory``, or one that cannot
+            hold a part.
+    """
+    if concurrency != "auto":
+        if isinstance(concurrency, str):
+            raise ValueError(f"concurrency must be an int or 'auto', got {concurrency!r}")
+        fixed = check_positive_int("concurrency", concurrency, maximum=1000)
+        limit = bound_for_memory(part_size, max_memory, fixed)
+        return AdaptiveConcurrency(start=limit, maximum=limit), None
+    budget = default_budget(part_size) if max_memory is None else max_memory
+    maximum = bound_for_memory(part_size, budget, DEFAULT_MAXIMUM)
+    parts = _ceil_div(size, part_size) if size is not None else maximum + 1
+    first = maximum if parts <= maximum else start
+    return AdaptiveConcurrency(start=first, maximum=maximum), budget

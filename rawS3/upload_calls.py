@@ -36,6 +36,8 @@ class UploadCalls(Facade):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         on_progress: ProgressCallback | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
     ) -> PutResult:
         """Upload the local file at ``path`` as ``bucket``/``key``, each part read where it lies.
 
@@ -74,6 +76,10 @@ class UploadCalls(Facade):
             on_progress: called with a ``TransferProgress`` (of the file's size) as each part
                 is acknowledged by the server, or found already held when resuming: a part
                 retried counts once.
+            headers: extra headers, signed, on the request that defines the object (the
+                PutObject, or CreateMultipartUpload), e.g. ``x-amz-meta-*``; parts and
+                Complete do not carry them.
+            query: extra query parameters, signed, on that same request.
 
         Returns:
             The object's ETag, part count (0 for one PutObject) and size.
@@ -103,4 +109,6 @@ class UploadCalls(Facade):
             content_type=content_type,
             metadata=metadata,
             on_progress=on_progress,
+            headers=headers,
+            query=query,
         )

@@ -6,11 +6,12 @@ asyncio and aiohttp are imported on first use, as in ``rawS3.client``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
 from rawS3.config import Timeouts
 from rawS3.errors import SourceError
+from rawS3.operations.options import UploadOptions
 from rawS3.results import PutResult
 from rawS3.transfer import MultipartUploader
 from rawS3.validation import check_bucket, check_key, check_positive_int, check_source_url
@@ -24,7 +25,14 @@ SOURCE_CHUNK = 256 * 1024
 
 
 async def fetch_and_upload(
-    client: S3Client, bucket: str, key: str, url: str, *, max_size: int | None = None
+    client: S3Client,
+    bucket: str,
+    key: str,
+    url: str,
+    *,
+    max_size: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str | None] | None = None,
 ) -> None:
     """Download ``url`` whole, then PutObject it. See ``S3Client.fetch_and_upload``.
 
@@ -34,6 +42,8 @@ async def fetch_and_upload(
         key: the object's key.
         url: the http(s) URL to download.
         max_size: refuse a download larger than this many bytes (``None``: no limit).
+        headers: extra headers, signed, on the PutObject.
+        query: extra query parameters, signed, on the PutObject.
 
     Raises:
         TypeError, ValueError: a bad bucket, key or URL (nothing is downloaded).
@@ -53,7 +63,7 @@ async def fetch_and_upload(
             raise SourceError(
                 url=url, status=None, message=f"larger than max_size={max_size:,} bytes"
             )
-    await client.put_object(bucket, key, body)
+    await client.put_object(bucket, key, body, headers=headers, query=query)
 
 
 async def stream_upload(
@@ -65,6 +75,7 @@ async def stream_upload(
     part_size: int | None = None,
     concurrency: int = 4,
     checksum: str | None = None, checksum_type: str | None = None,
+    options: UploadOptions | None = None,
 ) -> PutResult:
     """Stream ``url`` into a ``MultipartUploader``. See ``S3Client.stream_upload``.
 
@@ -77,6 +88,7 @@ async def stream_upload(
         concurrency: parts uploading at once (default 4).
         checksum: an algorithm every part carries, as in ``MultipartUploader``.
         checksum_type: as in ``MultipartUploader``.
+        options: as in ``MultipartUploader`` (extra headers and query go on Create).
 
     Returns:
         The object's ETag, part count and size.
@@ -89,7 +101,7 @@ async def stream_upload(
     check_source_url(url)
     async with MultipartUploader(
         client, bucket, key, part_size=part_size, concurrency=concurrency,
-        checksum=checksum, checksum_type=checksum_type,
+        checksum=checksum, checksum_type=checksum_type, options=options,
     ) as uploader:
         async for chunk in _download(url, client.timeouts):
             await uploader.write(chunk)

@@ -35,6 +35,9 @@ QueryParams = Mapping[str, str | None] | Iterable[tuple[str, str | None]]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ENCODED_PATH = re.compile(r"(?:[A-Za-z0-9\-._~/]|%[0-9A-F]{2})*")
 _DNS_BUCKET = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+# Text that encodes to itself (the unreserved set, plus "/" where it is kept): most bucket
+# names and keys, which then skip urllib's encode-and-scan on every request.
+_UNRESERVED = {"": re.compile(r"[A-Za-z0-9\-._~]*"), "/": re.compile(r"[A-Za-z0-9\-._~/]*")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,9 @@ def encode_key(key: str) -> str:
 
 
 def _quote(text: str, *, safe: str) -> str:
+    plain = _UNRESERVED.get(safe)
+    if plain is not None and isinstance(text, str) and plain.fullmatch(text):
+        return text
     try:
         return quote(text, safe=safe, encoding="utf-8", errors="strict")
     except UnicodeEncodeError as exc:

@@ -76,6 +76,7 @@ class Fault:
     status: int = 0
     code: str = ""
     seconds: float = 0.0
+    message: str = "fault injected by the test proxy"  # an error answer's <Message>
 
     @property
     def name(self) -> str:
@@ -485,7 +486,7 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 def _error_answer(fault: Fault, number: int) -> bytes:
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{fault.code}</Code><Message>fault injected by the test proxy</Message>"
+        f"<Error><Code>{fault.code}</Code><Message>{fault.message}</Message>"
         f"<RequestId>fault-{number}</RequestId></Error>"
     ).encode()
     reason = {500: "Internal Server Error", 503: "Service Unavailable"}.get(fault.status, "Error")

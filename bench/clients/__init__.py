@@ -36,7 +36,7 @@ MODULES = {
     "ceiling": "bench.clients.ceiling",
     "ceiling-signed": "bench.clients.ceiling_signed",
     "rawS3-unhashed": "bench.clients.raws3_unhashed",
-    "rawS3-signed": "bench.clients.raws3_signed",
+    "rawS3-md5": "bench.clients.raws3_md5",
 }
 """Client name -> adapter module."""
 
@@ -45,8 +45,9 @@ CEILING = "ceiling"
 SIGNED_CEILING = "ceiling-signed"
 UNHASHED = "rawS3-unhashed"
 """rawS3 with no payload hash: a reference row, like the ceiling, not a peer."""
-SIGNED = "rawS3-signed"
-"""rawS3 with ``payload_signing="signed"``: differs from the default over https only."""
+MD5 = "rawS3-md5"
+"""rawS3 with ``payload_signing="auto"`` (unsigned + Content-MD5 over https): differs from
+the default over https only."""
 CEILINGS = (CEILING, SIGNED_CEILING)
 
 SKIPPED: dict[tuple[str, str], str] = {
@@ -61,9 +62,9 @@ SKIPPED: dict[tuple[str, str], str] = {
     **{(UNHASHED, w): "a reference row for the matched large upload only" for w in (
         "large-defaults", "stream", "stream-odd", "small", "download-matched",
         "download-defaults")},
-    **{(SIGNED, w): "a file upload is measured at rawS3's default signing" for w in (
+    **{(MD5, w): "a file upload is measured at rawS3's default signing" for w in (
         "file-matched", "file-defaults")},
-    **{(SIGNED, w): "a GET has no payload to sign: same as rawS3" for w in (
+    **{(MD5, w): "a GET has no payload to sign: same as rawS3" for w in (
         "download-matched", "download-defaults")},
 }
 """(client, workload) pairs that are not run, with why."""
@@ -73,8 +74,8 @@ def skip_reason(client: str, workload: str, scheme: str) -> str | None:
     """Why ``client`` does not run ``workload`` over ``scheme`` (http or https), if it does not."""
     if scheme == "https" and client in CEILINGS:
         return "the raw-socket reference speaks plain http only"
-    if scheme == "http" and client == SIGNED:
-        return 'over http the rawS3 row ("auto") is already the signed payload'
+    if scheme == "http" and client == MD5:
+        return 'over http "auto" is the signed payload of the rawS3 row'
     return SKIPPED.get((client, workload))
 
 

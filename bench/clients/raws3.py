@@ -28,20 +28,17 @@ def has_upload_path() -> bool:
 
 class Client:
     blocking = False
-    # The rawS3 rows keep "auto" (unsigned + Content-MD5 over https), as the committed run
-    # measured; rawS3-signed measures the library's default.
-    payload_signing = "auto"
+    payload_signing: str | None = None
+    """``None``: the library's default ("signed"); subclasses name another mode."""
     content_md5: bool | None = None
 
     def __init__(self, endpoint: Endpoint, *, matched: bool = True) -> None:
-        self.s3 = S3Client(
-            endpoint.url,
-            endpoint.access_key,
-            endpoint.secret_key,
-            region=endpoint.region,
-            max_connections=POOL_SIZE,
-            payload_signing=self.payload_signing,
-        )
+        where = (endpoint.url, endpoint.access_key, endpoint.secret_key)
+        if self.payload_signing is None:
+            self.s3 = S3Client(*where, region=endpoint.region, max_connections=POOL_SIZE)
+        else:
+            self.s3 = S3Client(*where, region=endpoint.region, max_connections=POOL_SIZE,
+                               payload_signing=self.payload_signing)
 
     @classmethod
     def settings(cls, transfer: Transfer | None) -> str:
@@ -57,7 +54,8 @@ class Client:
         files = "upload_path" if has_upload_path() else (
             "no upload_path in this checkout: the file read in parts into MultipartUploader")
         return (
-            f"{where}; payload_signing={cls.payload_signing!r}, Content-MD5 {md5}; "
+            f"{where}; payload_signing={cls.payload_signing or 'default (signed)'!s}, "
+            f"Content-MD5 {md5}; "
             f"pool {POOL_SIZE}; download: {download}; file upload: {files}"
         )
 
@@ -95,7 +93,7 @@ class Client:
         self, bucket: str, key: str, path: str, transfer: Transfer | None
     ) -> None:
         if has_upload_path():
-            calls = self.s3.upload_path  # type: ignore[attr-defined]
+            calls = self.s3.upload_path
             if transfer is None:
                 await calls(bucket, key, path)
             else:
@@ -113,7 +111,7 @@ class Client:
 
     async def download(self, bucket: str, key: str, path: str, transfer: Transfer | None) -> None:
         if has_engine():
-            engine = self.s3.download  # type: ignore[attr-defined]
+            engine = self.s3.download
             if transfer is None:
                 await engine(bucket, key, path)
             else:

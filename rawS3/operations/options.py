@@ -30,6 +30,7 @@ from rawS3.validation import check_header
 __all__ = [
     "DIRECTIVES",
     "ENGINE_HEADERS",
+    "Extras",
     "UploadOptions",
     "check_upload_options",
     "copy_directives",
@@ -132,6 +133,11 @@ def write_headers(
         TypeError, ValueError: an argument of the wrong type or value, or SSE-C together
             with another server-side encryption.
     """
+    given = (if_match, if_none_match, sse_customer_key, server_side_encryption, sse_kms_key_id,
+             tagging, cache_control, content_disposition, content_encoding, content_language,
+             expires)
+    if given.count(None) == len(given):  # the usual write: nothing to check or build
+        return {}
     if sse_customer_key is not None and server_side_encryption is not None:
         raise ValueError("sse_customer_key (SSE-C) and server_side_encryption exclude each other")
     headers = write_condition_headers(if_match=if_match, if_none_match=if_none_match)
@@ -176,6 +182,10 @@ def directive_header(name: str, directive: object) -> dict[str, str]:
     if directive not in DIRECTIVES:
         raise ValueError(f'{name}_directive must be "COPY" or "REPLACE", got {directive!r}')
     return {f"x-amz-{name}-directive": directive}
+
+
+# A caller's ``headers=`` and ``query=``, checked, for calls that send them on several requests.
+Extras = tuple[Mapping[str, str] | None, Mapping[str, str | None] | None]
 
 
 def with_extras(request: Request, headers: object = None, query: object = None) -> Request:
@@ -266,6 +276,10 @@ class UploadOptions:
         server_side_encryption: ``"AES256"`` or ``"aws:kms"``, on Create.
         sse_kms_key_id: the KMS key, with ``"aws:kms"``.
         tagging: tags, on Create.
+        headers: extra headers, signed, on the request that defines the object: Create, or
+            the single PutObject that replaces a multipart upload; parts, Complete and Abort
+            carry only what the upload itself needs.
+        query: extra query parameters, signed, on that same request only.
     """
 
     if_match: str | None = None
@@ -274,9 +288,23 @@ class UploadOptions:
     server_side_encryption: str | None = None
     sse_kms_key_id: str | None = None
     tagging: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = None
+    query: Mapping[str, str | None] | None = None
 
     def __post_init__(self) -> None:
-        self.put_headers()  # checks every option
+        # Checks every option, and the extras against the headers the options set.
+        with_extras(Request("PUT", headers=self._option_headers()), self.headers, self.query)
+
+    def _option_headers(self) -> dict[str, str]:
+        return {
+            **write_headers(
+                sse_customer_key=self.sse_customer_key,
+                server_side_encryption=self.server_side_encryption,
+                sse_kms_key_id=self.sse_kms_key_id,
+                tagging=self.tagging,
+            ),
+            **self.complete_headers(),
+        }
 
     def put_headers(self) -> dict[str, str]:
         """Return the headers of a single PutObject carrying every option.
@@ -287,17 +315,29 @@ class UploadOptions:
         return {**self.create_headers(), **self.complete_headers()}
 
     def create_headers(self) -> dict[str, str]:
-        """Return the headers of CreateMultipartUpload: encryption and tags.
+        """Return the headers of CreateMultipartUpload: encryption, tags and extra headers.
 
         Returns:
             The headers.
         """
-        return write_headers(
+        options = write_headers(
             sse_customer_key=self.sse_customer_key,
             server_side_encryption=self.server_side_encryption,
             sse_kms_key_id=self.sse_kms_key_id,
             tagging=self.tagging,
         )
+        return {**options, **(self.headers or {})}
+
+    def create_query(self) -> dict[str, Any]:
+        """Return ``{"query": ...}`` for Create or the single PutObject, or nothing.
+
+        A call without extra parameters then looks exactly as before (see
+        :func:`headers_argument`).
+
+        Returns:
+            Keyword arguments for the call.
+        """
+        return {"query": dict(self.query)} if self.query else {}
 
     def part_headers(self) -> dict[str, str]:
         """Return the headers of each UploadPart: the SSE-C key, if any.

@@ -102,6 +102,8 @@ def object_headers(
     """
     if headers is not None and not isinstance(headers, Mapping):
         raise TypeError(f"headers must be a mapping of str to str, not {type(headers).__name__}")
+    if content_type is None and metadata is None and not headers:
+        return {}  # the usual object request: nothing to check
     out = dict(check_header(name, value) for name, value in (headers or {}).items())
     if content_type is not None:
         out["Content-Type"] = check_header("Content-Type", content_type)[1]

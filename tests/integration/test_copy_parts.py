@@ -130,7 +130,9 @@ async def test_a_cancelled_copy_leaves_nothing(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert proxy.count("AbortMultipartUpload") == 1
+        # At least once: the abort may go out on a pooled connection the cancelled parts
+        # left closing, and is then sent again (seen on moto); settle proves nothing is left.
+        assert proxy.count("AbortMultipartUpload") >= 1
         await settle(client, bucket, "dst", proxy, None, recovered=False)
 
 

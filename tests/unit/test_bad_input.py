@@ -25,6 +25,7 @@ from rawS3 import (
     SSECustomerKey,
     Timeouts,
     UploadedPart,
+    UploadOptions,
 )
 from rawS3.transfer import upload_stream
 from rawS3.url_uploads import fetch_and_upload, stream_upload
@@ -925,6 +926,72 @@ CASES.update(
             lambda env: env.client.iter_download("bucket", "key", part_size=1024),
             ValueError,
             r"part_size must be at least 65,536",
+        ),
+    }
+)
+
+
+# Extra headers and query on the uploads and downloads made of several requests.
+CASES.update(
+    {
+        "upload_file extra headers a list": Case(
+            lambda env: env.client.upload_file("bucket", "key", b"x", headers=[("a", "b")]),
+            TypeError,
+            r"headers must be a mapping",
+        ),
+        "fetch_and_upload extra header the engine sets": Case(
+            lambda env: env.client.fetch_and_upload(
+                "bucket", "key", env.source, headers={"X-Amz-Date": "x"}
+            ),
+            ValueError,
+            r"is set by rawS3 when it signs",
+        ),
+        "stream_upload extra query value int": Case(
+            stream(query={"probe": 1}), TypeError, r"must have a str value or None"
+        ),
+        "uploader extra Content-Type beside content_type": Case(
+            uploader(content_type="text/plain", headers={"content-type": "x/y"}),
+            ValueError,
+            r"already set by this call",
+        ),
+        "uploader extra tagging beside tagging": Case(
+            uploader(tagging={"a": "b"}, headers={"X-Amz-Tagging": "c=d"}),
+            ValueError,
+            r"already set by this call",
+        ),
+        "uploader extra query repeating uploads": Case(
+            uploader(query={"uploads": None}), ValueError, r"already set by this call"
+        ),
+        "upload_path extra query a str": Case(
+            upload_path(query="a=b"), TypeError, r"query must be a mapping"
+        ),
+        "upload_path extra metadata header beside metadata": Case(
+            upload_path(metadata={"a": "1"}, headers={"x-amz-meta-a": "2"}),
+            ValueError,
+            r"already set by this call",
+        ),
+        "upload_stream extras given twice": Case(
+            lambda env: upload_stream(
+                env.client, "bucket", "key", chunks(), headers={"x-amz-meta-a": "1"},
+                options=UploadOptions(headers={"x-amz-meta-b": "2"}),
+            ),
+            ValueError,
+            r"either to upload_stream or in its options",
+        ),
+        "download extra Range": Case(
+            lambda env: env.client.download("bucket", "key", "out", headers={"Range": "bytes=0-"}),
+            ValueError,
+            r"already set by this call",
+        ),
+        "download extra If-Match": Case(
+            lambda env: env.client.download("bucket", "key", "out", headers={"if-match": '"e"'}),
+            ValueError,
+            r"already set by this call",
+        ),
+        "iter_download extra query repeating versionId": Case(
+            lambda env: env.client.iter_download("bucket", "key", query={"versionId": "v"}),
+            ValueError,
+            r"already set by this call",
         ),
     }
 )

@@ -31,6 +31,7 @@ from rawS3.transfer_sizing import (
     SPREAD_PARTS,
     default_budget,
     download_part_size,
+    stream_limits,
     upload_part_size,
     upload_plan,
 )
@@ -134,3 +135,24 @@ def test_upload_plan_examples() -> None:
 def test_upload_plan_refuses_a_budget_below_one_part() -> None:
     with pytest.raises(ValueError, match="cannot hold one part"):
         upload_plan(1 << 30, part_size=16 * MiB, max_memory=8 * MiB, maximum=16, start=4)
+
+
+@given(
+    part=st.integers(MIN_PART_SIZE, 64 * MiB),
+    concurrency=st.one_of(st.just("auto"), st.integers(1, 64)),
+    max_memory=st.one_of(st.none(), st.integers(64 * MiB, 1 << 31)),
+    size=st.one_of(st.none(), st.integers(0, 1 << 32)),
+)
+def test_stream_limits_keep_the_budget(
+    part: int, concurrency: int | str, max_memory: int | None, size: int | None
+) -> None:
+    controller, budget = stream_limits(part, concurrency, max_memory, size, start=8)
+    if concurrency != "auto":
+        assert budget is None
+        assert controller.settled
+        assert controller.limit == min(concurrency, (max_memory or 1 << 62) // part)
+        return
+    assert budget == (default_budget(part) if max_memory is None else max_memory)
+    assert 1 <= controller.limit <= controller.maximum <= min(16, budget // part)
+    if size is not None and -(-size // part) <= controller.maximum:
+        assert controller.limit == controller.maximum  # every part in flight at once
