@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rawS3.checksums import check_algorithm
 from rawS3.config import SigningClock, Timeouts
@@ -338,7 +338,8 @@ class S3Client(
         key: str,
         *,
         part_size: int | None = None,
-        concurrency: int = 4,
+        concurrency: int | Literal["auto"] = "auto",
+        max_memory: int | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
@@ -363,7 +364,10 @@ class S3Client(
             bucket: the bucket.
             key: the object's key.
             part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
-            concurrency: parts uploading at once (default 4).
+            concurrency: parts uploading at once, or ``"auto"`` (the default): 8, doubled
+                to 16 while the throughput grows, within ``max_memory``.
+            max_memory: a budget for the part data in flight (``"auto"``'s default:
+                128 MiB); see ``MultipartUploader``.
             content_type: stored with the object.
             metadata: user metadata stored with the object (as ``x-amz-meta-*``).
             if_match: complete only if the current object has this ETag.
@@ -401,6 +405,7 @@ class S3Client(
             key,
             part_size=part_size,
             concurrency=concurrency,
+            max_memory=max_memory,
             content_type=content_type,
             metadata=metadata,
             options=UploadOptions(

@@ -58,6 +58,7 @@ from rawS3.operations.ranged import (
     whole_get,
 )
 from rawS3.progress import ProgressCallback, TransferProgress
+from rawS3.transfer_sizing import DOWNLOAD_MAX_PART, download_part_size
 
 __all__ = [
     "CHUNK",
@@ -161,13 +162,15 @@ class RangeReader:
         Args:
             span: the range.
             deliver: takes each piece with the object offset it starts at.
-            response: an answer already open on the range's start (the first range's).
+            response: an answer already open on the range's start (the first range's); it
+                may run past the range's end (asked for before the size was known): it is then
+                read up to the end and dropped.
 
         Raises:
             ObjectChanged: the object was replaced; TransportError: the range kept breaking;
                 S3Error, ResponseError.
         """
-        position, breaks = span.start, 0
+        position, breaks, longer = span.start, 0, response is not None
         while position < span.end:
             try:
                 if response is None:
@@ -175,9 +178,13 @@ class RangeReader:
                 try:
                     async for piece in response.content.iter_chunked(CHUNK):
                         if position + len(piece) > span.end:
-                            raise ResponseError(f"more bytes than the range {span} holds")
+                            if not longer:
+                                raise ResponseError(f"more bytes than the range {span} holds")
+                            piece = piece[: span.end - position]
                         deliver(position, piece)
                         position += len(piece)
+                        if position == span.end:
+                            break  # the rest of a longer first answer is another range's
                 except TRANSPORT_FAILURES as exc:
                     raise _broken(exc, position) from exc
                 if position < span.end:
@@ -193,7 +200,7 @@ class RangeReader:
             finally:
                 if response is not None:
                     response.release()
-                response = None
+                response, longer = None, False
 
     async def _open(self, start: int, end: int) -> aiohttp.ClientResponse:
         self.requests += 1
@@ -326,7 +333,7 @@ async def download_file(
     key: str,
     target: str,
     *,
-    part_size: int,
+    part_size: int | None,
     concurrency: int,
     resume: bool,
     on_progress: ProgressCallback | None,
@@ -340,7 +347,8 @@ async def download_file(
         bucket: the bucket.
         key: the object's key.
         target: the file to write.
-        part_size: bytes per range.
+        part_size: bytes per range, or ``None`` to spread the object over ``concurrency``
+            ranges (``rawS3.transfer_sizing.download_part_size``).
         concurrency: ranges in flight.
         resume: keep a partial file on failure, and resume from one.
         on_progress: hears of the bytes written.
@@ -374,7 +382,7 @@ async def _download(
     target: str,
     partial: str,
     claim: list[int] | None,
-    part_size: int,
+    part_size: int | None,
     concurrency: int,
     on_progress: ProgressCallback | None,
     version_id: str | None,
@@ -398,11 +406,12 @@ async def _download(
         elif first.status == 200:
             saved = None  # the whole object came (an empty one): nothing to resume
     if first is None:
-        first = await reader.open_first(0, part_size)
+        first = await reader.open_first(0, part_size or DOWNLOAD_MAX_PART)
     try:
         assert reader.pin is not None
         pin = reader.pin
-        part = saved.part_size if saved is not None else part_size
+        part = part_size or download_part_size(pin.size, concurrency)
+        part = saved.part_size if saved is not None else part
         plan = [Span(0, 0, pin.size)] if first.status == 200 else spans(pin.size, part)
         state = saved or ResumeState(pin.etag, pin.size, part, frozenset())
         sink = _open_sink(partial, state, claim, fresh=saved is None)

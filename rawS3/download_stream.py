@@ -24,6 +24,7 @@ from rawS3.errors import ResponseError
 from rawS3.operations.options import Extras
 from rawS3.operations.ranged import Span, spans
 from rawS3.progress import ProgressCallback
+from rawS3.transfer_sizing import DOWNLOAD_MAX_PART, download_part_size
 
 __all__ = ["iter_object"]
 
@@ -106,7 +107,7 @@ async def iter_object(
     bucket: str,
     key: str,
     *,
-    part_size: int,
+    part_size: int | None,
     concurrency: int,
     on_progress: ProgressCallback | None,
     version_id: str | None,
@@ -118,7 +119,8 @@ async def iter_object(
         engine: sends the GETs.
         bucket: the bucket.
         key: the object's key.
-        part_size: bytes per range.
+        part_size: bytes per range, or ``None`` to spread the object over ``concurrency``
+            ranges (``rawS3.transfer_sizing.download_part_size``).
         concurrency: ranges in flight (and held ahead of the reader).
         on_progress: hears of the bytes yielded.
         version_id: a version of a versioned bucket, or ``None``.
@@ -131,12 +133,13 @@ async def iter_object(
         ObjectChanged, IntegrityError, S3Error, TransportError, ResponseError.
     """
     reader = RangeReader(engine, bucket, key, version_id, extras)
-    first = await reader.open_first(0, part_size)
+    first = await reader.open_first(0, part_size or DOWNLOAD_MAX_PART)
     window: _Window | None = None
     try:
         assert reader.pin is not None
         pin = reader.pin
-        plan = [Span(0, 0, pin.size)] if first.status == 200 else spans(pin.size, part_size)
+        part = part_size or download_part_size(pin.size, concurrency)
+        plan = [Span(0, 0, pin.size)] if first.status == 200 else spans(pin.size, part)
         # Bytes come in order here, but hashing a large object would slow the reader: the MD5
         # is checked where it is cheap, an object of one range, as for a file.
         md5 = hashlib.md5(usedforsecurity=False) if len(plan) == 1 and reader.md5 else None

@@ -10,10 +10,13 @@ anyway, and far less than sending it over any network; in exchange a cancellatio
 immediate and no read outlives the upload. A part holds its bytes only while it is in
 flight, so part data never exceeds ``concurrency × part_size``.
 
-How many parts are in flight is either fixed, or (``concurrency="auto"``) found by
-``rawS3.concurrency.AdaptiveConcurrency`` from the throughput of completed parts, within
-``max_memory``. The file is checked not to change while it is read: a part that reads short
-or long, or a size or modification time that differ at the end, is ``SourceChanged``.
+Without a ``part_size``, a file above 8 MiB is cut into 16 parts of 5 to 8 MiB where it can be
+(``rawS3.transfer_sizing``). How many parts are in flight is either fixed, or
+(``concurrency="auto"``) every part at once when they fit in ``max_memory`` (default 128 MiB),
+else found by ``rawS3.concurrency.AdaptiveConcurrency`` from the throughput of completed parts,
+from 8 up to 16 within ``max_memory``. The file is checked not to change while it is read: a
+part that reads short or long, or a size or modification time that differ at the end, is
+``SourceChanged``.
 
 The guarantees are ``MultipartUploader``'s: any failure or cancellation aborts the upload
 (``UploadNotAborted`` with its id when the server cannot be told), unless ``keep_on_failure``
@@ -39,6 +42,7 @@ from rawS3.operations.extras import check_create_extras
 from rawS3.operations.options import UploadOptions, headers_argument
 from rawS3.parts import (
     DEFAULT_PART_SIZE,
+    MIN_PART_SIZE,
     check_part_size,
     part_size_for_total,
     split,
@@ -47,6 +51,7 @@ from rawS3.parts import (
 from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.resume import Resumption
+from rawS3.transfer_sizing import upload_part_size, upload_plan
 from rawS3.validation import (
     check_bucket,
     check_header,
@@ -62,6 +67,9 @@ __all__ = ["AUTO", "FileUpload", "upload_path"]
 
 log = logging.getLogger("rawS3")
 AUTO: Literal["auto"] = "auto"
+# A file with more parts than fit in flight starts at this many, and its adaptive limit may
+# double it to DEFAULT_MAXIMUM: 8 parts fill 8 capped connections from the first answer.
+LARGE_FILE_START = 8
 # Reads past this size are split: Linux returns at most 2 GiB - 4 KiB from one read.
 _MAX_READ = 1 << 30
 
@@ -90,10 +98,11 @@ async def upload_path(
         bucket: the bucket the object goes in.
         key: the object's key.
         path: the local file.
-        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB, grown to fit 10,000 parts).
+        part_size: bytes per part, 5 MiB to 5 GiB (default: from the file's size,
+            ``rawS3.transfer_sizing.upload_part_size``, grown to fit 10,000 parts).
         concurrency: parts in flight, 1 to 1000, or ``"auto"``.
         max_memory: a budget in bytes for part data: at most ``max_memory // part_size``
-            parts are in flight.
+            parts are in flight (default with ``"auto"``: 128 MiB).
         resume: the id of an interrupted upload of this file to finish.
         keep_on_failure: keep a failed upload and raise ``UploadInterrupted``.
         content_type: stored with the object.
@@ -137,9 +146,9 @@ class FileUpload:
         bucket: the bucket the object goes in.
         key: the object's key.
         path: the local file.
-        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB, grown to fit 10,000 parts).
+        part_size: bytes per part, 5 MiB to 5 GiB (default: from the file's size).
         concurrency: parts in flight, 1 to 1000, or ``"auto"``.
-        max_memory: a budget in bytes for part data.
+        max_memory: a budget in bytes for part data (default with ``"auto"``: 128 MiB).
         resume: the id of an interrupted upload of this file to finish.
         keep_on_failure: keep a failed upload and raise ``UploadInterrupted``.
         content_type: stored with the object.
@@ -151,6 +160,7 @@ class FileUpload:
     Attributes:
         part_size: the part size used.
         maximum: the most parts ever in flight.
+        start: the parts in flight at first.
         sent: how many parts (or PutObjects) were sent.
         reused: how many parts of a resumed upload were not sent again.
         peak: the most parts that were in flight at once.
@@ -186,11 +196,13 @@ class FileUpload:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
         self.path = os.fspath(path)
-        self._base = check_part_size(DEFAULT_PART_SIZE if part_size is None else part_size)
+        self._asked = None if part_size is None else check_part_size(part_size)
+        self._base = self._asked or DEFAULT_PART_SIZE
         self._fixed = None if concurrency == AUTO else _check_concurrency(concurrency)
         self._max_memory = max_memory
-        # Checked now against the part size asked for; the size of the file may raise it.
-        bound_for_memory(self._base, max_memory, self._fixed or DEFAULT_MAXIMUM)
+        # Checked now against the smallest part possible; the size of the file may raise it.
+        bound_for_memory(self._asked or MIN_PART_SIZE, max_memory, self._fixed or DEFAULT_MAXIMUM)
+        self.start = 0
         self._resumption = Resumption(resume, keep_on_failure=keep_on_failure)
         self._content_type = (
             None if content_type is None else check_header("Content-Type", content_type)[1]
@@ -233,10 +245,7 @@ class FileUpload:
                 raise ValueError(
                     f"{self.path} is not a regular file; upload_stream takes pipes and streams"
                 )
-            self.part_size = part_size_for_total(info.st_size, self._base)
-            self.maximum = bound_for_memory(
-                self.part_size, self._max_memory, self._fixed or DEFAULT_MAXIMUM
-            )
+            self._plan(info.st_size)
             reader = _PartReader(descriptor, self.path, info)
             self._progress = Acknowledged(self._on_progress, info.st_size)
             if info.st_size <= self.part_size and self._resumption.upload_id is None:
@@ -244,6 +253,23 @@ class FileUpload:
             return await self._multipart(reader)
         finally:
             os.close(descriptor)
+
+    def _plan(self, size: int) -> None:
+        """Choose the part size and parts in flight for a file of ``size`` bytes."""
+        if self._fixed is not None:
+            # A number of the caller's: that many parts, within max_memory if given.
+            self.part_size = part_size_for_total(size, self._asked or upload_part_size(size))
+            self.maximum = bound_for_memory(self.part_size, self._max_memory, self._fixed)
+            self.start = self.maximum
+            return
+        plan = upload_plan(
+            size,
+            part_size=self._asked,
+            max_memory=self._max_memory,
+            maximum=DEFAULT_MAXIMUM,
+            start=LARGE_FILE_START,
+        )
+        self.part_size, self.maximum, self.start = plan.part_size, plan.maximum, plan.start
 
     async def _put_whole(self, reader: _PartReader) -> PutResult:
         data = reader.read(0, reader.size, last=True)
@@ -312,10 +338,9 @@ class FileUpload:
         return parts
 
     def _controller(self) -> AdaptiveConcurrency:
-        if self._fixed is not None:
-            # Started at its maximum, a controller is settled: the limit never moves.
-            return AdaptiveConcurrency(start=self.maximum, maximum=self.maximum)
-        return AdaptiveConcurrency(maximum=self.maximum)
+        # Started at its maximum (a fixed number, or a file whose parts all fit in flight), a
+        # controller is settled: the limit never moves.
+        return AdaptiveConcurrency(start=self.start, maximum=self.maximum)
 
     async def _part(
         self, reader: _PartReader, upload_id: str, number: int, offset: int, length: int, last: bool

@@ -17,9 +17,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rawS3.checksums import check_checksum_choice
 from rawS3.cleanup import run_to_end
@@ -38,13 +39,13 @@ from rawS3.progress import Acknowledged, ProgressCallback
 from rawS3.results import PutResult, UploadedPart
 from rawS3.resume import Resumption
 from rawS3.streams import read_at_least
+from rawS3.transfer_sizing import stream_limits, upload_part_size
 from rawS3.validation import (
     check_bucket,
     check_buffer,
     check_header,
     check_key,
     check_metadata,
-    check_positive_int,
 )
 
 if TYPE_CHECKING:
@@ -52,9 +53,16 @@ if TYPE_CHECKING:
 
     from rawS3.client import S3Client
 
-__all__ = ["MultipartUploader", "upload_stream"]
+__all__ = ["AUTO_START", "SPREAD_FROM", "MultipartUploader", "upload_stream"]
 
 log = logging.getLogger("rawS3")
+# ``concurrency="auto"`` starts with this many parts in flight (or every part of a ``size``
+# that fits in flight): 8 capped connections at once from the first part, then doubled to 16
+# if the aggregate throughput grows (``rawS3.concurrency``).
+AUTO_START = 8
+# A first write at least this long (two default parts: more than ``upload_stream``'s probe of
+# one part) is spread over up to 16 parts of 5 to 8 MiB, as a file of that size would be.
+SPREAD_FROM = 2 * DEFAULT_PART_SIZE
 
 
 class MultipartUploader:
@@ -76,8 +84,16 @@ class MultipartUploader:
         client: the ``S3Client`` to send with.
         bucket: the bucket the object goes in.
         key: the object's key.
-        part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
-        concurrency: parts uploading at once, 1 to 1000 (default 4).
+        part_size: bytes per part, 5 MiB to 5 GiB. The default is 8 MiB, but with ``size``
+            (or, with ``"auto"``, a first ``write`` of 16 MiB or more) the object is spread
+            over up to 16 parts of 5 to 8 MiB, as ``upload_path`` spreads a file.
+        concurrency: parts uploading at once, 1 to 1000, or ``"auto"`` (the default): 8 at
+            first (every part, when ``size`` says they fit), doubled to 16 while the
+            aggregate throughput grows, within ``max_memory``.
+        max_memory: a budget in bytes for the part data in flight: at most
+            ``max_memory // part_size`` parts (``ValueError`` if it cannot hold one). The part
+            being filled adds one part more. ``None``: with ``"auto"``, 128 MiB (or 4 parts,
+            for parts above 32 MiB); with a number, ``concurrency`` parts.
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         size: the total length if known; the part size then grows to fit 10,000 parts.
@@ -95,6 +111,7 @@ class MultipartUploader:
 
     Attributes:
         part_size: the size of the first parts, after any growth for ``size``.
+        limit: parts allowed in flight now (with ``"auto"``, it moves as parts are answered).
         result: set once the upload is complete: the ETag, part count and size.
 
     Raises:
@@ -108,7 +125,8 @@ class MultipartUploader:
         key: str,
         *,
         part_size: int | None = None,
-        concurrency: int = 4,
+        concurrency: int | Literal["auto"] = "auto",
+        max_memory: int | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         size: int | None = None,
@@ -124,8 +142,20 @@ class MultipartUploader:
         self.key = check_key(key)
         base = check_part_size(DEFAULT_PART_SIZE if part_size is None else part_size)
         self._fixed = size is not None
-        self.part_size = part_size_for_total(size, base) if size is not None else base
-        self._concurrency = check_positive_int("concurrency", concurrency, maximum=1000)
+        if size is not None:
+            # A known size is spread over the connections as a file's is (upload_path).
+            spread = base if part_size is not None else upload_part_size(size)
+            base = part_size_for_total(size, spread)
+        self.part_size = base
+        self._max_memory = max_memory
+        # Otherwise a first write of an object already in memory tells a lower bound of its
+        # size: with no part size or number of the caller's, it is spread the same way.
+        self._spread = part_size is None and size is None and resume is None
+        self._spread = self._spread and concurrency == "auto"
+        self._controller, self._budget = stream_limits(
+            self.part_size, concurrency, max_memory, size, start=AUTO_START
+        )
+        self._concurrency = self._controller.limit  # parts in flight now; "auto" moves it
         self._content_type = (
             None if content_type is None else check_header("Content-Type", content_type)[1]
         )
@@ -139,7 +169,10 @@ class MultipartUploader:
         self._resume = Resumption(resume, keep_on_failure=keep_on_failure, checksum=checksum)
         import asyncio
 
-        self._slots = asyncio.Semaphore(self._concurrency)
+        # Slots taken by parts (from before Create to their answer), and an event set when
+        # one is given back: a count against a limit that "auto" moves, up or down.
+        self._taken = 0
+        self._slot_freed = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._parts: list[UploadedPart] = []
         self._failure: BaseException | None = None
@@ -157,6 +190,22 @@ class MultipartUploader:
         self._closed = False
         self.result: PutResult | None = None
         self._progress = Acknowledged(on_progress, size)
+
+    def _completed(self, size: int) -> None:
+        """Tell the controller of a part sent; follow its limit, within the budget."""
+        if self._budget is None:
+            return
+        limit = self._controller.completed(time.monotonic(), size)
+        # Past 900 parts of a stream the parts double: fewer of them fit the budget.
+        limit = max(1, min(limit, self._budget // self._size_of(self._next_part)))
+        if limit > self._concurrency:
+            self._slot_freed.set()
+        self._concurrency = limit
+
+    @property
+    def limit(self) -> int:
+        """Parts allowed in flight now: the ``concurrency`` given, or where ``"auto"`` is."""
+        return self._concurrency
 
     @property
     def upload_id(self) -> str | None:
@@ -205,6 +254,14 @@ class MultipartUploader:
 
         view = check_buffer("data", data)
         self._check_open()
+        if self._spread:
+            self._spread = False
+            if view.nbytes >= SPREAD_FROM:
+                self.part_size = upload_part_size(view.nbytes)
+                self._controller, self._budget = stream_limits(
+                    self.part_size, "auto", self._max_memory, view.nbytes, start=AUTO_START
+                )
+                self._concurrency = self._controller.limit
         borrowed = isinstance(view.obj, bytes) and view.nbytes >= self._concurrency * self.part_size
         lent: list[asyncio.Future[None]] = []
         while view.nbytes:
@@ -318,12 +375,15 @@ class MultipartUploader:
 
     async def _dispatch(self, data: bytearray | memoryview) -> asyncio.Future[None]:
         """Hand a full (or the last) part to a part task; a filled buffer becomes the task's."""
-        await self._slots.acquire()
+        while self._taken >= self._concurrency:
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+        self._taken += 1
         try:
             self._check_open()
             await self._started()
         except BaseException:
-            self._slots.release()
+            self._free_slot()
             raise
         import asyncio
 
@@ -381,7 +441,8 @@ class MultipartUploader:
 
     async def _send_part(self, number: int, data: bytearray | memoryview) -> None:
         try:
-            part = self._resume.reuse(number, data) or await self._client.upload_part(
+            stored = self._resume.reuse(number, data)
+            part = stored or await self._client.upload_part(
                 self.bucket,
                 self.key,
                 self._require_upload_id(),
@@ -392,11 +453,17 @@ class MultipartUploader:
             )
             self._parts.append(part)
             self._progress.add(part.size)
+            if stored is None:  # a part found stored says nothing of the network
+                self._completed(part.size)
         finally:
             self._in_flight -= 1
-            self._slots.release()
+            self._free_slot()
             if isinstance(data, bytearray):
                 self._spare.append(data)
+
+    def _free_slot(self) -> None:
+        self._taken -= 1
+        self._slot_freed.set()
 
     def _part_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -443,7 +510,8 @@ async def upload_stream(
     *,
     size: int | None = None,
     part_size: int | None = None,
-    concurrency: int = 4,
+    concurrency: int | Literal["auto"] = "auto",
+    max_memory: int | None = None,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None, options: UploadOptions | None = None,
     checksum: str | None = None, checksum_type: str | None = None,
@@ -463,7 +531,9 @@ async def upload_stream(
         source: the object's bytes, in pieces of any size.
         size: the total length if known; see ``MultipartUploader``.
         part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB).
-        concurrency: parts uploading at once (default 4).
+        concurrency: parts uploading at once, or ``"auto"`` (the default); see
+            ``MultipartUploader``.
+        max_memory: a budget for the part data in flight; see ``MultipartUploader``.
         content_type: stored with the object.
         metadata: user metadata stored with the object (as ``x-amz-meta-*``).
         options: conditions, encryption and tags (see ``MultipartUploader``).
@@ -487,6 +557,7 @@ async def upload_stream(
         key,
         part_size=part_size,
         concurrency=concurrency,
+        max_memory=max_memory,
         content_type=content_type,
         metadata=metadata,
         size=size, checksum=checksum, checksum_type=checksum_type,

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from rawS3.multipart_calls import Facade
 from rawS3.operations.extras import check_range_extras
-from rawS3.parts import DEFAULT_PART_SIZE
 from rawS3.validation import check_bucket, check_key, check_positive_int
 
 if TYPE_CHECKING:
@@ -31,8 +30,8 @@ __all__ = [
 # (about 10 MiB/s through the 20 ms relay of issue 13, where boto3's 10 reached 67 MiB/s), so
 # 16 ranges fill a link one connection cannot, within the client's pool of 64.
 DEFAULT_DOWNLOAD_CONCURRENCY = 16
-# As ordered bytes, ranges ahead of the reader are held in memory: 4 x 8 MiB, the same bound as
-# the uploader's.
+# As ordered bytes, ranges ahead of the reader are held in memory: at most 4 x 8 MiB (the
+# default part size is at most 8 MiB), the same bound as the uploader's.
 DEFAULT_ITER_CONCURRENCY = 4
 MIN_DOWNLOAD_PART_SIZE = 64 * 1024
 
@@ -46,7 +45,7 @@ class TransferCalls(Facade):
         key: str,
         target: str | os.PathLike[str],
         *,
-        part_size: int = DEFAULT_PART_SIZE,
+        part_size: int | None = None,
         concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
         resume: bool = False,
         on_progress: ProgressCallback | None = None,
@@ -58,20 +57,22 @@ class TransferCalls(Facade):
 
         The first answer pins the object's ETag; later ranges are asked for with ``If-Match``,
         so an object replaced meanwhile raises ``ObjectChanged`` rather than mixing versions.
-        An object of at most ``part_size`` bytes is one GET. Bytes are written at their
-        offsets into a temporary file next to ``target``, which is checked (size; the MD5 for
-        an object of one range whose ETag is its MD5), fsync'd and renamed over ``target``
-        only when complete. A failure or cancellation leaves ``target`` untouched and removes
-        the temporary file; with ``resume`` it is kept instead as ``<target>.raws3-part``,
-        with ``<target>.raws3-part.json`` saying which ranges it holds, and the next
-        ``download(..., resume=True)`` fetches only the rest if the object's ETag is unchanged
-        (else it starts over), in the part size it began with.
+        An object of at most ``part_size`` bytes (by default 1 MiB) is one GET. Bytes are
+        written at their offsets into a temporary file next to ``target``, which is checked
+        (size; the MD5 for an object of one range whose ETag is its MD5), fsync'd and renamed
+        over ``target`` only when complete. A failure or cancellation leaves ``target``
+        untouched and removes the temporary file; with ``resume`` it is kept instead as
+        ``<target>.raws3-part``, with ``<target>.raws3-part.json`` saying which ranges it
+        holds, and the next ``download(..., resume=True)`` fetches only the rest if the
+        object's ETag is unchanged (else it starts over), in the part size it began with.
 
         Args:
             bucket: the bucket.
             key: the object's key.
             target: the file to write; replaced if it exists.
-            part_size: bytes per ranged GET, 64 KiB or more (default 8 MiB).
+            part_size: bytes per ranged GET, 64 KiB or more. ``None`` (the default) spreads
+                the object over ``concurrency`` ranges of 1 to 8 MiB (see
+                ``rawS3.transfer_sizing.download_part_size``).
             concurrency: ranges in flight, 1 to 1000 (default 16; each holds one 256 KiB
                 piece at a time, not a part).
             resume: keep a partial file on failure, and resume from one.
@@ -121,7 +122,7 @@ class TransferCalls(Facade):
         bucket: str,
         key: str,
         *,
-        part_size: int = DEFAULT_PART_SIZE,
+        part_size: int | None = None,
         concurrency: int = DEFAULT_ITER_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
         version_id: str | None = None,
@@ -146,7 +147,8 @@ class TransferCalls(Facade):
         Args:
             bucket: the bucket.
             key: the object's key.
-            part_size: bytes per ranged GET, 64 KiB or more (default 8 MiB).
+            part_size: bytes per ranged GET, 64 KiB or more. ``None`` (the default) spreads
+                the object over ``concurrency`` ranges of 1 to 8 MiB, so at most 8 MiB each.
             concurrency: ranges in flight, 1 to 1000 (default 4).
             on_progress: called with a ``TransferProgress`` as bytes are yielded.
             version_id: a version of a versioned bucket (default: the current one).
@@ -195,8 +197,10 @@ def _check_target(target: object) -> str:
     return path
 
 
-def _check_sizes(part_size: object, concurrency: object) -> tuple[int, int]:
-    part = check_positive_int("part_size", part_size, minimum=MIN_DOWNLOAD_PART_SIZE)
+def _check_sizes(part_size: object, concurrency: object) -> tuple[int | None, int]:
+    part = None if part_size is None else check_positive_int(
+        "part_size", part_size, minimum=MIN_DOWNLOAD_PART_SIZE
+    )
     return part, check_positive_int("concurrency", concurrency, maximum=1000)
 
 

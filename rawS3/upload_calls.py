@@ -44,19 +44,25 @@ class UploadCalls(Facade):
         A file no longer than one part is one PutObject; a longer one is a multipart upload
         whose part tasks each read their own part at its offset (``os.pread``, no threads) and
         send it, with at most ``concurrency`` parts (so ``concurrency × part_size`` bytes) in
-        flight. ``concurrency="auto"`` starts at 4 parts and adds more while the aggregate
-        throughput still grows, up to 16 and within ``max_memory``. Any failure or
-        cancellation aborts the upload, unless ``keep_on_failure`` keeps it to be resumed.
+        flight. Without ``part_size`` a file above 8 MiB is cut into 16 parts of 5 to 8 MiB
+        where it can be. ``concurrency="auto"`` sends every part at once when they fit within
+        ``max_memory`` (default 128 MiB: 16 parts of 8 MiB); a larger file starts at 8 parts
+        and doubles to 16 if the aggregate throughput grows, within ``max_memory``. Any
+        failure or cancellation aborts the upload, unless ``keep_on_failure`` keeps it to be
+        resumed.
 
         Args:
             bucket: the bucket.
             key: the object's key.
             path: the local file.
-            part_size: bytes per part, 5 MiB to 5 GiB (default 8 MiB, grown so that the file
-                fits in 10,000 parts). A resumed upload needs the part size it began with.
+            part_size: bytes per part, 5 MiB to 5 GiB (default: 5 to 8 MiB from the file's
+                size alone, grown so that the file fits in 10,000 parts). A resumed upload
+                needs the part size it began with.
             concurrency: parts in flight, 1 to 1000, or ``"auto"`` (the default).
             max_memory: a budget in bytes for part data: at most ``max_memory // part_size``
-                parts are ever in flight (``ValueError`` if it cannot hold one part).
+                parts are ever in flight (``ValueError`` if it cannot hold one part). ``None``:
+                with ``"auto"``, 128 MiB (or 4 parts, for parts above 32 MiB); with a number,
+                ``concurrency`` parts.
             resume: the id of an interrupted multipart upload of this file (as
                 ``UploadInterrupted`` or ``UploadNotAborted`` gave it): the parts the server
                 holds are checked against the file (size and MD5) and only the others are

@@ -1,9 +1,12 @@
 """aiohttp-s3-client: aiohttp plus a third-party signer.
 
 Defaults row: ``put_multipart`` (its high-level call for data in memory: it spools the data to
-a temporary file, then sends 5 MiB parts one at a time). Matched rows: its documented manual
-``multipart_upload`` with ``put_part``, driven by the same bounded loop as aiobotocore, since
-``put_multipart`` takes only a synchronous iterable and so cannot read an async source.
+a temporary file, then sends it in 5 MiB parts). Its default ``workers_count=1`` makes no
+semaphore at all (version 1.2.0's ``_upload_parts`` bounds parts only when ``workers_count`` is
+above 1), so every part is sent at once: 13 parts in flight for 64 MiB. Matched rows: its
+documented manual ``multipart_upload`` with ``put_part``, driven by the same bounded loop as
+aiobotocore, since ``put_multipart`` takes only a synchronous iterable and so cannot read an
+async source.
 Downloads: ``get_file_parallel`` (one worker by default; matched: the matched part size as
 its ``range_step`` and the concurrency as its ``workers_count``).
 """
@@ -34,7 +37,8 @@ class Client:
         """What this row sets, for the report."""
         if transfer is None:
             return (
-                "put_multipart (5 MiB parts, one at a time); get_file_parallel() (one worker); "
+                "put_multipart (5 MiB parts, all in flight at once: workers_count=1 sets no "
+                "bound); get_file_parallel() (one worker); "
                 f"pool {POOL_SIZE}"
             )
         return (

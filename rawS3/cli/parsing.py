@@ -240,10 +240,12 @@ def _add_upload_options(sub: argparse.ArgumentParser, *, files: bool = False) ->
         return
     sub.add_argument("--concurrency", metavar="N|auto", type=_concurrency_argument,
                      default="auto",
-                     help="parts uploading at once; 'auto' (the default) starts at 4 and adds "
-                     "parts while the throughput grows, up to 16 (stdin: 4)")
+                     help="parts uploading at once; 'auto' (the default) sends a FILE's "
+                     "parts all at once if they fit --max-memory, else starts at 8 and "
+                     "doubles to 16 while the throughput grows")
     sub.add_argument("--max-memory", metavar="SIZE", type=_size_argument,
-                     help="at most this much part data in flight (a FILE's upload)")
+                     help="at most this much part data in flight (default with 'auto': "
+                     "128MiB)")
 
 
 def _concurrency_argument(text: str) -> int | str:
@@ -263,7 +265,8 @@ def _add_get(commands: _Commands,
     sub.add_argument("url", metavar="s3://bucket/key")
     sub.add_argument("file", nargs="?", metavar="FILE|-")
     sub.add_argument("--part-size", metavar="SIZE", type=_size_argument,
-                     help="bytes per ranged GET, 64KiB or more (default 8MiB)")
+                     help="bytes per ranged GET, 64KiB or more (default: the object "
+                     "spread over the ranges in flight, 1MiB to 8MiB each)")
     sub.add_argument("--concurrency", metavar="N", type=int,
                      help="ranges in flight (default 16 into a file, 4 to stdout)")
     sub.add_argument("--resume", action="store_true",

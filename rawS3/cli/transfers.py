@@ -24,7 +24,6 @@ from rawS3.cli.locations import S3Location, UsageError, object_location, parse_s
 from rawS3.cli.meter import Counter
 from rawS3.file_upload import FileUpload
 from rawS3.operations.options import UploadOptions
-from rawS3.parts import DEFAULT_PART_SIZE
 from rawS3.progress import TransferProgress, format_bytes
 from rawS3.results import PutResult
 from rawS3.transfer import upload_stream
@@ -64,7 +63,9 @@ async def put(app: App, args: argparse.Namespace) -> int:
     if args.resume is not None or args.keep_on_failure:
         raise UsageError("--resume and --keep-on-failure need a regular FILE (and no "
                          "--if-none-match)")
-    async with _reading(args.file) as (chunks, size), app.meter(size):
+    # The bar counts what the server acknowledged (on_progress), not bytes put on the socket:
+    # a part sent twice, or the framing around it, is not progress.
+    async with _reading(args.file) as (chunks, size), app.meter(size, Counter()) as meter:
         result = await upload_stream(
             app.client,
             location.bucket,
@@ -72,10 +73,12 @@ async def put(app: App, args: argparse.Namespace) -> int:
             chunks,
             size=size,
             part_size=args.part_size,
-            concurrency=4 if args.concurrency == "auto" else args.concurrency,
+            concurrency=args.concurrency,
+            max_memory=args.max_memory,
             content_type=content_type,
             metadata=dict(args.metadata),
             options=UploadOptions(if_none_match="*" if args.if_none_match else None),
+            on_progress=meter.follow,
         )
     app.say(f"upload: {args.file} -> s3://{location.bucket}/{key} ({_summary(result)})")
     return EXIT_OK
@@ -85,6 +88,8 @@ async def _put_file(
     app: App, args: argparse.Namespace, bucket: str, key: str, content_type: str | None
 ) -> int:
     """Upload a local file with its parts read where they lie; resumable by upload id."""
+    size = os.stat(args.file).st_size
+    meter = app.meter(size, Counter())  # parts acknowledged (or found stored), as file bytes
     upload = FileUpload(
         app.client,
         bucket,
@@ -97,10 +102,10 @@ async def _put_file(
         keep_on_failure=args.keep_on_failure,
         content_type=content_type,
         metadata=dict(args.metadata),
+        on_progress=meter.follow,
     )
-    size = os.stat(args.file).st_size
     try:
-        async with app.meter(size):
+        async with meter:
             result = await upload.run()
     except BaseException:
         if args.keep_on_failure and upload.upload_id is not None:
@@ -211,7 +216,7 @@ async def get(app: App, args: argparse.Namespace) -> int:
     location = object_location(args.url, "get")
     target = _local_target(args.file, location.key)
     version = getattr(args, "version_id", None)  # cat has none
-    part_size = getattr(args, "part_size", None) or DEFAULT_PART_SIZE
+    part_size = getattr(args, "part_size", None)
     concurrency = getattr(args, "concurrency", None)
     received = Counter()
     async with app.meter(None, received) as meter:

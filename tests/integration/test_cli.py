@@ -737,3 +737,43 @@ async def test_demo_fails_when_what_is_stored_differs_from_the_source(
     assert run.text.count("FAILED: got 1,000 bytes that differ from the source") == 2
     assert "2 check(s) FAILED" in run.text
     assert served == 3
+
+
+# -- put's bar counts acknowledged file bytes --------------------------------------------------
+
+
+async def test_put_progress_counts_file_bytes_the_server_acknowledged(
+    s3_server: TestServer, bucket: str, tmp_path: Path, boto: Any
+) -> None:
+    """A 12 MiB file goes up as 5 + 5 + 2 MiB parts; the first part is refused once (500) and
+    sent again, and every answer is held back 0.3 s. Counting bytes put on the socket, the bar
+    would pass 12 MiB (17 MiB were sent) and show sizes between parts; it shows only sums of
+    acknowledged parts, and ends at exactly 100 %."""
+    import dataclasses
+
+    from tests.faults import INTERNAL_ERROR, FaultProxy, Rule, delay
+
+    data = pattern(12 * MiB, seed=8)
+    local = tmp_path / "f.bin"
+    local.write_bytes(data)
+    rules = [
+        Rule(INTERNAL_ERROR, operation="UploadPart", query={"partNumber": "1"}, times=1),
+        Rule(delay(0.3), operation="UploadPart"),
+    ]
+    async with FaultProxy(s3_server.endpoint, rules) as proxy:
+        through = dataclasses.replace(s3_server, endpoint=proxy.endpoint)
+        run, screen = await run_with_terminal_stderr(
+            through, "put", "--progress-after", "0", str(local), f"s3://{bucket}/f"
+        )
+        sent = proxy.count("UploadPart")
+    assert run.code == 0, screen
+    assert sent == 4  # three parts, the first twice
+    lines = redraws(screen)
+    assert lines[-1].startswith("100% ["), lines
+    done = [re.search(r"(\S+ \S*B) / 12\.0 MiB", line) for line in lines]
+    assert all(done), lines
+    shown = {match.group(1) for match in done if match}
+    # Parts are answered in any order: every figure is a sum of some of 5, 5 and 2 MiB.
+    assert shown <= {"0 B", "2.0 MiB", "5.0 MiB", "7.0 MiB", "10.0 MiB", "12.0 MiB"}, lines
+    assert "12.0 MiB / 12.0 MiB" in lines[-1]
+    assert read_back(boto, bucket, "f") == data

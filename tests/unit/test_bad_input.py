@@ -896,6 +896,41 @@ CASES.update(
 )
 
 
+# Parts in flight of streamed uploads: "auto" and a memory budget, as for upload_path.
+CASES.update(
+    {
+        "uploader concurrency a word": Case(
+            uploader(concurrency="fast"), ValueError, r"concurrency must be an int or 'auto'"
+        ),
+        "uploader concurrency a float": Case(
+            uploader(concurrency=2.5), TypeError, r"concurrency must be an int"
+        ),
+        "uploader max_memory below one part": Case(
+            uploader(max_memory=MiB), ValueError, r"max_memory=1,048,576 cannot hold one part"
+        ),
+        "uploader max_memory 0": Case(
+            uploader(max_memory=0), ValueError, r"max_memory must be at least 1"
+        ),
+        "uploader max_memory a str": Case(
+            uploader(max_memory="64MiB"), TypeError, r"max_memory must be an int"
+        ),
+        "uploader fixed concurrency max_memory below one part": Case(
+            uploader(concurrency=4, max_memory=MiB), ValueError, r"cannot hold one part"
+        ),
+        "stream_upload max_memory below one part": Case(
+            lambda env: upload_stream(env.client, "bucket", "key", chunks(), max_memory=MiB),
+            ValueError,
+            r"max_memory=1,048,576 cannot hold one part",
+        ),
+        "iter_download part_size too small": Case(
+            lambda env: env.client.iter_download("bucket", "key", part_size=1024),
+            ValueError,
+            r"part_size must be at least 65,536",
+        ),
+    }
+)
+
+
 # Extra headers and query on the uploads and downloads made of several requests.
 CASES.update(
     {

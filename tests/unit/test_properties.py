@@ -384,20 +384,27 @@ class LazySource:
     kind=st.sampled_from(["bytes", "bytearray"]),
     concurrency=st.integers(1, 3),
     parts=st.integers(2, 4),
+    auto=st.booleans(),
 )
 def test_peak_buffered_bytes_stay_within_concurrency_plus_one_parts(
-    fake: FakeS3, chunk: int, kind: str, concurrency: int, parts: int
+    fake: FakeS3, chunk: int, kind: str, concurrency: int, parts: int, auto: bool
 ) -> None:
     """tracemalloc's peak over the upload, less the one source chunk in hand, stays within
-    (concurrency + 1) × part_size, plus what the transport may copy of each part in flight."""
+    (concurrency + 1) × part_size, plus what the transport may copy of each part in flight.
+    With ``concurrency="auto"`` and ``max_memory`` of ``concurrency`` parts, the same bound."""
     total = max(parts * PART, 2 * chunk) + 12_345
     source = LazySource(total, chunk, kind)
     bound = (concurrency + 1) * PART
+    limits: dict[str, object] = (
+        {"concurrency": "auto", "max_memory": concurrency * PART}
+        if auto
+        else {"concurrency": concurrency}
+    )
     slack = concurrency * 2 * SLICE_SIZE + 2 * 1024 * 1024
     peaks: list[int] = []
 
     async def upload(client: S3Client) -> PutResult | None:
-        up = MultipartUploader(client, BUCKET, KEY, part_size=PART, concurrency=concurrency)
+        up = MultipartUploader(client, BUCKET, KEY, part_size=PART, **limits)  # type: ignore[arg-type]
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
         async with up:
