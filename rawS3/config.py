@@ -38,11 +38,7 @@ class Timeouts:
 
     Attributes:
         connect: to open a connection (TCP and TLS).
-        read: between two reads of the response; a stalled transfer fails after this. For a
-            short exchange on the client's own session (a body of at most 256 KiB sent in
-            one write, an answer read whole) the limit runs from the start of the exchange
-            to the answer's first block, then between blocks, kept by one coarse timer
-            (``rawS3.read_watch``): such a stall fails within 9/8 of the limit.
+        read: between two reads of the response; a stalled transfer fails after this.
         total: for the whole exchange; off by default since large parts legitimately take long.
 
     Raises:

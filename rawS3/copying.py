@@ -37,6 +37,7 @@ from rawS3.operations.copy_spec import (
     is_too_large_to_copy,
     plan_copy_parts,
 )
+from rawS3.operations.extras import conditions_among, refuse_conditions_in_parts
 from rawS3.operations.request import Request
 from rawS3.parts import MAX_PART_SIZE, check_part_size
 from rawS3.results import ObjectHead, UploadedPart
@@ -92,6 +93,7 @@ async def copy_as_asked(
         As :func:`copy_any_size`.
     """
     if multipart_threshold is not None or part_size is not None or concurrency is not None:
+        refuse_conditions_in_parts(spec.headers, "a copy in parts")
         return await copy_any_size(
             client, spec, single, multipart_threshold=multipart_threshold,
             part_size=part_size, concurrency=concurrency,
@@ -99,7 +101,8 @@ async def copy_as_asked(
     try:
         return await send_single_copy(client, single)
     except S3Error as exc:
-        if not is_too_large_to_copy(exc):
+        # Conditions in the extras hold on CopyObject only: in parts they would be lost.
+        if not is_too_large_to_copy(exc) or conditions_among(spec.headers):
             raise
         log.debug("%s/%s is over 5 GiB: copying it in parts", *spec.source)
     return await copy_too_large(client, spec)

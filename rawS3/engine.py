@@ -31,7 +31,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from rawS3 import sigv4
-from rawS3.bodies import SLICE_SIZE, BufferBody, with_body_headers
+from rawS3.bodies import BufferBody, with_body_headers
 from rawS3.canonical import canonical_request
 from rawS3.config import Settings, SigningClock, Timeouts
 from rawS3.diagnosis import (
@@ -52,8 +52,6 @@ from rawS3.errors import (
 from rawS3.operations.request import Body, Reply, Request, read_error
 from rawS3.part_signing import sign_parts
 from rawS3.proxies import proxy_for, proxy_options
-from rawS3.read_watch import UNWATCHED as _UNWATCHED
-from rawS3.read_watch import ReadWatch
 from rawS3.refresh import CredentialsCache
 from rawS3.replies import (
     ERROR_BODY_LIMIT,
@@ -127,15 +125,7 @@ class Engine:
         self._max_connections = max_connections
         self._borrowed = session
         self._session = session
-        # The engine's own session leaves the read limit of short exchanges to one coarse
-        # timer (rawS3.read_watch); every other exchange keeps aiohttp's sock_read.
-        self._watch = ReadWatch(timeouts.read) if session is None and timeouts.read else None
-        self._short_reader = self._read_short  # bound once: compared on every attempt
-        self._streaming_timeout = {
-            "timeout": aiohttp.ClientTimeout(
-                total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.read
-            )
-        }
+        self._short_reader = self._read_short  # bound once, not per request
         # HTTPS_PROXY, HTTP_PROXY and NO_PROXY, read once; a borrowed session keeps its own
         # proxy settings (its trust_env), so only the engine's own session uses these.
         self._proxy_env = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}
@@ -179,7 +169,7 @@ class Engine:
             timeout=aiohttp.ClientTimeout(
                 total=t.total,
                 sock_connect=t.connect,
-                sock_read=None if self._watch is not None else t.read,
+                sock_read=t.read,
             ),
         )
         # aiohttp would resend an idempotent request once on a dropped connection, with
@@ -310,7 +300,6 @@ class Engine:
         *,
         body: object = None,
         bare: bool = False,
-        watched: bool = False,
     ) -> aiohttp.ClientResponse:
         """Send one request exactly as given and return the answer, its body unread.
 
@@ -325,7 +314,6 @@ class Engine:
             data: the body, as aiohttp's ``data=`` takes it.
             body: what produces ``data``; its ``error``, if set, is what made the send fail.
             bare: skip every header aiohttp would add of its own.
-            watched: the engine's read watch times this exchange, not aiohttp's sock_read.
 
         Returns:
             The response; the caller releases it.
@@ -339,8 +327,6 @@ class Engine:
         direct = borrowed or not self._proxy_env  # no URL to parse then
         proxy = None if direct else proxy_for(url, self._proxy_env)
         via, login = proxy_options(proxy, url)
-        if not borrowed and self._watch is not None and not watched:
-            via = {**via, **self._streaming_timeout}
         try:
             return await session.request(
                 method,
@@ -380,27 +366,21 @@ class Engine:
             now=now,
         )
         data = self._data(body, signed, now, credentials)
-        watch = self._watch
-        watched = watch is not None and consume is self._short_reader and _small(body)
-        with watch.exchange() if watch is not None and watched else _UNWATCHED:
-            started = time.perf_counter()
-            response = await self.transmit(
-                request.method, url, signed, data, body=body, watched=watched
-            )
-            log_exchange(request, url, signed, response, started)
-            try:
-                if response.status not in request.ok:
-                    async with response:
-                        raise await self._error(request, response, url, signed, now, credentials)
-                return await consume(response)
-            except TRANSPORT_FAILURES as exc:
-                # An answer cut off or stalled mid-body, an error answer's included.
-                response.release()
-                raise transport_error(exc) from exc
+        started = time.perf_counter()
+        response = await self.transmit(request.method, url, signed, data, body=body)
+        log_exchange(request, url, signed, response, started)
+        try:
+            if response.status not in request.ok:
+                async with response:
+                    raise await self._error(request, response, url, signed, now, credentials)
+            return await consume(response)
+        except TRANSPORT_FAILURES as exc:
+            # An answer cut off or stalled mid-body, an error answer's included.
+            response.release()
+            raise transport_error(exc) from exc
 
     async def _read_short(self, response: aiohttp.ClientResponse) -> Reply:
-        # Each block read restarts the watched exchange's read limit, as sock_read would.
-        return await read_reply(response, self._watch.renew if self._watch else None)
+        return await read_reply(response)
 
     def _data(
         self,
@@ -449,11 +429,6 @@ class Engine:
         return diagnose_signature_mismatch(
             server_request, server_string, ours, sigv4.string_to_sign(now, scope, ours)
         )
-
-
-def _small(body: Body | None) -> bool:
-    """Whether a body goes out in one write (so the read watch may time its exchange)."""
-    return body is None or (isinstance(body, BufferBody) and body.size <= SLICE_SIZE)
 
 
 def _no_frames(chunk: bytes, previous: str) -> str:

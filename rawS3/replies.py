@@ -1,15 +1,14 @@
 """Reading the engine's answers: whole and capped, or kept open for the caller to stream.
 
 S3 answers other than an object's body are short, so they are read whole, up to a cap a
-hostile server cannot push us past. ``renew`` is the read watch's (``rawS3.read_watch``): each
-block that arrives restarts the exchange's read limit, as aiohttp's ``sock_read`` would.
+hostile server cannot push us past.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import aiohttp
 
@@ -32,15 +31,13 @@ log = logging.getLogger("rawS3")
 # Error bodies are small; a hostile server must not make us buffer an unbounded one.
 ERROR_BODY_LIMIT = 64 * 1024
 XML_BODY_LIMIT = 64 * 1024 * 1024
-Renew = Callable[[], None] | None
 
 
-async def read_reply(response: aiohttp.ClientResponse, renew: Renew = None) -> Reply:
+async def read_reply(response: aiohttp.ClientResponse) -> Reply:
     """Read an answer whole (at most ``XML_BODY_LIMIT`` bytes) and release it.
 
     Args:
         response: the answer, its body unread.
-        renew: called for each block that arrives (the read watch's), or ``None``.
 
     Returns:
         Its status, headers and body.
@@ -51,7 +48,7 @@ async def read_reply(response: aiohttp.ClientResponse, renew: Renew = None) -> R
     async with response:
         # An answer that says it has no body (a PutObject's) has nothing to read.
         empty = response.content_length == 0 and response.content.at_eof()
-        body = b"" if empty else await read_capped(response, XML_BODY_LIMIT, renew)
+        body = b"" if empty else await read_capped(response, XML_BODY_LIMIT)
         return Reply(response.status, response.headers, body)
 
 
@@ -88,13 +85,12 @@ async def keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
     return response
 
 
-async def read_capped(response: aiohttp.ClientResponse, limit: int, renew: Renew = None) -> bytes:
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """Read the body to its end, refusing one longer than ``limit`` bytes.
 
     Args:
         response: the answer, its body unread.
         limit: the most bytes accepted.
-        renew: called for each block that arrives, or ``None``.
 
     Returns:
         The body.
@@ -109,8 +105,6 @@ async def read_capped(response: aiohttp.ClientResponse, limit: int, renew: Renew
         block = await response.content.read(limit + 1 - len(body))
         if not block:
             break
-        if renew is not None:
-            renew()
         body += block
     if len(body) > limit:
         raise ResponseError(

@@ -172,7 +172,8 @@ def stream_limits(
         start: where ``"auto"`` starts when not every part fits in flight.
 
     Returns:
-        The controller, and the budget ``"auto"`` keeps to (``None`` for a number).
+        The controller, and the budget kept to (``None`` for a number without
+        ``max_memory``).
 
     Raises:
         TypeError, ValueError: a bad ``concurrency`` or ``max_memory``, or one that cannot
@@ -183,7 +184,8 @@ def stream_limits(
             raise ValueError(f"concurrency must be an int or 'auto', got {concurrency!r}")
         fixed = check_positive_int("concurrency", concurrency, maximum=1000)
         limit = bound_for_memory(part_size, max_memory, fixed)
-        return AdaptiveConcurrency(start=limit, maximum=limit), None
+        # A budget given with a number still holds where a long stream's parts grow.
+        return AdaptiveConcurrency(start=limit, maximum=limit), max_memory
     budget = default_budget(part_size) if max_memory is None else max_memory
     maximum = bound_for_memory(part_size, budget, DEFAULT_MAXIMUM)
     parts = _ceil_div(size, part_size) if size is not None else maximum + 1

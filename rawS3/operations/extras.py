@@ -14,7 +14,54 @@ from rawS3.operations.options import UploadOptions, with_extras
 from rawS3.operations.ranged import Pin, range_get
 from rawS3.operations.request import Request, object_headers
 
-__all__ = ["check_create_extras", "check_put_extras", "check_range_extras"]
+__all__ = [
+    "check_create_extras",
+    "check_put_extras",
+    "check_range_extras",
+    "conditions_among",
+    "refuse_conditions_in_parts",
+]
+
+_CONDITIONS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
+_CONDITION_PREFIXES = ("x-amz-copy-source-if-", "x-amz-copy-if-")
+
+
+def conditions_among(headers: Mapping[str, str] | None) -> list[str]:
+    """The names among ``headers`` that are request conditions (``If-*``, copy-source ones).
+
+    Args:
+        headers: a caller's extra headers, or ``None``.
+
+    Returns:
+        Those names, as given.
+    """
+    return [
+        name for name in headers or {}
+        if name.lower() in _CONDITIONS or name.lower().startswith(_CONDITION_PREFIXES)
+    ]
+
+
+def refuse_conditions_in_parts(headers: Mapping[str, str] | None, call: str) -> None:
+    """Refuse conditions in the extras of a call made in parts, which would lose them.
+
+    S3 checks no condition on CreateMultipartUpload, UploadPart or UploadPartCopy, where a
+    call in parts sends its extras, so such a header would be dropped in silence and an
+    object overwritten that the caller meant to protect.
+
+    Args:
+        headers: the caller's extra headers, or ``None``.
+        call: what is being made in parts, for the message.
+
+    Raises:
+        ValueError: one or more of the headers is a condition.
+    """
+    found = conditions_among(headers)
+    if found:
+        raise ValueError(
+            f"headers= of {call} holds {', '.join(found)}: made in parts, S3 would check no "
+            "such condition; use the call's if_match/if_none_match (or copy_source_if_*) "
+            "options, which are sent where S3 checks them"
+        )
 
 
 def check_create_extras(
@@ -40,10 +87,12 @@ def check_create_extras(
 
     Raises:
         TypeError, ValueError: an extra header or parameter the upload already sets (e.g.
-            ``Content-Type`` with ``content_type``), or that the engine sets.
+            ``Content-Type`` with ``content_type``), or that the engine sets; a condition
+            (``If-None-Match`` …), which an upload in parts could not send where S3 checks it.
     """
     if not options.headers and not options.query:
         return
+    refuse_conditions_in_parts(options.headers, "an upload")
     create = create_multipart_upload(
         bucket, key, content_type=content_type, metadata=metadata, checksum=checksum,
         checksum_type=checksum_type,

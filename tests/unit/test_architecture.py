@@ -47,7 +47,6 @@ IO_MODULES = {
     "rawS3.probe.runner",
     "rawS3.transfer_calls",
     "rawS3.upload_calls",
-    "rawS3.read_watch",
     "rawS3.replies",
 }
 IO_PACKAGES = ("rawS3.cli", "rawS3.probe.checks")

@@ -962,6 +962,21 @@ CASES.update(
         "uploader extra query repeating uploads": Case(
             uploader(query={"uploads": None}), ValueError, r"already set by this call"
         ),
+        "upload_path extra If-None-Match (lost in parts)": Case(
+            upload_path(headers={"If-None-Match": "*"}),
+            ValueError,
+            r"made in parts, S3 would check no such condition",
+        ),
+        "uploader extra If-Match (lost in parts)": Case(
+            uploader(headers={"if-match": '"e"'}),
+            ValueError,
+            r"made in parts, S3 would check no such condition",
+        ),
+        "stream_upload extra If-Unmodified-Since (lost in parts)": Case(
+            stream(headers={"If-Unmodified-Since": "Wed, 01 Jan 2025 00:00:00 GMT"}),
+            ValueError,
+            r"made in parts, S3 would check no such condition",
+        ),
         "upload_path extra query a str": Case(
             upload_path(query="a=b"), TypeError, r"query must be a mapping"
         ),

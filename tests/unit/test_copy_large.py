@@ -275,3 +275,23 @@ async def test_a_part_that_fails_after_the_refusal_aborts_the_upload() -> None:
     assert operations.count("DELETE") == 1  # AbortMultipartUpload, once
     delete = next(r for r in stub.sent if r.method == "DELETE")
     assert dict(delete.query) == {"uploadId": "up-1"}
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [{"If-None-Match": "*"}, {"x-amz-copy-source-if-match": '"src-0"'}, {"If-Match": '"d"'}],
+)
+async def test_a_copy_whose_extras_hold_a_condition_is_never_made_in_parts(
+    condition: dict[str, str],
+) -> None:
+    # In parts the condition would go on Create, where S3 checks none: refused instead.
+    refused = S3Like(5 * GiB + 1)
+    with pytest.raises(InvalidRequest, match="larger than the maximum"):
+        await client_on(refused).copy_object("bkt", "src", "bkt", "dst", headers=condition)
+    assert refused.operations() == ["CopyObject"]
+    asked = S3Like(5 * GiB + 1)
+    with pytest.raises(ValueError, match="made in parts, S3 would check no such condition"):
+        await client_on(asked).copy_object(
+            "bkt", "src", "bkt", "dst", headers=condition, multipart_threshold=0
+        )
+    assert asked.operations() == []

@@ -1,10 +1,9 @@
-"""The read limit of short exchanges (rawS3.read_watch): a stalled server still times out.
+"""``Timeouts.read`` on short exchanges: a stalled server times out, a live one does not.
 
-The engine's own session leaves the read limit of a short exchange (a small body, an answer
-read whole) to one coarse timer instead of aiohttp's per-packet ``sock_read``. These tests
-hold it to what ``Timeouts.read`` promises: silence longer than the limit fails as a retried
-``TransportTimeout``, an answer that keeps arriving does not, the caller's own cancellation
-stays a cancellation, and nothing is left registered afterwards.
+Silence longer than the limit (no answer, or an answer stalled mid-body) fails as a retried
+``TransportTimeout``; an answer that keeps arriving is not cut off however long it takes in
+all; the caller's own cancellation stays a cancellation; a client used in a second event loop
+still times out.
 """
 
 from __future__ import annotations
@@ -82,10 +81,8 @@ async def test_a_put_whose_answer_never_comes_times_out_and_is_retried(
     async with client_for(endpoint) as client:
         with pytest.raises(TransportTimeout):
             await asyncio.wait_for(client.put_object("bucket", "key", b"small body"), 10)
-        assert client._engine._watch is not None
-        assert not client._engine._watch._deadlines
     assert fake.requests == QUICK.attempts
-    # Two attempts of 0.3 s each, at most 1/8 late: well under a second, not the default 60 s.
+    # Two attempts of 0.3 s each: well under two seconds, not the default 60 s.
     assert 0.6 <= time.monotonic() - started < 2
 
 
@@ -114,7 +111,6 @@ async def test_a_large_body_keeps_aiohttps_read_limit(server: tuple[Server, str]
     async with client_for(endpoint) as client:
         with pytest.raises(TransportTimeout):
             await asyncio.wait_for(client.put_object("bucket", "key", bytes(SLICE_SIZE + 1)), 10)
-        assert not client._engine._watch._deadlines  # type: ignore[union-attr]
     assert fake.requests == QUICK.attempts
 
 
@@ -126,18 +122,14 @@ async def test_the_callers_cancellation_stays_a_cancellation(server: tuple[Serve
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert not client._engine._watch._deadlines  # type: ignore[union-attr]
     assert fake.requests == 1
 
 
 async def test_a_client_used_in_a_second_event_loop_still_times_out(
     server: tuple[Server, str],
 ) -> None:
-    # The watch's timer lives on the loop it started on; a new loop must get its own.
     _, endpoint = server
     client = client_for(endpoint, read=0.2)
-    watch = client._engine._watch
-    assert watch is not None
 
     def in_new_loop() -> None:
         async def put() -> None:
@@ -149,7 +141,6 @@ async def test_a_client_used_in_a_second_event_loop_still_times_out(
 
     for _ in range(2):
         await asyncio.to_thread(in_new_loop)
-    assert not watch._deadlines
 
 
 @pytest.mark.parametrize(
