@@ -242,7 +242,7 @@ async def _copy_in_parts(
     except BaseException:
         await run_to_end(abort_or_hand_over(client, spec.bucket, spec.key, upload_id))
         raise
-    result = await _result(client, spec, head.size)
+    result = await _result(client, spec, head.size, done.version_id)
     return dataclasses.replace(
         result,
         version_id=done.version_id or result.version_id,
@@ -357,9 +357,14 @@ async def _check_unchanged(client: S3Client, spec: CopySpec, etag: str) -> None:
         )
 
 
-async def _result(client: S3Client, spec: CopySpec, size: int) -> objects.CopyResult:
-    # Read back: some servers (RGW 16) answer the first Complete with an empty ETag.
-    head = await client.head_object(spec.bucket, spec.key, sse_customer_key=spec.sse_customer_key)
+async def _result(
+    client: S3Client, spec: CopySpec, size: int, version_id: str | None
+) -> objects.CopyResult:
+    # Read back: some servers (RGW 16) answer the first Complete with an empty ETag. By the
+    # version Complete named, where it named one, so a writer of the key since is not read.
+    head = await client.head_object(
+        spec.bucket, spec.key, version_id=version_id, sse_customer_key=spec.sse_customer_key
+    )
     if head.size != size:
         raise IntegrityError(
             f"the copy of {spec.source[0]}/{spec.source[1]} holds {head.size:,} bytes, "

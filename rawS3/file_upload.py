@@ -293,6 +293,7 @@ class FileUpload:
         )
         self.upload_id = upload_id
         try:
+            self._follow_stored_parts(reader.size)
             parts = await self._send_all(reader, upload_id)
             reader.check_unchanged()
             result = await self._client.complete_multipart_upload(
@@ -307,6 +308,19 @@ class FileUpload:
         where = f"{self.bucket}/{self.key}"
         etag = verified_etag(result.etag, (part.etag for part in ordered), where)
         return PutResult(etag, result.version_id, len(parts), reader.size)
+
+    def _follow_stored_parts(self, size: int) -> None:
+        """Cut the file as the resumed upload was cut, when the caller named no part size.
+
+        An upload begun with another part size (another ``part_size``, or an older default)
+        would otherwise match none of its stored parts and send them all again.
+        """
+        first = self._resumption.stored.get(1)
+        if self._asked is not None or first is None or first.size == self.part_size:
+            return
+        if first.size >= MIN_PART_SIZE:
+            self._asked = first.size
+            self._plan(size)
 
     async def _send_all(self, reader: _PartReader, upload_id: str) -> list[UploadedPart]:
         """Send every part not already stored, keeping as many in flight as the limit says."""

@@ -98,6 +98,24 @@ async def test_an_upload_killed_mid_way_is_resumed_by_id_in_a_new_process(
     await settle(client, bucket, "big", proxy, data)
 
 
+async def test_a_resumed_file_is_cut_as_its_stored_parts_were(
+    s3_server: TestServer, client: S3Client, bucket: str, tmp_path: Path
+) -> None:
+    # Begun with 6 MiB parts, where upload_path's default for this size is 5 MiB: resumed
+    # without a part size, the stored part must still be recognised and not sent again.
+    size = 6 * MiB
+    data = pattern(2 * size + 4321, seed=9)
+    path = tmp_path / "cut.bin"
+    path.write_bytes(data)
+    upload_id = await client.create_multipart_upload(bucket, "cut")
+    await client.upload_part(bucket, "cut", upload_id, 1, data[:size])
+    async with proxied(s3_server, []) as (proxy, through):
+        result = await through.upload_path(bucket, "cut", path, resume=upload_id)
+    assert sent_parts(proxy) == [2, 3]
+    assert result.etag.strip('"') == expected_etag(data, size)
+    await settle(client, bucket, "cut", proxy, data)
+
+
 async def test_a_stream_upload_kept_on_failure_is_resumed_by_writing_it_again(
     s3_server: TestServer, client: S3Client, bucket: str
 ) -> None:

@@ -166,6 +166,7 @@ async def test_a_refused_copy_over_5_gib_is_made_in_parts() -> None:
     assert operations[:3] == ["CopyObject", "HEAD", "Create"]
     assert operations.count("UploadPartCopy") == 81  # 64 MiB parts
     assert operations[-3:] == ["HEAD", "Complete", "HEAD"]  # re-check source, complete, read
+    assert dict(stub.sent[-1].query).get("versionId") == "v-copy"  # the version Complete made
     ranges = sorted(lower(r)["x-amz-copy-source-range"] for r in stub.parts())
     assert f"bytes={5 * GiB}-{5 * GiB}" in ranges
     assert all(lower(r)["x-amz-copy-source-if-match"] == '"src-1"' for r in stub.parts())
