@@ -361,9 +361,11 @@ async def _result(
     client: S3Client, spec: CopySpec, size: int, version_id: str | None
 ) -> objects.CopyResult:
     # Read back: some servers (RGW 16) answer the first Complete with an empty ETag. By the
-    # version Complete named, where it named one, so a writer of the key since is not read.
+    # version Complete named, where it named one, so a writer of the key since is not read;
+    # "null" (an unversioned bucket's) names no version of its own (moto refuses it, 400).
+    pinned = None if version_id in (None, "null") else version_id
     head = await client.head_object(
-        spec.bucket, spec.key, version_id=version_id, sse_customer_key=spec.sse_customer_key
+        spec.bucket, spec.key, version_id=pinned, sse_customer_key=spec.sse_customer_key
     )
     if head.size != size:
         raise IntegrityError(
