@@ -81,8 +81,10 @@ async def test_auto_goes_back_when_more_parts_bring_no_more() -> None:
     assert uploader.limit == AUTO_START  # tried 16, went back to 8
     tried = link.limits.index(16)
     back = link.limits.index(AUTO_START, tried)
-    # Once the limit went back, a part is sent only when fewer than 8 are in flight.
-    assert max(link.seen[back:]) <= AUTO_START
+    # Once the limit went back, a part is sent only when fewer than 8 are in flight. Parts
+    # handed out just before the drop may still arrive after it: at most the 8 it took away.
+    late = 16 - AUTO_START
+    assert max(link.seen[back + late :]) <= AUTO_START
     assert max(link.seen[:back]) == 16
 
 
