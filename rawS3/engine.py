@@ -125,7 +125,6 @@ class Engine:
         self._max_connections = max_connections
         self._borrowed = session
         self._session = session
-        self._short_reader = self._read_short  # bound once, not per request
         # HTTPS_PROXY, HTTP_PROXY and NO_PROXY, read once; a borrowed session keeps its own
         # proxy settings (its trust_env), so only the engine's own session uses these.
         self._proxy_env = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}
@@ -235,7 +234,7 @@ class Engine:
             # connection alive: aiohttp's sock_read times each block of such an answer.
             checked = functools.partial(read_checked_reply, request)
             return await self.perform(request, checked, on_failure)
-        return await self.perform(request, self._short_reader, on_failure)
+        return await self.perform(request, read_reply, on_failure)
 
     async def open(self, request: Request) -> aiohttp.ClientResponse:
         """Perform ``request`` and return the answer with its body unread; release it after.
@@ -378,9 +377,6 @@ class Engine:
             # An answer cut off or stalled mid-body, an error answer's included.
             response.release()
             raise transport_error(exc) from exc
-
-    async def _read_short(self, response: aiohttp.ClientResponse) -> Reply:
-        return await read_reply(response)
 
     def _data(
         self,
