@@ -41,7 +41,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    large=128 * MiB, stream=256 * MiB, small_count=1000, small_size=1024,
+    large=128 * MiB, stream=256 * MiB, small_count=2000, small_size=1024,
     stream_odd=96 * MiB + 12_345, download=128 * MiB,
 )
 """Sized so that three repetitions of both profiles fit in about half an hour on a shared 2-core

@@ -193,8 +193,13 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
+def _repetitions(m: Measurements, workload: str) -> int:
+    return len({int(r["repetition"]) for runs in m.runs.get(workload, {}).values() for r in runs})
+
+
 def _notes(m: Measurements, workloads: Sequence[str]) -> list[str]:
-    notes = []
+    counts = [f"{w} {_repetitions(m, w)}" for w in workloads if m.runs.get(w)]
+    notes = [f"- Repetitions: {', '.join(counts)}."] if counts else []
     for workload in workloads:
         for client in m.clients:
             checks = {r.get("checked", "") for r in m.runs.get(workload, {}).get(client, [])}
@@ -375,28 +380,36 @@ def settings_section(m: Measurements) -> list[str]:
             ""]
 
 
+def repetitions_text(m: Measurements) -> str:
+    counts = sorted({_repetitions(m, w) for w in m.runs})
+    if len(counts) <= 1:
+        return f"{counts[0] if counts else m.repetitions} repetition(s)"
+    return f"{counts[0]}–{counts[-1]} repetitions per workload (each table says how many)"
+
+
 def balance_line(m: Measurements) -> str:
     """How evenly the order put each client in each position, workload by workload."""
     spread = []
     for workload, per_client in m.runs.items():
-        n = len(per_client)
+        positions = [int(r.get("position", -1)) for runs in per_client.values() for r in runs]
+        n = max(positions, default=-1) + 1
         for client, runs in per_client.items():
             counts = [0] * n
             for r in runs:
                 if 0 <= int(r.get("position", -1)) < n:
                     counts[int(r["position"])] += 1
-            spread.append((max(counts) - min(counts), workload, client))
+            spread.append((max(counts, default=0) - min(counts, default=0), workload, client))
     if not spread:
         return ""
     worst = max(spread)
     text = ("Order: each repetition runs the clients of a workload in the order of one row of "
             "a Williams square (over as many repetitions as there are clients, each runs once "
-            "in every position and after every other). ")
+            "in every position and after every other); a workload's repetitions are rounded "
+            "up to a multiple of its number of clients. ")
     if worst[0] == 0:
         return text + "In this run every client ran equally often in every position."
-    return text + (f"With {m.repetitions} repetition(s) that is not yet balanced: a client's "
-                   f"count per position differs by up to {worst[0]} (e.g. {worst[2]}, "
-                   f"{worst[1]}).")
+    return text + (f"In this run that is not balanced: a client's count per position differs "
+                   f"by up to {worst[0]} (e.g. {worst[2]}, {worst[1]}).")
 
 
 def markdown(results: Results) -> str:
@@ -419,7 +432,7 @@ def markdown(results: Results) -> str:
     for m in results.profiles:
         net = ("simulated WAN: a relay adding 20 ms round trip and 10 MiB/s per connection "
                "and direction" if m.network == "wan" else "loopback")
-        lines += [f"## Profile {m.name}: {m.scheme}, {net}; {m.repetitions} repetition(s)", ""]
+        lines += [f"## Profile {m.name}: {m.scheme}, {net}; {repetitions_text(m)}", ""]
         if balance := balance_line(m):
             lines += [balance, ""]
         lines += targets_section(m)

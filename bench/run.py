@@ -9,7 +9,8 @@
 3. For each profile (loopback or the simulated WAN of ``bench.relay``; http or https) and each
    repetition, runs every (workload, client) pair in a fresh worker process (``bench.worker``),
    clients in the order of one row of a Williams square (``order_for``: over as many
-   repetitions as there are clients, each client runs in each position once); checks every
+   repetitions as there are clients, each client runs in each position once; so each workload's
+   repetitions are rounded up to a multiple of its number of clients); checks every
    upload by its ETag and the SHA-256 of the object read back, every download by the SHA-256 of
    its file (``bench.verify``), and deletes it before the next run. On its own RGW it then frees
    the deleted data at once (``radosgw-admin gc process``): left to the gateway's garbage
@@ -512,20 +513,32 @@ def record(m: Any, prof: Profile, run: Run, result: Any, error: str, elapsed: fl
         print(f"{label} ok ({elapsed:.1f} s)", flush=True)
 
 
+def balanced_repetitions(minimum: int, clients: int) -> int:
+    """``minimum`` rounded up to a multiple of ``clients``: only over whole squares does every
+    client run in every position equally often."""
+    if clients <= 1:
+        return minimum
+    return -(-minimum // clients) * clients
+
+
 def runs_of(prof: Profile, plan: Plan) -> list[Run]:
-    """Every run of a profile, repetition by repetition, in Williams order per workload."""
+    """Every run of a profile, repetition by repetition, in Williams order per workload; each
+    workload gets ``plan.repetitions`` rounded up to a multiple of its number of clients."""
     from bench.clients import skip_reason
 
-    runs = []
     chosen, workloads = plan.clients, prof.workloads
     if plan.smoke and prof.network == "wan":
         chosen = [c for c in chosen if c in SMOKE_WAN[0]]
         workloads = [w for w in workloads if w in SMOKE_WAN[1]]
-    for rep in range(plan.repetitions):
+    lineups = {w: [c for c in chosen if not skip_reason(c, w, prof.scheme)] for w in workloads}
+    reps = {w: plan.repetitions if plan.smoke else balanced_repetitions(plan.repetitions, len(c))
+            for w, c in lineups.items()}
+    runs = []
+    for rep in range(max(reps.values(), default=0)):
         for workload in workloads:
-            clients = [c for c in chosen if not skip_reason(c, workload, prof.scheme)]
-            for position, client in enumerate(order_for(clients, rep)):
-                runs.append(Run(workload, client, rep, position))
+            if rep < reps[workload]:
+                for position, client in enumerate(order_for(lineups[workload], rep)):
+                    runs.append(Run(workload, client, rep, position))
     return runs
 
 
@@ -546,9 +559,12 @@ def measure_profile(m: Any, srv: Server, prof: Profile, plan: Plan) -> None:
             go = functools.partial(run_group, m, srv, prof, bucket, source_url, plan=plan,
                                    scratch=Path(scratch))
             if not plan.smoke:
+                shown_rep = -1
                 for run in runs:
-                    if run.position == 0 and run.workload == prof.workloads[0]:
-                        print(f"{prof.name}: repetition {run.rep + 1} of {plan.repetitions}",
+                    if run.rep != shown_rep:
+                        shown_rep = run.rep
+                        print(f"{prof.name}: repetition {run.rep + 1} (at least "
+                              f"{plan.repetitions}, more where a workload has more clients)",
                               flush=True)
                     go([run])
             else:
@@ -665,8 +681,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition")
     parser.add_argument("--reps", type=int, default=None,
-                        help="repetitions per workload (default 5; 1 with --smoke); a multiple of "
-                        "the number of clients balances every position")
+                        help="repetitions per workload (default 5; 1 with --smoke), rounded up "
+                        "per workload to a multiple of its number of clients so that every "
+                        "client runs in every position equally often")
     parser.add_argument("--import-reps", type=int, default=None,
                         help="repetitions of the cold-start timings (default 9; 1 with --smoke)")
     parser.add_argument("--clients", default=None,

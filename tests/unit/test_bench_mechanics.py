@@ -7,9 +7,10 @@ from collections import Counter
 
 import pytest
 
+from bench.clients import MODULES
 from bench.common import MiB
 from bench.relay import Pacer
-from bench.run import order_for, williams
+from bench.run import WORKLOADS, Plan, Profile, order_for, runs_of, williams
 from bench.stats import Ratio, bootstrap, ratio
 from bench.verify import etag_of_cut, etag_problem, expected, multipart_etag
 
@@ -36,6 +37,23 @@ def test_order_for_cycles_through_the_rows() -> None:
     firsts = [order_for(clients, rep)[0] for rep in range(4)]
     assert sorted(firsts) == clients
     assert order_for(clients, 4) == order_for(clients, 0)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize("minimum", [1, 5, 6])
+def test_every_workload_of_a_run_puts_every_client_in_every_position_equally_often(
+    scheme: str, minimum: int
+) -> None:
+    prof = Profile("p", "loopback", scheme, None, None, list(WORKLOADS))
+    runs = runs_of(prof, Plan(list(MODULES), list(WORKLOADS), minimum, 1.0, smoke=False))
+    for workload in WORKLOADS:
+        mine = [r for r in runs if r.workload == workload]
+        reps = {r.rep for r in mine}
+        assert len(reps) >= minimum
+        counts = Counter((r.client, r.position) for r in mine)
+        clients = {r.client for r in mine}
+        assert len(counts) == len(clients) ** 2, workload
+        assert len(set(counts.values())) == 1, (workload, counts)
 
 
 def test_bootstrap_is_seeded_and_brackets_the_median() -> None:
