@@ -80,7 +80,8 @@ class S3Client(
             ``UNSIGNED-PAYLOAD`` (+ Content-MD5); ``"auto"`` signs over http only.
         verify_tls: check the server's certificate (default ``True``).
         ca_file: a PEM file of CA certificates to trust instead of the system's; else
-            ``AWS_CA_BUNDLE`` or the profile's ``ca_bundle``.
+            ``AWS_CA_BUNDLE`` or the profile's ``ca_bundle`` (read only for an https
+            endpoint: a client of an http endpoint makes no TLS connection).
         ssl_context: an ``ssl.SSLContext`` to use as is (overrides the two above).
         max_connections: size of the connection pool the client creates.
         clock: seconds since the epoch; ``time.time`` unless a test needs another clock.
@@ -98,7 +99,7 @@ class S3Client(
         ValueError: half a key pair, or an unusable endpoint or option.
         CredentialsError: a shared file is unreadable or not INI, a named profile does not
             exist, or the source the chain chose is configured wrongly (nothing is sent).
-        OSError: ``ca_file`` cannot be read (``ssl.SSLError``: it holds no certificate).
+        OSError: the CA file cannot be read (``ssl.SSLError``: it holds no certificate).
     """
 
     def __init__(
@@ -142,9 +143,10 @@ class S3Client(
         attempts = found.max_attempts
         self._retry = retry or (RetryPolicy(attempts=attempts) if attempts else RetryPolicy())
         self._timeouts = timeouts or Timeouts()
-        self._ssl = ssl_context or tls_context(
-            verify=verify_tls, ca_file=ca_file or found.ca_bundle
-        )
+        # A client of an http endpoint never opens TLS, so a CA bundle that only the
+        # environment or a profile names is not read (parsing a system bundle costs ~40 ms).
+        found_ca = found.ca_bundle if self._settings.endpoint.scheme == "https" else None
+        self._ssl = ssl_context or tls_context(verify=verify_tls, ca_file=ca_file or found_ca)
         self._max_connections = check_positive_int("max_connections", max_connections)
         self._clock = SigningClock(clock)
         self._made: Engine | None = None

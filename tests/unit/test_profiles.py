@@ -251,6 +251,28 @@ def test_bad_settings_in_a_profile(config: str, message: str) -> None:
         file_settings(profile_named(files, "default"))
 
 
+@pytest.mark.parametrize("source", ["environment", "profile"])
+def test_a_found_ca_bundle_is_read_only_for_an_https_endpoint(
+    source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    missing = tmp_path / "missing.pem"
+    config = tmp_path / "config"
+    config.write_text(f"[default]\nca_bundle = {missing}\n" if source == "profile" else "")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    if source == "environment":
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(missing))
+    keys = {"aws_access_key_id": "AKID", "aws_secret_access_key": "secret"}
+    assert S3Client("http://127.0.0.1:9000", **keys)._ssl is True  # the system's CAs, unread
+    with pytest.raises(FileNotFoundError):
+        S3Client("https://127.0.0.1:9000", **keys)
+    with pytest.raises(FileNotFoundError):  # named by the caller: read at once, whatever scheme
+        S3Client("http://127.0.0.1:9000", **keys, ca_file=str(missing))
+
+
 def test_the_client_takes_settings_from_arguments_then_environment_then_profile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -265,7 +287,7 @@ def test_the_client_takes_settings_from_arguments_then_environment_then_profile(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
     with pytest.raises(FileNotFoundError):  # the profile's ca_bundle is used, and read at once
-        S3Client()
+        S3Client("https://tls.example")
     monkeypatch.setenv("AWS_CA_BUNDLE", "")  # empty: not set
     config.write_text(CONFIG_WITH_SERVICES.replace("ca_bundle = /etc/ssl/dev.pem\n", ""))
     from_file = S3Client()
