@@ -18,13 +18,13 @@ from collections.abc import AsyncGenerator
 import aiohttp
 
 from rawS3.cleanup import run_to_end
-from rawS3.download import CHUNK, RangeReader, check_whole, report, settle
+from rawS3.download import CHUNK, RangeReader, report, settle
 from rawS3.engine import TRANSPORT_FAILURES, Engine, transport_error
 from rawS3.errors import ResponseError
 from rawS3.operations.options import Extras
-from rawS3.operations.ranged import Span, spans
+from rawS3.operations.ranged import Span, check_whole, spans
 from rawS3.progress import ProgressCallback
-from rawS3.transfer_sizing import DOWNLOAD_MAX_PART, download_part_size
+from rawS3.transfer_sizing import DOWNLOAD_MAX_PART, MD5_CHECKED_MAX, download_part_size
 
 __all__ = ["iter_object"]
 
@@ -141,8 +141,9 @@ async def iter_object(
         part = part_size or download_part_size(pin.size, concurrency)
         plan = [Span(0, 0, pin.size)] if first.status == 200 else spans(pin.size, part)
         # Bytes come in order here, but hashing a large object would slow the reader: the MD5
-        # is checked where it is cheap, an object of one range, as for a file.
-        md5 = hashlib.md5(usedforsecurity=False) if len(plan) == 1 and reader.md5 else None
+        # is checked where a file's is (one range, or at most MD5_CHECKED_MAX bytes).
+        checked = len(plan) == 1 or pin.size <= MD5_CHECKED_MAX
+        md5 = hashlib.md5(usedforsecurity=False) if checked and reader.md5 else None
         if first.status == 200:
             ordered = _as_asked(first, pin.size)
         else:
@@ -157,7 +158,8 @@ async def iter_object(
                 given += len(piece)
                 yield piece
                 report(on_progress, given, pin.size)
-        check_whole(reader, pin, given, None if md5 is None else md5.hexdigest())
+        digest = None if md5 is None else md5.hexdigest()
+        check_whole(f"{reader.bucket}/{reader.key}", pin, reader.md5, given, digest)
     finally:
         if window is not None:
             await window.close()

@@ -59,8 +59,9 @@ class TransferCalls(Facade):
         so an object replaced meanwhile raises ``ObjectChanged`` rather than mixing versions.
         An object of at most ``part_size`` bytes (by default 1 MiB) is one GET. Bytes are
         written at their offsets into a temporary file next to ``target``, which is checked
-        (size; the MD5 for an object of one range whose ETag is its MD5), fsync'd and renamed
-        over ``target`` only when complete. A failure or cancellation leaves ``target``
+        (size; the MD5, where the ETag is one, for an object of at most 8 MiB or of one
+        range), fsync'd and renamed over ``target`` only when complete. A failure or
+        cancellation leaves ``target``
         untouched and removes the temporary file; with ``resume`` it is kept instead as
         ``<target>.raws3-part``, with ``<target>.raws3-part.json`` saying which ranges it
         holds, and the next ``download(..., resume=True)`` fetches only the rest if the
@@ -140,9 +141,10 @@ class TransferCalls(Facade):
         Ranges are pinned to the first answer's ETag as in ``download``. Ranges ahead of the
         reader are held in memory: at most ``concurrency`` ranges of ``part_size`` bytes.
         Closing the iterator (as ``aclosing`` does) stops the ranges in flight at once; a loop
-        broken off without it leaves that to the iterator's finalizer. The size
-        (and, for an object of one range, the MD5) is checked at the end: a mismatch raises
-        after the bytes were yielded, so treat them as unconfirmed until the loop ends.
+        broken off without it leaves that to the iterator's finalizer. The size (and, where
+        the ETag is one, the MD5 of an object of at most 8 MiB or of one range) is checked at
+        the end: a mismatch raises after the bytes were yielded, so treat them as unconfirmed
+        until the loop ends.
 
         Args:
             bucket: the bucket.

@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_MAX_MEMORY",
     "DOWNLOAD_MAX_PART",
     "DOWNLOAD_MIN_PART",
+    "MD5_CHECKED_MAX",
     "MIN_PARTS_IN_FLIGHT",
     "SPREAD_PARTS",
     "UploadPlan",
@@ -38,6 +39,10 @@ __all__ = [
 
 DOWNLOAD_MIN_PART = 1 * MiB
 DOWNLOAD_MAX_PART = DEFAULT_PART_SIZE
+# A download of at most this many bytes has its MD5 checked (where its ETag is one) even when
+# its ranges come out of order: reading the finished 8 MiB file back costs ~15 ms here, while
+# for larger objects a second pass would cost a large share of the transfer itself.
+MD5_CHECKED_MAX = DOWNLOAD_MAX_PART
 # Part data an upload may hold when the caller sets no max_memory: 16 parts of 8 MiB.
 DEFAULT_MAX_MEMORY = 128 * MiB
 # Without a budget of their own, parts so large (files above ~312 GiB) that 128 MiB holds

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from rawS3.errors import ObjectChanged, ResponseError
+from rawS3.errors import IntegrityError, ObjectChanged, ResponseError
 from rawS3.operations.request import Request, range_header
 from rawS3.validation import check_bucket, check_key
 from rawS3.xml import strip_etag
@@ -28,6 +28,7 @@ __all__ = [
     "Pin",
     "ResumeState",
     "Span",
+    "check_whole",
     "md5_etag",
     "pin_from_answer",
     "range_get",
@@ -53,8 +54,9 @@ class DownloadResult:
         etag: the ETag of the version downloaded, quotes included.
         requests: the GETs sent (a range resumed after a break counts again).
         resumed: bytes a partial file already held and that were not fetched again.
-        md5_checked: whether the bytes were checked against an MD5 ETag (objects of one part
-            whose ETag is the MD5 of their bytes); the size is always checked.
+        md5_checked: whether the bytes were checked against the MD5 their ETag states (an
+            object of at most 8 MiB or of one range, not made in parts, not SSE-C/SSE-KMS);
+            the size is always checked.
     """
 
     path: str
@@ -372,3 +374,30 @@ class ResumeState:
 
 def _natural(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def check_whole(name: str, pin: Pin, md5: str | None, size: int, digest: str | None) -> None:
+    """Check a download's size, and its MD5 where one was computed.
+
+    Args:
+        name: ``bucket/key``, for the message.
+        pin: the version downloaded.
+        md5: the MD5 its ETag states, if it is one.
+        size: the bytes received.
+        digest: their MD5 hex digest, or ``None`` if not computed.
+
+    Raises:
+        IntegrityError: either differs from what the object's answer said.
+    """
+    if size != pin.size:
+        raise IntegrityError(
+            f"{name}: {size:,} bytes received, the object has {pin.size:,}",
+            expected=str(pin.size),
+            actual=str(size),
+        )
+    if digest is not None and digest != md5:
+        raise IntegrityError(
+            f"{name}: the bytes received have MD5 {digest}, the ETag says {md5}",
+            expected=md5,
+            actual=digest,
+        )

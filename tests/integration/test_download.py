@@ -100,7 +100,7 @@ async def test_download_is_byte_exact(
     assert target.read_bytes() == data
     assert (result.size, result.resumed) == (size, 0)
     assert result.requests == (max(1, -(-size // PART)) if size else 2)  # empty: 416, then GET
-    assert result.md5_checked == (size <= PART)  # one range: its MD5 checked on the way
+    assert result.md5_checked  # at most MD5_CHECKED_MAX: in order as it came, or read back
     assert [p.done for p in seen] == sorted(p.done for p in seen)
     assert seen[-1] == TransferProgress(size, size)
     assert leftovers(tmp_path) == []
