@@ -8,30 +8,12 @@ calls the download makes, against the in-process fake server.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from rawS3 import S3Client
 from tests.fakes3 import BUCKET, FakeS3
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeS3]:
-    server = FakeS3()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-async def client(fake: FakeS3) -> AsyncIterator[S3Client]:
-    fake.reset()
-    async with S3Client(fake.endpoint, "AKIDDURABLE", "secret-durable") as made:
-        yield made
 
 
 @pytest.mark.parametrize("size", [100, 300 * 1024], ids=["one-get", "ranges"])

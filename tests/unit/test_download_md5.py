@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,23 +24,6 @@ SHAPES = {
     "ranges": (300 * KiB + 7, 64 * KiB),
     "default-ranges": (5 * 1024 * KiB + 3, None),
 }
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeS3]:
-    server = FakeS3()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-async def client(fake: FakeS3) -> AsyncIterator[S3Client]:
-    fake.reset()
-    async with S3Client(fake.endpoint, "AKIDMD5", "secret-md5") as made:
-        yield made
 
 
 def store_corrupted(fake: FakeS3, key: str, data: bytes) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import get_type_hints
 
@@ -70,23 +70,6 @@ def test_upload_options_refuse_an_extra_header_an_option_sets() -> None:
         UploadOptions(tagging={"a": "b"}, headers={"x-amz-tagging": "c=d"})
     with pytest.raises(ValueError, match="is set by rawS3 when it signs"):
         UploadOptions(headers={"Authorization": "x"})
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeS3]:
-    server = FakeS3()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-async def client(fake: FakeS3) -> AsyncIterator[S3Client]:
-    fake.reset()
-    async with S3Client(fake.endpoint, "AKIDEXTRAS", "secret-extras") as made:
-        yield made
 
 
 def carrying(fake: FakeS3, name: str) -> list[str]:
