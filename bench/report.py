@@ -404,8 +404,8 @@ def balance_line(m: Measurements) -> str:
     worst = max(spread)
     text = ("Order: each repetition runs the clients of a workload in the order of one row of "
             "a Williams square (over as many repetitions as there are clients, each runs once "
-            "in every position and after every other); a workload's repetitions are rounded "
-            "up to a multiple of its number of clients. ")
+            "in every position; with an even number of clients, also once after every other); "
+            "a workload's repetitions are rounded up to a multiple of its number of clients. ")
     if worst[0] == 0:
         return text + "In this run every client ran equally often in every position."
     return text + (f"In this run that is not balanced: a client's count per position differs "

@@ -9,8 +9,9 @@
 3. For each profile (loopback or the simulated WAN of ``bench.relay``; http or https) and each
    repetition, runs every (workload, client) pair in a fresh worker process (``bench.worker``),
    clients in the order of one row of a Williams square (``order_for``: over as many
-   repetitions as there are clients, each client runs in each position once; so each workload's
-   repetitions are rounded up to a multiple of its number of clients); checks every
+   repetitions as there are clients, each client runs in each position once, so each workload's
+   repetitions are rounded up to a multiple of its number of clients; only with an even number
+   of clients does each also follow every other once); checks every
    upload by its ETag and the SHA-256 of the object read back, every download by the SHA-256 of
    its file (``bench.verify``), and deletes it before the next run. On its own RGW it then frees
    the deleted data at once (``radosgw-admin gc process``): left to the gateway's garbage

@@ -28,7 +28,7 @@ from rawS3.presign_calls import PresignCalls
 from rawS3.raw_calls import RawCalls
 from rawS3.retry import RetryPolicy
 from rawS3.tagging_calls import TaggingCalls
-from rawS3.tls import tls_context
+from rawS3.tls import DeferredCA, tls_context
 from rawS3.transfer_calls import TransferCalls
 from rawS3.upload_calls import UploadCalls
 from rawS3.urls import build_url
@@ -80,8 +80,8 @@ class S3Client(
             ``UNSIGNED-PAYLOAD`` (+ Content-MD5); ``"auto"`` signs over http only.
         verify_tls: check the server's certificate (default ``True``).
         ca_file: a PEM file of CA certificates to trust instead of the system's; else
-            ``AWS_CA_BUNDLE`` or the profile's ``ca_bundle`` (read only for an https
-            endpoint: a client of an http endpoint makes no TLS connection).
+            ``AWS_CA_BUNDLE`` or the profile's ``ca_bundle`` (for an http endpoint read at
+            the first TLS connection, an https proxy's or a raw request's, if any).
         ssl_context: an ``ssl.SSLContext`` to use as is (overrides the two above).
         max_connections: size of the connection pool the client creates.
         clock: seconds since the epoch; ``time.time`` unless a test needs another clock.
@@ -143,10 +143,12 @@ class S3Client(
         attempts = found.max_attempts
         self._retry = retry or (RetryPolicy(attempts=attempts) if attempts else RetryPolicy())
         self._timeouts = timeouts or Timeouts()
-        # A client of an http endpoint never opens TLS, so a CA bundle that only the
-        # environment or a profile names is not read (parsing a system bundle costs ~40 ms).
-        found_ca = found.ca_bundle if self._settings.endpoint.scheme == "https" else None
-        self._ssl = ssl_context or tls_context(verify=verify_tls, ca_file=ca_file or found_ca)
+        found_ca = found.ca_bundle if ca_file is None and verify_tls else None
+        http = self._settings.endpoint.scheme == "http"
+        self._ssl = ssl_context or (
+            DeferredCA(found_ca) if found_ca and http
+            else tls_context(verify=verify_tls, ca_file=ca_file or found.ca_bundle)
+        )
         self._max_connections = check_positive_int("max_connections", max_connections)
         self._clock = SigningClock(clock)
         self._made: Engine | None = None

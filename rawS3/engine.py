@@ -62,6 +62,7 @@ from rawS3.replies import (
     read_reply,
 )
 from rawS3.retry import RetryPolicy
+from rawS3.tls import DeferredCA
 from rawS3.trailers import StreamSigner
 from rawS3.urls import url_parts
 
@@ -159,7 +160,8 @@ class Engine:
 
     def _new_session(self) -> aiohttp.ClientSession:
         t = self.timeouts
-        connector = aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl)  # type: ignore[arg-type]
+        tls = True if isinstance(self._ssl, DeferredCA) else self._ssl
+        connector = aiohttp.TCPConnector(limit=self._max_connections, ssl=tls)  # type: ignore[arg-type]
         session = aiohttp.ClientSession(
             connector=connector,
             auto_decompress=False,
@@ -320,6 +322,8 @@ class Engine:
         Raises:
             TransportError: no answer (or the body's own failure, raised from it).
             RuntimeError: the engine is closed.
+            OSError: a CA file the environment names, read at the first TLS connection of a
+                client of an http endpoint, cannot be read (``ssl.SSLError``: no certificate).
         """
         session = self.session()
         borrowed = session is self._borrowed
@@ -334,7 +338,7 @@ class Engine:
                 data=data,
                 skip_auto_headers=_BARE if bare else _NO_AUTO_HEADERS if borrowed else None,
                 allow_redirects=False,
-                ssl=self._ssl,
+                ssl=self._tls_for(url, proxy),
                 **via,
             )
         except TRANSPORT_FAILURES as exc:
@@ -342,6 +346,12 @@ class Engine:
             if cause is not None:
                 raise cause from exc  # the body's source failed, not the connection
             raise transport_error(exc) from exc
+
+    def _tls_for(self, url: str, proxy: str | None) -> object:
+        if not isinstance(self._ssl, DeferredCA):
+            return self._ssl
+        tls = url.startswith("https:") or (proxy or "").startswith("https:")
+        return self._ssl.context() if tls else True
 
     async def _attempt(
         self, request: Request, consume: Callable[[aiohttp.ClientResponse], Awaitable[T]]

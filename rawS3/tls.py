@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["tls_context"]
+__all__ = ["DeferredCA", "tls_context"]
 
 
 def tls_context(*, verify: bool, ca_file: str | None) -> ssl.SSLContext | bool:
@@ -33,3 +33,31 @@ def tls_context(*, verify: bool, ca_file: str | None) -> ssl.SSLContext | bool:
     import ssl  # loaded with aiohttp anyway; not needed to import rawS3
 
     return ssl.create_default_context(cafile=ca_file)
+
+
+class DeferredCA:
+    """A CA file that only the environment or a profile names, for a client of an http
+    endpoint: read at its first TLS connection (an https proxy, or a raw request to an https
+    URL), which most such clients never make; parsing a system bundle costs ~40 ms.
+
+    Args:
+        ca_file: the PEM file of CA certificates.
+    """
+
+    def __init__(self, ca_file: str) -> None:
+        self.ca_file = ca_file
+        self._context: ssl.SSLContext | bool | None = None
+
+    def context(self) -> ssl.SSLContext | bool:
+        """The context trusting ``ca_file``, read on the first call.
+
+        Returns:
+            What aiohttp's ``ssl=`` takes, the same on every call.
+
+        Raises:
+            OSError: ``ca_file`` cannot be read.
+            ssl.SSLError: ``ca_file`` holds no usable certificate.
+        """
+        if self._context is None:
+            self._context = tls_context(verify=True, ca_file=self.ca_file)
+        return self._context

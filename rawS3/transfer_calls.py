@@ -61,11 +61,12 @@ class TransferCalls(Facade):
         written at their offsets into a temporary file next to ``target``, which is checked
         (size; the MD5, where the ETag is one, for an object of at most 8 MiB or of one
         range), fsync'd and renamed over ``target`` only when complete. A failure or
-        cancellation leaves ``target``
-        untouched and removes the temporary file; with ``resume`` it is kept instead as
-        ``<target>.raws3-part``, with ``<target>.raws3-part.json`` saying which ranges it
-        holds, and the next ``download(..., resume=True)`` fetches only the rest if the
-        object's ETag is unchanged (else it starts over), in the part size it began with.
+        cancellation leaves ``target`` untouched and removes the temporary file; with
+        ``resume`` it is kept instead as ``<target>.raws3-part``, with
+        ``<target>.raws3-part.json`` saying which ranges it holds (not after an
+        ``IntegrityError``: wrong bytes are not worth resuming), and the next
+        ``download(..., resume=True)`` fetches only the rest if the object's ETag is
+        unchanged (else it starts over), in the part size it began with.
 
         Args:
             bucket: the bucket.

@@ -55,7 +55,7 @@ class DownloadResult:
         requests: the GETs sent (a range resumed after a break counts again).
         resumed: bytes a partial file already held and that were not fetched again.
         md5_checked: whether the bytes were checked against the MD5 their ETag states (an
-            object of at most 8 MiB or of one range, not made in parts, not SSE-C/SSE-KMS);
+            object of at most 8 MiB or of one range, not made in parts, not SSE-C or KMS);
             the size is always checked.
     """
 
@@ -254,8 +254,8 @@ def _length(headers: Mapping[str, str]) -> int | None:
 def md5_etag(headers: Mapping[str, str]) -> str | None:
     """The MD5 hex digest an answer's ETag promises for the object's bytes, if it does.
 
-    A multipart upload's ETag (``…-N``) and an SSE-C or SSE-KMS object's ETag are not the MD5
-    of the bytes; those return ``None``.
+    A multipart upload's ETag (``…-N``) and an SSE-C, SSE-KMS or DSSE-KMS object's ETag are
+    not the MD5 of the bytes; those return ``None``.
 
     Args:
         headers: a GetObject answer's headers.
@@ -265,8 +265,8 @@ def md5_etag(headers: Mapping[str, str]) -> str | None:
     """
     if any(name in headers for name in _ENCRYPTED):
         return None
-    if headers.get("x-amz-server-side-encryption", "").lower() == "aws:kms":
-        return None
+    if headers.get("x-amz-server-side-encryption", "").lower().startswith("aws:kms"):
+        return None  # SSE-KMS and DSSE-KMS (aws:kms:dsse)
     etag = strip_etag(headers.get("ETag", "")).lower()
     return etag if _MD5_HEX.fullmatch(etag) else None
 

@@ -30,7 +30,8 @@ def store_corrupted(fake: FakeS3, key: str, data: bytes) -> None:
     """Store ``data`` with one byte flipped, under the ETag of ``data`` itself."""
     flipped = bytes([data[len(data) // 2] ^ 1])
     corrupted = data[: len(data) // 2] + flipped + data[len(data) // 2 + 1 :]
-    fake._store(key, corrupted, f'"{hashlib.md5(data).hexdigest()}"')
+    with fake._lock:
+        fake._store(key, corrupted, f'"{hashlib.md5(data).hexdigest()}"')
 
 
 @pytest.mark.parametrize(("size", "part_size"), SHAPES.values(), ids=SHAPES.keys())
@@ -79,3 +80,17 @@ async def test_a_download_over_the_limit_is_checked_by_size_and_pin_only(
     result = await client.download(BUCKET, "obj", tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == data
     assert not result.md5_checked
+
+
+@pytest.mark.parametrize("encryption", ["aws:kms", "aws:kms:dsse"])
+async def test_a_kms_object_whose_etag_is_not_its_md5_is_not_checked_against_it(
+    fake: FakeS3, client: S3Client, tmp_path: Path, encryption: str
+) -> None:
+    data = os.urandom(2 * 1024 * KiB)
+    with fake._lock:
+        headers = {"x-amz-server-side-encryption": encryption}
+        fake._store("obj", data, f'"{os.urandom(16).hex()}"', headers)
+    result = await client.download(BUCKET, "obj", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == data
+    assert not result.md5_checked
+    assert b"".join([piece async for piece in client.iter_download(BUCKET, "obj")]) == data

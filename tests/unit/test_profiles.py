@@ -252,7 +252,7 @@ def test_bad_settings_in_a_profile(config: str, message: str) -> None:
 
 
 @pytest.mark.parametrize("source", ["environment", "profile"])
-def test_a_found_ca_bundle_is_read_only_for_an_https_endpoint(
+def test_a_found_ca_bundle_is_read_when_a_tls_connection_needs_it(
     source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in list(os.environ):
@@ -266,7 +266,11 @@ def test_a_found_ca_bundle_is_read_only_for_an_https_endpoint(
     if source == "environment":
         monkeypatch.setenv("AWS_CA_BUNDLE", str(missing))
     keys = {"aws_access_key_id": "AKID", "aws_secret_access_key": "secret"}
-    assert S3Client("http://127.0.0.1:9000", **keys)._ssl is True  # the system's CAs, unread
+    engine = S3Client("http://127.0.0.1:9000", **keys)._engine  # made: the bundle is unread
+    assert engine._tls_for("http://127.0.0.1:9000/b/k", None) is True
+    for url, proxy in [("https://127.0.0.1/b/k", None), ("http://127.0.0.1/b", "https://p:1")]:
+        with pytest.raises(FileNotFoundError):  # a TLS connection reads it, and trusts it
+            engine._tls_for(url, proxy)
     with pytest.raises(FileNotFoundError):
         S3Client("https://127.0.0.1:9000", **keys)
     with pytest.raises(FileNotFoundError):  # named by the caller: read at once, whatever scheme

@@ -127,8 +127,10 @@ def test_the_first_answer_pins_size_and_etag() -> None:
 def test_md5_is_promised_only_by_a_plain_md5_etag() -> None:
     assert md5_etag({"ETag": ETAG}) == ETAG.strip('"')
     assert md5_etag({"ETag": '"0123456789abcdef0123456789abcdef-3"'}) is None
-    kms = {"ETag": ETAG, "x-amz-server-side-encryption": "aws:kms"}
-    assert md5_etag(kms) is None
+    for kms in ("aws:kms", "aws:kms:dsse", "AWS:KMS"):
+        assert md5_etag({"ETag": ETAG, "x-amz-server-side-encryption": kms}) is None
+    sse_s3 = {"ETag": ETAG, "x-amz-server-side-encryption": "AES256"}
+    assert md5_etag(sse_s3) == ETAG.strip('"')  # SSE-S3 keeps the MD5 ETag
     ssec = {"ETag": ETAG, "x-amz-server-side-encryption-customer-algorithm": "AES256"}
     assert md5_etag(ssec) is None
 
